@@ -1,0 +1,1 @@
+"""Agencies, their units, staff memberships and roles."""

@@ -1,0 +1,124 @@
+"""Every write to agencies, units, staff and memberships: ``verb_noun(actor, ..., data)``.
+
+Operations flush and audit; the caller (a view, the CLI, the demo loader) commits once. Who may call
+them is decided by the caller through the access core (platform administration for now)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from agencies.models import AGENCY_KINDS, AGENCY_LEVELS, Agency, Membership, StaffPerson, Unit
+from coordination.audit import record_write
+from coordination.clock import now
+from coordination.database import db
+from coordination.models import Account
+
+
+class OperationError(ValueError):
+    """A write that cannot be done as asked; ``field`` names the form field it belongs to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class AgencyData:
+    name: str
+    kind: str
+    level: str = "municipality"
+    phone: str | None = None
+
+
+def create_agency(actor, data: AgencyData) -> Agency:  # type: ignore[no-untyped-def]
+    if data.kind not in AGENCY_KINDS:
+        raise OperationError("Unknown kind of agency", "kind")
+    if data.level not in AGENCY_LEVELS:
+        raise OperationError("Unknown level", "level")
+    if db.session.scalar(select(Agency.id).where(Agency.name == data.name)) is not None:
+        raise OperationError("An agency with that name exists", "name")
+    agency = Agency(name=data.name, kind=data.kind, level=data.level, phone=data.phone, created_at=now())
+    db.session.add(agency)
+    db.session.flush()
+    record_write(actor.audit_actor(), "create_agency", object_type="agency", object_id=agency.public_id,
+                 legal_basis="platform_administration")
+    return agency
+
+
+def create_unit(actor, agency: Agency, name: str, phone: str | None = None) -> Unit:  # type: ignore[no-untyped-def]
+    if db.session.scalar(select(Unit.id).where(Unit.agency_id == agency.id, Unit.name == name)) is not None:
+        raise OperationError("The agency already has a unit with that name", "name")
+    unit = Unit(agency=agency, name=name, phone=phone, created_at=now())
+    db.session.add(unit)
+    db.session.flush()
+    record_write(actor.audit_actor(), "create_unit", object_type="unit", object_id=unit.public_id,
+                 legal_basis="platform_administration")
+    return unit
+
+
+@dataclass(frozen=True)
+class StaffData:
+    given_name: str
+    family_name: str
+    title: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    employee_id: str | None = None
+
+
+def create_staff_person(actor, data: StaffData) -> StaffPerson:  # type: ignore[no-untyped-def]
+    if data.employee_id and db.session.scalar(
+        select(StaffPerson.id).where(StaffPerson.employee_id == data.employee_id)
+    ) is not None:
+        raise OperationError("Another person has that employee id", "employee_id")
+    person = StaffPerson(given_name=data.given_name, family_name=data.family_name, title=data.title,
+                         email=data.email, phone=data.phone, employee_id=data.employee_id, created_at=now())
+    db.session.add(person)
+    db.session.flush()
+    record_write(actor.audit_actor(), "create_staff_person", object_type="staff_person",
+                 object_id=person.public_id, legal_basis="platform_administration")
+    return person
+
+
+def add_membership(actor, person: StaffPerson, unit: Unit, *, practitioner: bool = True,  # type: ignore[no-untyped-def]
+                   agency_admin: bool = False, intake: bool = False) -> Membership:
+    if not (practitioner or agency_admin or intake):
+        raise OperationError("Choose at least one role", "roles")
+    if intake and unit.agency.kind != "social_services":
+        raise OperationError("Only social services staff can have the intake role", "roles")
+    existing = db.session.scalar(select(Membership).where(Membership.staff_person_id == person.id,
+                                                          Membership.unit_id == unit.id,
+                                                          Membership.ended_at.is_(None)))
+    if existing is not None:
+        raise OperationError("The person is already a member of that unit", "unit")
+    membership = Membership(staff_person=person, agency_id=unit.agency_id, unit_id=unit.id,
+                            is_practitioner=practitioner, is_agency_admin=agency_admin, is_intake=intake,
+                            created_at=now())
+    db.session.add(membership)
+    db.session.flush()
+    record_write(actor.audit_actor(), "add_membership", object_type="staff_person", object_id=person.public_id,
+                 legal_basis="platform_administration",
+                 detail={"unit": unit.public_id, "roles": list(membership.roles)})
+    return membership
+
+
+def deactivate_staff_person(actor, person: StaffPerson) -> None:  # type: ignore[no-untyped-def]
+    """Deactivation takes effect at once: the person's sessions end and their account is closed."""
+    from coordination.auth import end_all_sessions
+
+    if not person.is_active:
+        raise OperationError("The person is already deactivated")
+    moment = now()
+    person.is_active = False
+    person.deactivated_at = moment
+    account = db.session.scalar(select(Account).where(Account.staff_person_id == person.id))
+    if account is not None:
+        account.is_active = False
+        account.deactivated_at = moment
+        end_all_sessions(account.id)
+    db.session.flush()
+    record_write(actor.audit_actor(), "deactivate_staff_person", object_type="staff_person",
+                 object_id=person.public_id, legal_basis="platform_administration")

@@ -1,0 +1,1 @@
+"""The Child's Plan and the Needs Compass vocabulary."""

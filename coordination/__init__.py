@@ -1,0 +1,1 @@
+"""Barnkompass: the app shell and the coordination domain (children, guardians, Child Contacts)."""

@@ -1,0 +1,187 @@
+"""The application factory: configuration, extensions, blueprints (an explicit list), errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask, abort, g, render_template, request, session
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from coordination import audit, security
+from coordination.clock import Clock
+from coordination.config import is_loopback_host, load_config
+from coordination.database import db, mark_request_writes
+from coordination.extensions import babel, csrf, htmx, login_manager
+from coordination.logging_setup import configure_logging
+from coordination.resources import static_dir, templates_dir, translations_dir
+
+log = logging.getLogger("barnkompass.app")
+
+WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _instance_path() -> Path:
+    configured = os.environ.get("BARNKOMPASS_INSTANCE_PATH")
+    if configured:
+        return Path(configured).resolve()
+    return Path.cwd() / "instance"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    instance_path = Path(str((config or {}).get("INSTANCE_PATH") or _instance_path()))
+    app = Flask(
+        "barnkompass",
+        instance_path=str(instance_path),
+        template_folder=str(templates_dir()),
+        static_folder=str(static_dir()),
+        static_url_path="/static",
+    )
+    settings = load_config(instance_path, config)
+    app.config.update(settings)
+    app.config.update(
+        TESTING=settings["ENVIRONMENT"] == "test",
+        SESSION_COOKIE_NAME="bk_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["ENVIRONMENT"] == "production",
+        REMEMBER_COOKIE_DURATION=0,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server-side session
+        WTF_CSRF_SSL_STRICT=settings["ENVIRONMENT"] == "production",
+        BABEL_DEFAULT_LOCALE=settings["DEFAULT_LANGUAGE"],
+        BABEL_DEFAULT_TIMEZONE=settings["TIME_ZONE"],
+        BABEL_TRANSLATION_DIRECTORIES=str(translations_dir()),
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+    )
+    configure_logging(app)
+    app.extensions["clock"] = Clock(settings["TIME_ZONE"])
+
+    db.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = None  # the server-side session row is the protection
+    import coordination.auth  # noqa: F401  (registers the user loader)
+
+    security.init_app(app)
+    audit.init_app(app)
+    _register_blueprints(app)
+    _register_request_hooks(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+    from coordination.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from coordination.views import auth, demo, main
+
+    blueprints = [main, auth]
+    if app.config["DEMO_MODE"]:
+        blueprints.append(demo)  # demo-only routes do not exist outside demo mode
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+
+
+def _select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated:
+        language = current_user.actor.account.language
+        if language in languages:
+            return language
+    language = session.get("language")
+    if language in languages:
+        return language
+    return current_app.config["DEFAULT_LANGUAGE"]
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _load_user_first() -> None:
+        from coordination.views import session_expired_notice
+
+        mark_request_writes(request.method in WRITING_METHODS)
+        if app.config["DEMO_MODE"] and not is_loopback_host(request.remote_addr or ""):
+            abort(403)  # demo mode serves this machine only
+        if request.endpoint == "static":
+            return
+        _ = current_user.is_authenticated  # resolve the session row before the view runs
+        session_expired_notice()
+
+
+def _register_error_handlers(app: Flask) -> None:
+    messages = {
+        400: lambda: _("The request could not be understood. Go back and try again."),
+        404: lambda: _("The page you asked for does not exist, or you do not have access to it."),
+        405: lambda: _("That is not something this page can do."),
+        413: lambda: _("What you sent is too large."),
+        429: lambda: _("Too many requests. Wait a moment and try again."),
+        500: lambda: _("Something went wrong on our side. Nothing you entered was saved. Try again, and "
+                       "if it happens again, contact support and give them the code below."),
+    }
+    titles = {
+        400: lambda: _("Something was wrong with the request"),
+        404: lambda: _("Page not found"),
+        405: lambda: _("Not allowed"),
+        413: lambda: _("Too large"),
+        429: lambda: _("Too many requests"),
+        500: lambda: _("Something went wrong"),
+    }
+
+    def render_error(status: int, message: str | None = None):  # type: ignore[no-untyped-def]
+        code = status if status in titles else (500 if status >= 500 else 400)
+        return render_template("error.html", status=status, title=titles[code](),
+                               message=message or messages[code](), request_id=g.get("request_id")), status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_error: CSRFError):  # type: ignore[no-untyped-def]
+        return render_error(400, _("The form had expired or was not sent from this site. Nothing was saved. "
+                                   "Go back, reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):  # type: ignore[no-untyped-def]
+        if error.code and error.code < 400:
+            return error
+        return render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
+        log.exception("unhandled error: %s", type(error).__name__)
+        db.end_request_session()
+        return render_error(500)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from childplan.compass import AREAS
+    from coordination import labels
+    from coordination.navigation import nav_items
+    from coordination.views import persona_description
+    from coordination.views import current_actor
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        actor = current_actor() if request else None
+        return {
+            "current_actor": actor,
+            "nav_items": nav_items(actor),
+            "demo_mode": app.config["DEMO_MODE"],
+            "current_language": str(get_locale() or app.config["DEFAULT_LANGUAGE"]),
+            "compass_areas": AREAS,
+            "labels": labels,
+            "persona_description": persona_description,
+        }

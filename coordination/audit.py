@@ -1,0 +1,136 @@
+"""The audit trail (RULES.md §9).
+
+Writes are audited inside the write's own transaction (``record_write``). Reads and denied attempts are
+collected during the request (``note_read``, ``note_denied``) and written after the request ends, after
+its commit or rollback, in a transaction of their own — so a failed request keeps them. The table has no
+foreign keys; rows are never updated or deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, g, has_request_context
+
+from coordination.clock import now
+from coordination.database import db
+from coordination.models import AuditEvent
+
+log = logging.getLogger(__name__)
+
+LEGAL_BASES: tuple[str, ...] = (
+    "consent",
+    "duty_to_report",
+    "own_agency_record",
+    "relation_child_contact",
+    "relation_support_coordinator",
+    "relation_team",
+    "relation_action_owner",
+    "relation_unit",
+    "custody",
+    "young_person",
+    "social_services_decision",
+    "duty_to_provide_information",
+    "agency_administration",
+    "emergency",
+    "platform_administration",
+)
+
+
+@dataclass(frozen=True)
+class AuditActor:
+    """Who did it: enough to write an audit row without a foreign key."""
+
+    kind: str  # staff, platform_admin, analyst, guardian, young_person, system
+    account_id: int | None = None
+    staff_person_id: int | None = None
+    acting_agency_id: int | None = None
+
+
+SYSTEM = AuditActor(kind="system")
+
+
+@dataclass
+class _Pending:
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _request_id() -> str | None:
+    return g.get("request_id") if has_request_context() else None
+
+
+def _row(actor: AuditActor, action: str, *, outcome: str, child_id: int | None, object_type: str | None,
+         object_id: str | None, legal_basis: str | None, detail: dict[str, Any] | None) -> dict[str, Any]:
+    if legal_basis is not None and legal_basis not in LEGAL_BASES:
+        raise ValueError(f"unknown legal basis {legal_basis!r}")
+    return dict(
+        occurred_at=now(),
+        actor_kind=actor.kind,
+        actor_account_id=actor.account_id,
+        actor_staff_person_id=actor.staff_person_id,
+        acting_agency_id=actor.acting_agency_id,
+        action=action,
+        outcome=outcome,
+        child_id=child_id,
+        object_type=object_type,
+        object_id=object_id,
+        legal_basis=legal_basis,
+        request_id=_request_id(),
+        detail=detail,
+    )
+
+
+def record_write(actor: AuditActor, action: str, *, child_id: int | None = None, object_type: str | None = None,
+                 object_id: str | None = None, legal_basis: str | None = None,
+                 detail: dict[str, Any] | None = None) -> None:
+    """Audit a write in the same transaction as the write itself."""
+    db.session.add(AuditEvent(**_row(actor, action, outcome="allowed", child_id=child_id, object_type=object_type,
+                                     object_id=object_id, legal_basis=legal_basis, detail=detail)))
+
+
+def _pending() -> _Pending:
+    pending = g.get("_bk_audit_pending")
+    if pending is None:
+        pending = g._bk_audit_pending = _Pending()
+    return pending
+
+
+def note_read(actor: AuditActor, action: str, *, child_id: int | None, object_type: str | None = None,
+              object_id: str | None = None, legal_basis: str | None = None,
+              detail: dict[str, Any] | None = None) -> None:
+    _pending().events.append(_row(actor, action, outcome="allowed", child_id=child_id, object_type=object_type,
+                                  object_id=object_id, legal_basis=legal_basis, detail=detail))
+
+
+def note_denied(actor: AuditActor, action: str, *, child_id: int | None = None, object_type: str | None = None,
+                object_id: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    _pending().events.append(_row(actor, action, outcome="denied", child_id=child_id, object_type=object_type,
+                                  object_id=object_id, legal_basis=None, detail=detail))
+
+
+def flush_pending() -> None:
+    """Write the collected read and denial events in their own transaction."""
+    pending: _Pending | None = g.pop("_bk_audit_pending", None)
+    if not pending or not pending.events:
+        return
+    session = db.independent_session()
+    try:
+        session.add_all([AuditEvent(**event) for event in pending.events])
+        session.commit()
+    except Exception:  # the audit must never turn a served page into an error page, but it must be loud
+        session.rollback()
+        log.exception("could not write %d audit events", len(pending.events))
+        raise
+    finally:
+        session.close()
+
+
+def init_app(app: Flask) -> None:
+    @app.teardown_request
+    def _end_request(_exc: BaseException | None) -> None:
+        # First end the request's own transaction (rolled back unless the view committed), then write
+        # what was read or denied, in a transaction of its own.
+        db.end_request_session()
+        flush_pending()

@@ -1,0 +1,36 @@
+"""Forms of the app shell: login and language."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, RadioField, StringField
+from wtforms.validators import DataRequired, Length
+
+from coordination.auth import MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH
+
+
+class LoginForm(FlaskForm):
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(_l("Enter your username")),
+                    Length(max=MAX_USERNAME_LENGTH, message=_l("The username is too long"))],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password")),
+                    Length(max=MAX_PASSWORD_LENGTH, message=_l("The password is too long"))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField()
+
+
+class LanguageForm(FlaskForm):
+    language = RadioField(_l("Language"), choices=[("sv", "Svenska"), ("en", "English")],
+                          validators=[DataRequired(_l("Choose a language"))])
+    next = HiddenField()
+
+
+class DemoLoginForm(FlaskForm):
+    """The demo persona picker: only a CSRF token; the persona is in the URL."""

@@ -1,0 +1,165 @@
+"""The app shell's pages: home per kind of actor, login, logout, language, health, and the demo picker."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, logout_user
+from sqlalchemy import select, text
+
+from coordination.access import Actor
+from coordination.auth import begin_login, check_login, end_session
+from coordination.database import db
+from coordination.forms import DemoLoginForm, LanguageForm, LoginForm
+from coordination.models import Account
+
+main = Blueprint("main", __name__)
+auth = Blueprint("auth", __name__)
+demo = Blueprint("demo", __name__, url_prefix="/demo")
+
+HOME_TEMPLATES = {
+    "staff": "home/staff.html",
+    "agency_admin": "home/staff.html",
+    "platform_admin": "home/platform_admin.html",
+    "analyst": "home/analyst.html",
+    "guardian": "home/guardian.html",
+    "young_person": "home/young_person.html",
+}
+
+
+def current_actor() -> Actor | None:
+    if current_user.is_authenticated:
+        return current_user.actor
+    return None
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a local path may be a redirect target (no open redirects)."""
+    if not target or len(target) > 500:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+@main.get("/")
+@login_required
+def home() -> str:
+    actor = current_actor()
+    assert actor is not None
+    return render_template(HOME_TEMPLATES[actor.home_kind], actor=actor)
+
+
+@main.get("/healthz")
+def healthz() -> tuple[str, int, dict[str, str]]:
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - the answer is the point
+        current_app.logger.exception("health check: the database does not answer")
+        return "database unavailable\n", 503, {"Content-Type": "text/plain; charset=utf-8"}
+    return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+@main.post("/language")
+def set_language():  # type: ignore[no-untyped-def]
+    form = LanguageForm()
+    target = safe_next(form.next.data) or url_for("main.home")
+    if not form.validate_on_submit():
+        flash(_("Choose Svenska or English."), "error")
+        return redirect(target)
+    session["language"] = form.language.data
+    actor = current_actor()
+    if actor is not None:
+        actor.account.language = form.language.data
+        db.session.commit()
+    return redirect(target)
+
+
+# -- login and logout --------------------------------------------------------------------------------
+def _personas() -> list[Account]:
+    if not current_app.config["DEMO_MODE"]:
+        return []
+    return list(db.session.scalars(select(Account).where(Account.is_demo.is_(True), Account.is_active.is_(True))
+                                    .order_by(Account.kind, Account.username)))
+
+
+def persona_description(account: Account) -> str:
+    """One line that says who a demo persona is, for the persona picker."""
+    from coordination.labels import ACTOR_KIND_LABELS
+
+    if account.staff_person is not None:
+        person = account.staff_person
+        agencies = sorted({m.agency.name for m in person.memberships if m.ended_at is None})
+        return f"{person.full_name}, {person.title or ''} – {', '.join(agencies)}".replace(", –", " –")
+    if account.guardian is not None:
+        return f"{account.guardian.full_name} – {ACTOR_KIND_LABELS['guardian']}"
+    if account.child is not None:
+        return f"{account.child.full_name} – {ACTOR_KIND_LABELS['young_person']}"
+    if account.platform_admin is not None:
+        return f"{account.platform_admin.name} – {ACTOR_KIND_LABELS['platform_admin']}"
+    if account.analyst is not None:
+        return f"{account.analyst.name} – {ACTOR_KIND_LABELS['analyst']}"
+    return account.username
+
+
+@auth.route("/login", methods=["GET", "POST"])
+def login():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next"))
+    error: str | None = None
+    if form.validate_on_submit():
+        result = check_login(form.username.data or "", form.password.data or "")
+        if result.account is not None:
+            begin_login(result.account)
+            db.session.commit()
+            return redirect(safe_next(form.next.data) or url_for("main.home"))
+        db.session.commit()  # the back-off state
+        if result.error == "blocked":
+            minutes = max(1, (result.retry_after_seconds + 59) // 60)
+            error = _("Too many attempts. Wait %(minutes)s minutes and try again.", minutes=minutes)
+        else:
+            error = _("The username or password is wrong.")
+        form.password.data = ""
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form, error=error, personas=_personas(),
+                           demo_form=DemoLoginForm()), status
+
+
+@auth.post("/logout")
+def logout():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        end_session(current_user.token)
+        db.session.commit()
+    logout_user()
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@demo.post("/login/<username>")
+def login_as(username: str):  # type: ignore[no-untyped-def]
+    """The demo persona picker: one click logs in as a demo persona. Registered only in demo mode."""
+    form = DemoLoginForm()
+    if not form.validate_on_submit():
+        abort(400)
+    account = db.session.scalar(select(Account).where(Account.username == username[:150],
+                                                      Account.is_demo.is_(True), Account.is_active.is_(True)))
+    if account is None:
+        abort(404)
+    begin_login(account)
+    db.session.commit()
+    return redirect(url_for("main.home"))
+
+
+def session_expired_notice() -> None:
+    if g.get("session_expired"):
+        flash(_("You were logged out because you were inactive for a while. Log in again to continue."), "info")

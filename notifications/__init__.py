@@ -1,0 +1,1 @@
+"""Reminders, the outbox and its channels (built in a later issue)."""
