@@ -11,7 +11,7 @@ import contextvars
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -67,29 +67,16 @@ def mark_request_writes(flag: bool) -> contextvars.Token[bool]:
     return _begin_immediate.set(flag)
 
 
-class Database:
-    """A small Flask extension around a SQLAlchemy engine and a per-app-context session."""
+class AppDatabase:
+    """One app's engine and session factory (kept in ``app.extensions["database"]``)."""
 
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self._factory: sessionmaker[Session] | None = None
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = make_engine(url)
+        self._factory: sessionmaker[Session] = sessionmaker(bind=self.engine, expire_on_commit=False, autoflush=True)
         self._bound_connection: Connection | None = None
 
-    def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"])
-        self._factory = sessionmaker(bind=self.engine, expire_on_commit=False, autoflush=True)
-        app.extensions["database"] = self
-        app.teardown_appcontext(self._remove_session)
-
-    # -- sessions ---------------------------------------------------------------------------------
-    @property
-    def session(self) -> Session:
-        session = g.get("_bk_db_session")
-        if session is None:
-            assert self._factory is not None, "Database.init_app was not called"
-            session = self._factory()
-            g._bk_db_session = session
-        return session
+    def new_session(self) -> Session:
+        return self._factory()
 
     def independent_session(self) -> Session:
         """A session outside the request's transaction (audit of reads and denials).
@@ -98,8 +85,44 @@ class Database:
         test still sees what it wrote and nothing outlives the test."""
         if self._bound_connection is not None:
             return Session(bind=self._bound_connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-        assert self.engine is not None
         return Session(bind=self.engine, expire_on_commit=False)
+
+    def bind_to_connection(self, connection: Connection | None) -> None:
+        """Tests: run every session on one external connection whose outer transaction is rolled back."""
+        self._bound_connection = connection
+        if connection is None:
+            self._factory = sessionmaker(bind=self.engine, expire_on_commit=False, autoflush=True)
+        else:
+            self._factory = sessionmaker(
+                bind=connection, expire_on_commit=False, autoflush=True, join_transaction_mode="create_savepoint"
+            )
+
+
+class Database:
+    """The Flask extension: ``db.session`` is the current app context's session."""
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["database"] = AppDatabase(app.config["DATABASE_URL"])
+        app.teardown_appcontext(self._remove_session)
+
+    @staticmethod
+    def _state() -> AppDatabase:
+        return current_app.extensions["database"]
+
+    @property
+    def engine(self) -> Engine:
+        return self._state().engine
+
+    @property
+    def session(self) -> Session:
+        session = g.get("_bk_db_session")
+        if session is None:
+            session = self._state().new_session()
+            g._bk_db_session = session
+        return session
+
+    def independent_session(self) -> Session:
+        return self._state().independent_session()
 
     def _remove_session(self, _exc: BaseException | None) -> None:
         self.end_request_session()
@@ -109,18 +132,6 @@ class Database:
         session = g.pop("_bk_db_session", None)
         if session is not None:
             session.close()
-
-    # -- tests ------------------------------------------------------------------------------------
-    def bind_to_connection(self, connection: Connection | None) -> None:
-        """Run every session on one external connection whose outer transaction a test rolls back."""
-        assert self.engine is not None
-        self._bound_connection = connection
-        if connection is None:
-            self._factory = sessionmaker(bind=self.engine, expire_on_commit=False, autoflush=True)
-        else:
-            self._factory = sessionmaker(
-                bind=connection, expire_on_commit=False, autoflush=True, join_transaction_mode="create_savepoint"
-            )
 
 
 db = Database()

@@ -1,12 +1,9 @@
-"""The demo municipality Ekby (docs: /work/shared/DEMO.md), loaded through the project's own operations.
+"""The demo municipality Ekby (DEMO.md), loaded through the project's own operations.
 
-``load_demo`` collects the demo's facts on a timeline and replays them in date order with the app clock
-set to each fact's moment, so back-dated facts are recorded as they would have been. It flushes but never
-commits: the caller commits once. Ages are relative to the load date. Identity numbers are never logged.
-
-The skeleton: agencies, units, staff and their accounts, the platform admin and the analyst, children,
-guardians, custody (with a restriction and "identity checked"), enrolments, a sibling link and Child
-Contacts. Later issues add their facts to the same timeline.
+``load_demo`` puts the demo's facts on a timeline and replays them in date order with the app clock set
+to each fact's moment, so back-dated facts are recorded as they would have been; it flushes, the caller
+commits. Ages are relative to the load date. So far the skeleton: agencies, units, people, children,
+guardians, custody, enrolments, a sibling link, Child Contacts; later issues add their facts.
 """
 
 from __future__ import annotations
@@ -224,10 +221,6 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _age(birth: date, today: date) -> int:
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
-
-
 def _serial(index: int, female: bool, base: int) -> int:
     """Serials by index; the last serial digit is even for girls and women, odd for boys and men."""
     return base + 2 * index + (0 if female else 1)
@@ -287,11 +280,9 @@ class _Ekby:
 # -- the facts ----------------------------------------------------------------------------------------
 def _organisation(ekby: _Ekby) -> None:
     actor = SYSTEM_ACTOR
-    phone = 0
-    for name, kind, level, _units in AGENCIES:
-        agency = create_agency(actor, AgencyData(name=name, kind=kind, level=level, phone=_landline(phone)))
-        ekby.agencies[name] = agency
-        phone += 1
+    for phone, (name, kind, level, _units) in enumerate(AGENCIES):
+        ekby.agencies[name] = create_agency(actor, AgencyData(name, kind, level, _landline(phone)))
+    phone = len(AGENCIES)
     for name, _kind, _level, unit_names in AGENCIES:
         for unit_name in unit_names:
             ekby.units[unit_name] = create_unit(actor, ekby.agencies[name], unit_name, _landline(phone))
@@ -384,14 +375,20 @@ def _started_on(ekby: _Ekby, unit: str, birth: date | None) -> date:
 
 
 def _skeleton(ekby: _Ekby) -> None:
-    """Adds the skeleton's facts to the timeline (nothing is written until the replay)."""
+    """Puts the skeleton's facts on the timeline (nothing is written until the replay)."""
     ekby.add(ekby.setup, partial(_organisation, ekby))
     children, guardians = _all_children()
+    _roles(ekby, children, guardians, _families(ekby, children, guardians))
+
+
+def _families(ekby: _Ekby, children: tuple[ChildRow, ...], guardians: tuple[GuardianRow, ...]) -> dict[str, datetime]:
+    """Children, guardians, custody and enrolments; returns when each child was registered."""
     registered: dict[str, datetime] = {}
     births: dict[str, date | None] = {}
     enrolments: list[tuple[datetime, str, str, date]] = []
     for index, row in enumerate(children):
-        number = birth = None
+        number: IdentityNumber | None = None
+        birth: date | None = None
         if row.identity_number is not None:
             number = parse_identity_number(row.identity_number, today=ekby.today)
             birth = number.birth_date
@@ -414,6 +411,12 @@ def _skeleton(ekby: _Ekby) -> None:
             ekby.add(registered[row.given_name], partial(_link_custody, ekby, row.given_name, guardian_key))
     for moment, child, unit, day in enrolments:
         ekby.add(moment, partial(_enrol, ekby, child, unit, day))
+    return registered
+
+
+def _roles(ekby: _Ekby, children: tuple[ChildRow, ...], guardians: tuple[GuardianRow, ...],
+           registered: dict[str, datetime]) -> None:
+    """Child Contacts, "identity checked", family accounts and the sibling link: a few weeks ago."""
     contacts: dict[str, datetime] = {}
     for index, row in enumerate(children):  # Child Contacts: two to six weeks ago
         contacts[row.given_name] = max(ekby.days_ago(14 + (index * 5) % 28),

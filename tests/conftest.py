@@ -171,8 +171,7 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFact
         with app.app_context():
             load_demo()
             database.session.commit()
-        assert database.engine is not None
-        database.engine.dispose()
+        app.extensions["database"].engine.dispose()
         factory.templates["demo"] = demo
         yield factory
     finally:
@@ -197,14 +196,17 @@ def app(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture()
 def db(app: Flask) -> Iterator[Any]:
     """Each test inside one transaction on one connection, rolled back at the end."""
+    from coordination.database import db as shared_db
+
     database = app.extensions["database"]
     clock = app.extensions["clock"]
     connection = database.engine.connect()
     transaction = connection.begin()
     database.bind_to_connection(connection)
     try:
-        with app.app_context():
-            yield database
+        # No app context stays pushed here: a request would reuse it (and its ``g``). Tests that call
+        # operations directly use ``with app.app_context():``.
+        yield shared_db
     finally:
         database.bind_to_connection(None)
         transaction.rollback()
@@ -255,16 +257,17 @@ def count_queries(app: Flask, db: Any):  # type: ignore[no-untyped-def]
     @contextmanager
     def counting() -> Iterator[QueryCounter]:
         counter = QueryCounter()
-        engine = app.extensions["database"].engine
+        database = app.extensions["database"]
+        target = database._bound_connection or database.engine  # connections copy engine events when made
 
         def before(_conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
             if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
                 counter.statements.append(statement)
 
-        event.listen(engine, "before_cursor_execute", before)
+        event.listen(target, "before_cursor_execute", before)
         try:
             yield counter
         finally:
-            event.remove(engine, "before_cursor_execute", before)
+            event.remove(target, "before_cursor_execute", before)
 
     return counting
