@@ -18,10 +18,10 @@ from datetime import timedelta
 from flask import current_app, g, request, session
 from flask_login import UserMixin
 from sqlalchemy import delete, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from agencies.models import Membership
+from agencies.models import Membership, StaffPerson
 from coordination.access import Actor
 from coordination.audit import AuditActor, record_write
 from coordination.clock import now
@@ -150,6 +150,19 @@ def end_all_sessions(account_id: int) -> None:
     db.session.execute(delete(LoginSession).where(LoginSession.account_id == account_id))
 
 
+# Everything an Actor needs, in two statements: the session row joined with its account and person,
+# then the person's memberships joined with their units and agencies.
+_ACTOR_LOADING = joinedload(LoginSession.account).options(
+    joinedload(Account.staff_person).selectinload(StaffPerson.memberships).options(
+        joinedload(Membership.unit), joinedload(Membership.agency)
+    ),
+    joinedload(Account.guardian),
+    joinedload(Account.child),
+    joinedload(Account.platform_admin),
+    joinedload(Account.analyst),
+)
+
+
 def _load_actor(login_session: LoginSession) -> Actor | None:
     account = login_session.account
     if not account_may_log_in(account):
@@ -173,7 +186,7 @@ def load_user(token: str) -> SessionUser | None:
     login_session = db.session.scalar(
         select(LoginSession)
         .where(LoginSession.token_hash == _token_hash(token))
-        .options(selectinload(LoginSession.account))
+        .options(_ACTOR_LOADING)
     )
     if login_session is None:
         return None

@@ -31,6 +31,13 @@ class Clock:
     def advance(self, delta: timedelta) -> None:
         self._offset += delta
 
+    def snapshot(self) -> tuple[datetime | None, timedelta]:
+        """The clock's state, to put back with ``restore`` (the demo loader moves it while replaying)."""
+        return self._fixed, self._offset
+
+    def restore(self, state: tuple[datetime | None, timedelta]) -> None:
+        self._fixed, self._offset = state
+
     def reset(self) -> None:
         self._fixed = None
         self._offset = timedelta(0)

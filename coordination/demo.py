@@ -443,19 +443,14 @@ def _roles(ekby: _Ekby, children: tuple[ChildRow, ...], guardians: tuple[Guardia
 def load_demo() -> str:
     """Load the demo into the current session (flushed, not committed); returns a short summary."""
     clock = current_clock()
-    was_fixed = clock._fixed is not None  # the Clock has no public "is it fixed?"
-    offset = clock._offset
+    state = clock.snapshot()
     load_time = clock.now()
     ekby = _Ekby(clock=clock, load_time=load_time, password_hash=hash_password(DEMO_PASSWORD))
     try:
         _skeleton(ekby)
         ekby.replay()
     finally:
-        if was_fixed:
-            clock.set(load_time)
-        else:
-            clock.reset()
-            clock.advance(offset)
+        clock.restore(state)
     db.session.merge(Setting(key=DATASET_KEY, value="demo"))
     db.session.merge(Setting(key=LOADED_AT_KEY, value=load_time.isoformat()))
     db.session.flush()

@@ -8,6 +8,9 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select, text
+from sqlalchemy.orm import selectinload
+
+from agencies.models import Membership, StaffPerson
 
 from coordination.access import Actor
 from coordination.auth import begin_login, check_login, end_session
@@ -82,8 +85,17 @@ def set_language():  # type: ignore[no-untyped-def]
 def _personas() -> list[Account]:
     if not current_app.config["DEMO_MODE"]:
         return []
-    return list(db.session.scalars(select(Account).where(Account.is_demo.is_(True), Account.is_active.is_(True))
-                                    .order_by(Account.kind, Account.username)))
+    from coordination.demo import PERSONAS
+
+    accounts = db.session.scalars(
+        select(Account).where(Account.is_demo.is_(True), Account.is_active.is_(True))
+        .options(selectinload(Account.staff_person).selectinload(StaffPerson.memberships)
+                 .selectinload(Membership.agency),
+                 selectinload(Account.guardian), selectinload(Account.child),
+                 selectinload(Account.platform_admin), selectinload(Account.analyst))
+    )
+    order = {username: index for index, username in enumerate(PERSONAS)}
+    return sorted(accounts, key=lambda account: (order.get(account.username, len(order)), account.username))
 
 
 def persona_description(account: Account) -> str:
@@ -99,7 +111,7 @@ def persona_description(account: Account) -> str:
     if account.child is not None:
         return f"{account.child.full_name} – {ACTOR_KIND_LABELS['young_person']}"
     if account.platform_admin is not None:
-        return f"{account.platform_admin.name} – {ACTOR_KIND_LABELS['platform_admin']}"
+        return str(ACTOR_KIND_LABELS["platform_admin"])
     if account.analyst is not None:
         return f"{account.analyst.name} – {ACTOR_KIND_LABELS['analyst']}"
     return account.username
