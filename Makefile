@@ -10,7 +10,7 @@ DEMO_ENV := BARNKOMPASS_DEMO_MODE=true BARNKOMPASS_DATABASE_URL=sqlite:///$(CURD
 BARNKOMPASS_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export BARNKOMPASS_TEST_DATABASE_URL
 
-.PHONY: demo demo-reset demo-data test test-sqlite test-postgresql install install-test translations clean
+.PHONY: chromium demo demo-reset demo-data test test-sqlite test-postgresql install install-test translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,7 +49,18 @@ demo-reset: install
 
 # The suite runs twice: SQLite (the embedded default), then PostgreSQL (production). Under CI=true
 # nothing may be skipped: a missing PostgreSQL fails the run.
-test: install-test
+# Browser tests drive the system's Chromium (never a downloaded one): installed with apt when we are root.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing Chromium for the browser tests (apt-get install -y chromium)"; \
+	    (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)) || exit 1; \
+	  else \
+	    echo "Chromium is missing: run 'sudo apt-get install -y chromium' (browser tests are skipped without it; under CI they fail)"; \
+	  fi; \
+	fi
+
+test: install-test chromium
 	@set -o pipefail; start=$$(date +%s); \
 	echo "== phase 1: SQLite"; \
 	BARNKOMPASS_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS) || exit $$?; \

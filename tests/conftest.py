@@ -52,10 +52,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     rest = [item for item in items if not item.get_closest_marker("runs_last")]
     items[:] = rest + last
     if DB_KIND != "postgresql":
-        skip = pytest.mark.skip(reason="PostgreSQL only (runs in the PostgreSQL phase)")
-        for item in items:
-            if item.get_closest_marker("postgresql_only"):
-                item.add_marker(skip)
+        # Not skipped: deselected here because they run in the PostgreSQL phase of `make test`.
+        deselected = [item for item in items if item.get_closest_marker("postgresql_only")]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = [item for item in items if not item.get_closest_marker("postgresql_only")]
+
+
+SKIPPED: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        SKIPPED.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under CI nothing may be skipped: a skip fails the run."""
+    if os.environ.get("CI") == "true" and SKIPPED and session.exitstatus == 0:
+        session.exitstatus = 1
+        print(f"\nCI=true and {len(SKIPPED)} test(s) were skipped; nothing may be skipped under CI:")
+        for nodeid in SKIPPED:
+            print(f"  {nodeid}")
 
 
 def pytest_configure(config: pytest.Config) -> None:
