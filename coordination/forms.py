@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, RadioField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length
 
 from coordination.auth import MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH
 
@@ -27,8 +27,9 @@ class LoginForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    language = RadioField(_l("Language"), choices=[("sv", "Svenska"), ("en", "English")],
-                          validators=[DataRequired(_l("Choose a language"))])
+    # The page offers the other language as one button; the value must be one we speak.
+    language = StringField(_l("Language"), validators=[DataRequired(_l("Choose a language")),
+                                                       AnyOf(("sv", "en"), message=_l("Choose a language"))])
     next = HiddenField()
 
 
