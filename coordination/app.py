@@ -62,6 +62,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(app)
     app.extensions["clock"] = Clock(settings["TIME_ZONE"])
 
+    # First, so that every request gets its id before another hook can end it (a CSRF refusal is
+    # raised by Flask-WTF's own before_request hook).
+    security.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
@@ -72,7 +75,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.session_protection = None  # the server-side session row is the protection
     import coordination.auth  # noqa: F401  (registers the user loader)
 
-    security.init_app(app)
     audit.init_app(app)
     _register_blueprints(app)
     _register_request_hooks(app)

@@ -99,9 +99,9 @@ def check_login(username: str, password: str) -> LoginResult:
     if throttle is not None and throttle.blocked_until is not None and throttle.blocked_until > moment:
         wait = int((throttle.blocked_until - moment).total_seconds()) + 1
         return LoginResult(None, "blocked", wait)
-    account = db.session.scalar(
-        select(Account).where(Account.username == username.strip().lower()[:MAX_USERNAME_LENGTH])
-    )
+    lookup = username.strip().lower()[:MAX_USERNAME_LENGTH]
+    # A NUL byte can be in no username, and PostgreSQL refuses it in a query: unknown, not a 500.
+    account = None if "\x00" in lookup else db.session.scalar(select(Account).where(Account.username == lookup))
     password_ok = check_password_hash(account.password_hash if account and account.password_hash else _DUMMY_HASH,
                                       password[:MAX_PASSWORD_LENGTH])
     if account is not None and password_ok and account.password_hash and account_may_log_in(account):

@@ -31,16 +31,20 @@ def configure_logging(app: Flask) -> None:
         handler._bk_handler = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level)
-    # Flask's own logger and our modules' loggers all propagate to "barnkompass".
-    app.logger.handlers.clear()
-    app.logger.propagate = False
-    for handler in root.handlers:
-        app.logger.addHandler(handler)
+    root.propagate = False
+    ours = [h for h in root.handlers if getattr(h, "_bk_handler", False)]
+    # Flask's own logger and our modules' loggers all write through our handler. Flask names its logger
+    # after the app, so for the app "barnkompass" it is ``root`` itself: clearing it would drop the handler.
+    if app.logger is not root:
+        app.logger.handlers.clear()
+        app.logger.propagate = False
+        for handler in ours:
+            app.logger.addHandler(handler)
     app.logger.setLevel(level)
     for name in ("coordination", "agencies", "childplan", "notifications"):
         module_logger = logging.getLogger(name)
         module_logger.setLevel(level)
-        for handler in root.handlers:
+        for handler in ours:
             if handler not in module_logger.handlers:
                 module_logger.addHandler(handler)
         module_logger.propagate = False

@@ -14,6 +14,7 @@ Test databases are named ``bk_test_*`` and the suite drops only the ones it crea
 
 from __future__ import annotations
 
+import glob
 import os
 import secrets
 import shutil
@@ -40,6 +41,18 @@ TEST_KEYS = {
 }
 
 LOG_STATE: dict[str, Any] = {}
+# The PostgreSQL server's log, scanned for identity numbers by tests/test_zz_log_scan.py.
+PG_SERVER_LOGS = os.environ.get("BARNKOMPASS_TEST_POSTGRESQL_LOG", "/var/log/postgresql/postgresql-*-main.log")
+
+
+def _file_sizes(pattern: str) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for path in glob.glob(pattern):
+        try:
+            sizes[path] = os.path.getsize(path)
+        except OSError:
+            continue
+    return sizes
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -177,6 +190,7 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFact
 
     if DB_KIND == "postgresql":
         _check_postgresql()
+        LOG_STATE["pg_log_offsets"] = _file_sizes(PG_SERVER_LOGS)  # what the server logs from here on is ours
     workdir = tmp_path_factory.mktemp("databases")
     LOG_STATE["app_log"] = str(tmp_path_factory.getbasetemp() / "barnkompass-app.log")
     factory = DatabaseFactory(DB_KIND, workdir)
