@@ -10,7 +10,7 @@ DEMO_ENV := BARNKOMPASS_DEMO_MODE=true BARNKOMPASS_DATABASE_URL=sqlite:///$(CURD
 BARNKOMPASS_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export BARNKOMPASS_TEST_DATABASE_URL
 
-.PHONY: chromium demo demo-reset demo-data test test-sqlite test-postgresql install install-test translations clean
+.PHONY: lint chromium demo demo-reset demo-data test test-sqlite test-postgresql install install-test translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,7 +60,11 @@ chromium:
 	  fi; \
 	fi
 
-test: install-test chromium
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install-test chromium lint
 	@set -o pipefail; start=$$(date +%s); \
 	echo "== phase 1: SQLite"; \
 	BARNKOMPASS_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS) || exit $$?; \

@@ -111,4 +111,4 @@ class Membership(Base):
     @property
     def roles(self) -> tuple[str, ...]:
         flags = (self.is_practitioner, self.is_agency_admin, self.is_intake)
-        return tuple(role for role, held in zip(ROLES, flags) if held)
+        return tuple(role for role, held in zip(ROLES, flags, strict=False) if held)

@@ -43,8 +43,13 @@ def create_agency(actor, data: AgencyData) -> Agency:  # type: ignore[no-untyped
     agency = Agency(name=data.name, kind=data.kind, level=data.level, phone=data.phone, created_at=now())
     db.session.add(agency)
     db.session.flush()
-    record_write(actor.audit_actor(), "create_agency", object_type="agency", object_id=agency.public_id,
-                 legal_basis="platform_administration")
+    record_write(
+        actor.audit_actor(),
+        "create_agency",
+        object_type="agency",
+        object_id=agency.public_id,
+        legal_basis="platform_administration",
+    )
     return agency
 
 
@@ -54,8 +59,13 @@ def create_unit(actor, agency: Agency, name: str, phone: str | None = None) -> U
     unit = Unit(agency=agency, name=name, phone=phone, created_at=now())
     db.session.add(unit)
     db.session.flush()
-    record_write(actor.audit_actor(), "create_unit", object_type="unit", object_id=unit.public_id,
-                 legal_basis="platform_administration")
+    record_write(
+        actor.audit_actor(),
+        "create_unit",
+        object_type="unit",
+        object_id=unit.public_id,
+        legal_basis="platform_administration",
+    )
     return unit
 
 
@@ -70,38 +80,71 @@ class StaffData:
 
 
 def create_staff_person(actor, data: StaffData) -> StaffPerson:  # type: ignore[no-untyped-def]
-    if data.employee_id and db.session.scalar(
-        select(StaffPerson.id).where(StaffPerson.employee_id == data.employee_id)
-    ) is not None:
+    if (
+        data.employee_id
+        and db.session.scalar(select(StaffPerson.id).where(StaffPerson.employee_id == data.employee_id)) is not None
+    ):
         raise OperationError("Another person has that employee id", "employee_id")
-    person = StaffPerson(given_name=data.given_name, family_name=data.family_name, title=data.title,
-                         email=data.email, phone=data.phone, employee_id=data.employee_id, created_at=now())
+    person = StaffPerson(
+        given_name=data.given_name,
+        family_name=data.family_name,
+        title=data.title,
+        email=data.email,
+        phone=data.phone,
+        employee_id=data.employee_id,
+        created_at=now(),
+    )
     db.session.add(person)
     db.session.flush()
-    record_write(actor.audit_actor(), "create_staff_person", object_type="staff_person",
-                 object_id=person.public_id, legal_basis="platform_administration")
+    record_write(
+        actor.audit_actor(),
+        "create_staff_person",
+        object_type="staff_person",
+        object_id=person.public_id,
+        legal_basis="platform_administration",
+    )
     return person
 
 
-def add_membership(actor, person: StaffPerson, unit: Unit, *, practitioner: bool = True,  # type: ignore[no-untyped-def]
-                   agency_admin: bool = False, intake: bool = False) -> Membership:
+def add_membership(
+    actor,
+    person: StaffPerson,
+    unit: Unit,
+    *,
+    practitioner: bool = True,  # type: ignore[no-untyped-def]
+    agency_admin: bool = False,
+    intake: bool = False,
+) -> Membership:
     if not (practitioner or agency_admin or intake):
         raise OperationError("Choose at least one role", "roles")
     if intake and unit.agency.kind != "social_services":
         raise OperationError("Only social services staff can have the intake role", "roles")
-    existing = db.session.scalar(select(Membership).where(Membership.staff_person_id == person.id,
-                                                          Membership.unit_id == unit.id,
-                                                          Membership.ended_at.is_(None)))
+    existing = db.session.scalar(
+        select(Membership).where(
+            Membership.staff_person_id == person.id, Membership.unit_id == unit.id, Membership.ended_at.is_(None)
+        )
+    )
     if existing is not None:
         raise OperationError("The person is already a member of that unit", "unit")
-    membership = Membership(staff_person=person, agency_id=unit.agency_id, unit_id=unit.id,
-                            is_practitioner=practitioner, is_agency_admin=agency_admin, is_intake=intake,
-                            created_at=now())
+    membership = Membership(
+        staff_person=person,
+        agency_id=unit.agency_id,
+        unit_id=unit.id,
+        is_practitioner=practitioner,
+        is_agency_admin=agency_admin,
+        is_intake=intake,
+        created_at=now(),
+    )
     db.session.add(membership)
     db.session.flush()
-    record_write(actor.audit_actor(), "add_membership", object_type="staff_person", object_id=person.public_id,
-                 legal_basis="platform_administration",
-                 detail={"unit": unit.public_id, "roles": list(membership.roles)})
+    record_write(
+        actor.audit_actor(),
+        "add_membership",
+        object_type="staff_person",
+        object_id=person.public_id,
+        legal_basis="platform_administration",
+        detail={"unit": unit.public_id, "roles": list(membership.roles)},
+    )
     return membership
 
 
@@ -120,5 +163,10 @@ def deactivate_staff_person(actor, person: StaffPerson) -> None:  # type: ignore
         account.deactivated_at = moment
         end_all_sessions(account.id)
     db.session.flush()
-    record_write(actor.audit_actor(), "deactivate_staff_person", object_type="staff_person",
-                 object_id=person.public_id, legal_basis="platform_administration")
+    record_write(
+        actor.audit_actor(),
+        "deactivate_staff_person",
+        object_type="staff_person",
+        object_id=person.public_id,
+        legal_basis="platform_administration",
+    )

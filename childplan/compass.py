@@ -27,13 +27,47 @@ class CompassArea:
 
 AREAS: tuple[CompassArea, ...] = (
     CompassArea("safe", _l("Safe"), _l("Protected from abuse, neglect or harm"), "#1f5fad", "icons/compass/safe.svg"),
-    CompassArea("healthy", _l("Healthy"), _l("Good physical and mental health"), "#b3261e", "icons/compass/healthy.svg"),
-    CompassArea("achieving", _l("Achieving"), _l("Learning and developing skills and confidence"), "#a14f00", "icons/compass/achieving.svg"),
-    CompassArea("nurtured", _l("Nurtured"), _l("A nurturing place to live and grow"), "#a3195b", "icons/compass/nurtured.svg"),
-    CompassArea("active", _l("Active"), _l("Opportunities to play, do sport and take part in leisure"), "#276e2b", "icons/compass/active.svg"),
-    CompassArea("respected", _l("Respected"), _l("Heard and involved in decisions that affect them"), "#6a3d9a", "icons/compass/respected.svg"),
-    CompassArea("responsible", _l("Responsible"), _l("Taking an active role at home, school and in the community"), "#00707a", "icons/compass/responsible.svg"),
-    CompassArea("included", _l("Included"), _l("Belonging, with help to overcome inequality"), "#5c6b00", "icons/compass/included.svg"),
+    CompassArea(
+        "healthy", _l("Healthy"), _l("Good physical and mental health"), "#b3261e", "icons/compass/healthy.svg"
+    ),
+    CompassArea(
+        "achieving",
+        _l("Achieving"),
+        _l("Learning and developing skills and confidence"),
+        "#a14f00",
+        "icons/compass/achieving.svg",
+    ),
+    CompassArea(
+        "nurtured", _l("Nurtured"), _l("A nurturing place to live and grow"), "#a3195b", "icons/compass/nurtured.svg"
+    ),
+    CompassArea(
+        "active",
+        _l("Active"),
+        _l("Opportunities to play, do sport and take part in leisure"),
+        "#276e2b",
+        "icons/compass/active.svg",
+    ),
+    CompassArea(
+        "respected",
+        _l("Respected"),
+        _l("Heard and involved in decisions that affect them"),
+        "#6a3d9a",
+        "icons/compass/respected.svg",
+    ),
+    CompassArea(
+        "responsible",
+        _l("Responsible"),
+        _l("Taking an active role at home, school and in the community"),
+        "#00707a",
+        "icons/compass/responsible.svg",
+    ),
+    CompassArea(
+        "included",
+        _l("Included"),
+        _l("Belonging, with help to overcome inequality"),
+        "#5c6b00",
+        "icons/compass/included.svg",
+    ),
 )
 
 AREA_CODES: tuple[str, ...] = tuple(area.code for area in AREAS)

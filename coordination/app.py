@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from flask import Flask, abort, g, render_template, request, session
 from flask_babel import gettext as _
@@ -116,12 +117,26 @@ def _register_request_hooks(app: Flask) -> None:
         from coordination.views import session_expired_notice
 
         mark_request_writes(request.method in WRITING_METHODS)
+        if _has_nul_byte():
+            abort(400)  # no field of ours can hold one, and PostgreSQL refuses it in a query
         if app.config["DEMO_MODE"] and not is_loopback_host(request.remote_addr or ""):
             abort(403)  # demo mode serves this machine only
         if request.endpoint == "static":
             return
         _ = current_user.is_authenticated  # resolve the session row before the view runs
         session_expired_notice()
+
+
+def _has_nul_byte() -> bool:
+    if "\x00" in request.path:
+        return True
+    values = list(request.args.values())
+    if request.method in WRITING_METHODS and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        values += list(request.form.values())
+    return any("\x00" in value for value in values)
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -131,8 +146,10 @@ def _register_error_handlers(app: Flask) -> None:
         405: lambda: _("That is not something this page can do."),
         413: lambda: _("What you sent is too large."),
         429: lambda: _("Too many requests. Wait a moment and try again."),
-        500: lambda: _("Something went wrong on our side. Nothing you entered was saved. Try again, and "
-                       "if it happens again, contact support and give them the code below."),
+        500: lambda: _(
+            "Something went wrong on our side. Nothing you entered was saved. Try again, and "
+            "if it happens again, contact support and give them the code below."
+        ),
     }
     titles = {
         400: lambda: _("Something was wrong with the request"),
@@ -145,13 +162,23 @@ def _register_error_handlers(app: Flask) -> None:
 
     def render_error(status: int, message: str | None = None):  # type: ignore[no-untyped-def]
         code = status if status in titles else (500 if status >= 500 else 400)
-        return render_template("error.html", status=status, title=titles[code](),
-                               message=message or messages[code](), request_id=g.get("request_id")), status
+        return render_template(
+            "error.html",
+            status=status,
+            title=titles[code](),
+            message=message or messages[code](),
+            request_id=g.get("request_id"),
+        ), status
 
     @app.errorhandler(CSRFError)
     def _csrf(_error: CSRFError):  # type: ignore[no-untyped-def]
-        return render_error(400, _("The form had expired or was not sent from this site. Nothing was saved. "
-                                   "Go back, reload the page and try again."))
+        return render_error(
+            400,
+            _(
+                "The form had expired or was not sent from this site. Nothing was saved. "
+                "Go back, reload the page and try again."
+            ),
+        )
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):  # type: ignore[no-untyped-def]
@@ -172,8 +199,7 @@ def _register_template_helpers(app: Flask) -> None:
     from childplan.compass import AREAS
     from coordination import labels
     from coordination.navigation import nav_items
-    from coordination.views import persona_description
-    from coordination.views import current_actor
+    from coordination.views import current_actor, persona_description
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

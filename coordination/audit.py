@@ -61,8 +61,17 @@ def _request_id() -> str | None:
     return g.get("request_id") if has_request_context() else None
 
 
-def _row(actor: AuditActor, action: str, *, outcome: str, child_id: int | None, object_type: str | None,
-         object_id: str | None, legal_basis: str | None, detail: dict[str, Any] | None) -> dict[str, Any]:
+def _row(
+    actor: AuditActor,
+    action: str,
+    *,
+    outcome: str,
+    child_id: int | None,
+    object_type: str | None,
+    object_id: str | None,
+    legal_basis: str | None,
+    detail: dict[str, Any] | None,
+) -> dict[str, Any]:
     if legal_basis is not None and legal_basis not in LEGAL_BASES:
         raise ValueError(f"unknown legal basis {legal_basis!r}")
     return dict(
@@ -82,12 +91,31 @@ def _row(actor: AuditActor, action: str, *, outcome: str, child_id: int | None, 
     )
 
 
-def record_write(actor: AuditActor, action: str, *, child_id: int | None = None, object_type: str | None = None,
-                 object_id: str | None = None, legal_basis: str | None = None,
-                 detail: dict[str, Any] | None = None) -> None:
+def record_write(
+    actor: AuditActor,
+    action: str,
+    *,
+    child_id: int | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    legal_basis: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
     """Audit a write in the same transaction as the write itself."""
-    db.session.add(AuditEvent(**_row(actor, action, outcome="allowed", child_id=child_id, object_type=object_type,
-                                     object_id=object_id, legal_basis=legal_basis, detail=detail)))
+    db.session.add(
+        AuditEvent(
+            **_row(
+                actor,
+                action,
+                outcome="allowed",
+                child_id=child_id,
+                object_type=object_type,
+                object_id=object_id,
+                legal_basis=legal_basis,
+                detail=detail,
+            )
+        )
+    )
 
 
 def _pending() -> _Pending:
@@ -97,17 +125,51 @@ def _pending() -> _Pending:
     return pending
 
 
-def note_read(actor: AuditActor, action: str, *, child_id: int | None, object_type: str | None = None,
-              object_id: str | None = None, legal_basis: str | None = None,
-              detail: dict[str, Any] | None = None) -> None:
-    _pending().events.append(_row(actor, action, outcome="allowed", child_id=child_id, object_type=object_type,
-                                  object_id=object_id, legal_basis=legal_basis, detail=detail))
+def note_read(
+    actor: AuditActor,
+    action: str,
+    *,
+    child_id: int | None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    legal_basis: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    _pending().events.append(
+        _row(
+            actor,
+            action,
+            outcome="allowed",
+            child_id=child_id,
+            object_type=object_type,
+            object_id=object_id,
+            legal_basis=legal_basis,
+            detail=detail,
+        )
+    )
 
 
-def note_denied(actor: AuditActor, action: str, *, child_id: int | None = None, object_type: str | None = None,
-                object_id: str | None = None, detail: dict[str, Any] | None = None) -> None:
-    _pending().events.append(_row(actor, action, outcome="denied", child_id=child_id, object_type=object_type,
-                                  object_id=object_id, legal_basis=None, detail=detail))
+def note_denied(
+    actor: AuditActor,
+    action: str,
+    *,
+    child_id: int | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    _pending().events.append(
+        _row(
+            actor,
+            action,
+            outcome="denied",
+            child_id=child_id,
+            object_type=object_type,
+            object_id=object_id,
+            legal_basis=None,
+            detail=detail,
+        )
+    )
 
 
 def flush_pending() -> None:

@@ -18,7 +18,7 @@ from datetime import timedelta
 from flask import current_app, g, request, session
 from flask_login import UserMixin
 from sqlalchemy import delete, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from agencies.models import Membership, StaffPerson
@@ -102,8 +102,9 @@ def check_login(username: str, password: str) -> LoginResult:
     lookup = username.strip().lower()[:MAX_USERNAME_LENGTH]
     # A NUL byte can be in no username, and PostgreSQL refuses it in a query: unknown, not a 500.
     account = None if "\x00" in lookup else db.session.scalar(select(Account).where(Account.username == lookup))
-    password_ok = check_password_hash(account.password_hash if account and account.password_hash else _DUMMY_HASH,
-                                      password[:MAX_PASSWORD_LENGTH])
+    password_ok = check_password_hash(
+        account.password_hash if account and account.password_hash else _DUMMY_HASH, password[:MAX_PASSWORD_LENGTH]
+    )
     if account is not None and password_ok and account.password_hash and account_may_log_in(account):
         if throttle is not None:
             db.session.delete(throttle)
@@ -133,12 +134,25 @@ def start_session(account: Account) -> str:
     moment = now()
     token = secrets.token_urlsafe(32)
     membership = default_membership(account)
-    db.session.add(LoginSession(token_hash=_token_hash(token), account_id=account.id,
-                                acting_membership_id=membership.id if membership else None,
-                                created_at=moment, last_seen_at=moment))
-    record_write(AuditActor(kind=account.kind, account_id=account.id, staff_person_id=account.staff_person_id,
-                            acting_agency_id=membership.agency_id if membership else None),
-                 "login", legal_basis=None)
+    db.session.add(
+        LoginSession(
+            token_hash=_token_hash(token),
+            account_id=account.id,
+            acting_membership_id=membership.id if membership else None,
+            created_at=moment,
+            last_seen_at=moment,
+        )
+    )
+    record_write(
+        AuditActor(
+            kind=account.kind,
+            account_id=account.id,
+            staff_person_id=account.staff_person_id,
+            acting_agency_id=membership.agency_id if membership else None,
+        ),
+        "login",
+        legal_basis=None,
+    )
     return token
 
 
@@ -153,9 +167,9 @@ def end_all_sessions(account_id: int) -> None:
 # Everything an Actor needs, in two statements: the session row joined with its account and person,
 # then the person's memberships joined with their units and agencies.
 _ACTOR_LOADING = joinedload(LoginSession.account).options(
-    joinedload(Account.staff_person).selectinload(StaffPerson.memberships).options(
-        joinedload(Membership.unit), joinedload(Membership.agency)
-    ),
+    joinedload(Account.staff_person)
+    .selectinload(StaffPerson.memberships)
+    .options(joinedload(Membership.unit), joinedload(Membership.agency)),
     joinedload(Account.guardian),
     joinedload(Account.child),
     joinedload(Account.platform_admin),
@@ -184,9 +198,7 @@ def load_user(token: str) -> SessionUser | None:
     if not isinstance(token, str) or len(token) > 100:
         return None
     login_session = db.session.scalar(
-        select(LoginSession)
-        .where(LoginSession.token_hash == _token_hash(token))
-        .options(_ACTOR_LOADING)
+        select(LoginSession).where(LoginSession.token_hash == _token_hash(token)).options(_ACTOR_LOADING)
     )
     if login_session is None:
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -16,7 +16,7 @@ class Clock:
         """Aware UTC datetime."""
         if self._fixed is not None:
             return self._fixed + self._offset
-        return datetime.now(timezone.utc) + self._offset
+        return datetime.now(UTC) + self._offset
 
     def today(self) -> date:
         """The calendar date in the configured time zone."""
@@ -25,7 +25,7 @@ class Clock:
     def set(self, moment: datetime) -> None:
         if moment.tzinfo is None:
             raise ValueError("the clock needs an aware datetime")
-        self._fixed = moment.astimezone(timezone.utc)
+        self._fixed = moment.astimezone(UTC)
         self._offset = timedelta(0)
 
     def advance(self, delta: timedelta) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from cryptography.fernet import Fernet
 
@@ -38,7 +39,17 @@ DEFAULTS: dict[str, Any] = {
 }
 
 # Keys read from the environment (BARNKOMPASS_<KEY>) and how to convert them.
-_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False, "": False}
+_BOOL = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+    "": False,
+}
 
 
 def _convert(key: str, text: str) -> Any:

@@ -8,8 +8,9 @@ never carry bound parameters (``hide_parameters=True``): identity numbers must n
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -84,7 +85,9 @@ class AppDatabase:
         Under the rollback test fixture it joins the test's connection through a savepoint, so the
         test still sees what it wrote and nothing outlives the test."""
         if self._bound_connection is not None:
-            return Session(bind=self._bound_connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+            return Session(
+                bind=self._bound_connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            )
         return Session(bind=self.engine, expire_on_commit=False)
 
     def bind_to_connection(self, connection: Connection | None) -> None:

@@ -8,10 +8,10 @@ guardians, custody, enrolments, a sibling link, Child Contacts; later issues add
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
-from typing import Callable
 
 from sqlalchemy import select
 
@@ -121,8 +121,16 @@ FAMILY_GUARDIANS: tuple[GuardianRow, ...] = (
 
 NAMED: tuple[ChildRow, ...] = (
     ChildRow("Elsa", "Karlsson", True, 3, ("BVC Ekby", "Solrosen"), "anna", ("lena",)),
-    ChildRow("Omar", "Hassan", False, 9, ("Class 4–6", "Pupil health team"), "maria", ("ahmed",),
-             identity_number="201701012393"),
+    ChildRow(
+        "Omar",
+        "Hassan",
+        False,
+        9,
+        ("Class 4–6", "Pupil health team"),
+        "maria",
+        ("ahmed",),
+        identity_number="201701012393",
+    ),
     ChildRow("Noah", "Svensson", False, 15, ("Class 7–9",), "maria", ("petra",)),
     ChildRow("Alva", "Nilsson", True, 6, ("Class 1–3",), "maria", ("tomas", "sofia")),
     ChildRow("Leo", "Andersson", False, 10, ("Class 4–6",), "maria", ("karl", "eva")),
@@ -136,7 +144,7 @@ UNBORN_REGISTERED_AGO = timedelta(days=120)
 
 RESTRICTED_CUSTODY: dict[tuple[str, str], str] = {
     ("Alva", "tomas"): "Protected identity: no address, meeting place, unit, staff name or the other "
-                       "guardian's contact details may reach this guardian.",
+    "guardian's contact details may reach this guardian.",
 }
 IDENTITY_CHECKED: tuple[str, ...] = ("lena", "ahmed", "petra", "tomas")
 SIBLINGS: tuple[tuple[str, str, str], ...] = (("Liam", "Ella", "anna"),)  # (child, sibling, recorded by)
@@ -170,8 +178,11 @@ MORE_CHILDREN: tuple[tuple[str, str, bool, int, str, bool], ...] = (
 
 NAMED_CHILDREN: tuple[str, ...] = tuple(row.given_name for row in NAMED)
 PERSONAS: tuple[str, ...] = (
-    *(row[0] for row in STAFF), PLATFORM_ADMIN[0], ANALYST[0],
-    *(row.key for row in FAMILY_GUARDIANS if row.login), *(row[0] for row in YOUNG_PEOPLE),
+    *(row[0] for row in STAFF),
+    PLATFORM_ADMIN[0],
+    ANALYST[0],
+    *(row.key for row in FAMILY_GUARDIANS if row.login),
+    *(row[0] for row in YOUNG_PEOPLE),
 )
 
 
@@ -252,7 +263,7 @@ class _Ekby:
     def setup(self) -> datetime:
         """When Ekby was set up (agencies, staff, accounts); the families were entered the next day."""
         day = self.today - timedelta(days=400)
-        return datetime.combine(day, time(8), tzinfo=self.clock.zone).astimezone(timezone.utc)
+        return datetime.combine(day, time(8), tzinfo=self.clock.zone).astimezone(UTC)
 
     @property
     def school_start(self) -> date:
@@ -261,7 +272,7 @@ class _Ekby:
 
     def at_day(self, day: date, hour: int = 9) -> datetime:
         """A local working hour on ``day``, never before go-live (the day after setup) nor after the load."""
-        moment = datetime.combine(day, time(hour), tzinfo=self.clock.zone).astimezone(timezone.utc)
+        moment = datetime.combine(day, time(hour), tzinfo=self.clock.zone).astimezone(UTC)
         return min(max(moment, self.setup + timedelta(days=1)), self.load_time)
 
     def days_ago(self, days: int, hour: int = 10) -> datetime:
@@ -288,44 +299,81 @@ def _organisation(ekby: _Ekby) -> None:
             ekby.units[unit_name] = create_unit(actor, ekby.agencies[name], unit_name, _landline(phone))
             phone += 1
     for number, (username, given, family, title, places) in enumerate(STAFF, start=1):
-        person = create_staff_person(actor, StaffData(
-            given_name=given, family_name=family, title=title, email=_email(given, family, "ekby.example"),
-            phone=_landline(30 + number), employee_id=f"EKBY-{number:04d}"))
+        person = create_staff_person(
+            actor,
+            StaffData(
+                given_name=given,
+                family_name=family,
+                title=title,
+                email=_email(given, family, "ekby.example"),
+                phone=_landline(30 + number),
+                employee_id=f"EKBY-{number:04d}",
+            ),
+        )
         ekby.staff[username] = person
         for unit_name, roles in places:
             ekby.memberships[(username, unit_name)] = add_membership(
-                actor, person, ekby.units[unit_name], practitioner="practitioner" in roles,
-                agency_admin="agency_admin" in roles, intake="intake" in roles)
+                actor,
+                person,
+                ekby.units[unit_name],
+                practitioner="practitioner" in roles,
+                agency_admin="agency_admin" in roles,
+                intake="intake" in roles,
+            )
         create_staff_account(actor, person, username, None, is_demo=True, password_hash=ekby.password_hash)
-    create_platform_admin(actor, PLATFORM_ADMIN[1], PLATFORM_ADMIN[0], None, email="admin@ekby.example",
-                          is_demo=True, password_hash=ekby.password_hash)
-    create_analyst(actor, ANALYST[1], ANALYST[0], None, email=_email("fia", "ros", "ekby.example"),
-                   is_demo=True, password_hash=ekby.password_hash)
+    create_platform_admin(
+        actor,
+        PLATFORM_ADMIN[1],
+        PLATFORM_ADMIN[0],
+        None,
+        email="admin@ekby.example",
+        is_demo=True,
+        password_hash=ekby.password_hash,
+    )
+    create_analyst(
+        actor,
+        ANALYST[1],
+        ANALYST[0],
+        None,
+        email=_email("fia", "ros", "ekby.example"),
+        is_demo=True,
+        password_hash=ekby.password_hash,
+    )
     ekby.accounts += len(STAFF) + 2
 
 
 def _register_child(ekby: _Ekby, row: ChildRow, birth: date | None, number: IdentityNumber | None) -> None:
-    data = ChildData(given_name=row.given_name, family_name=row.family_name, birth_date=birth,
-                     identity_number=number, missing_number_reason=None if number else "unborn",
-                     expected_birth_date=None if birth else ekby.today + UNBORN_DUE_IN,
-                     protection_level=row.protection_level)
+    data = ChildData(
+        given_name=row.given_name,
+        family_name=row.family_name,
+        birth_date=birth,
+        identity_number=number,
+        missing_number_reason=None if number else "unborn",
+        expected_birth_date=None if birth else ekby.today + UNBORN_DUE_IN,
+        protection_level=row.protection_level,
+    )
     ekby.children[row.given_name] = register_child(SYSTEM_ACTOR, data)
 
 
 def _add_guardian(ekby: _Ekby, row: GuardianRow, index: int, birth: date) -> None:
     data = GuardianData(
-        given_name=row.given_name, family_name=row.family_name,
+        given_name=row.given_name,
+        family_name=row.family_name,
         identity_number=make_identity_number(birth, _serial(index, row.female, 500)),
-        email=_email(row.given_name, row.family_name, "mail.example"), phone=_mobile(index),
-        preferred_language=row.language, needs_interpreter=row.interpreter_language is not None,
-        interpreter_language=row.interpreter_language)
+        email=_email(row.given_name, row.family_name, "mail.example"),
+        phone=_mobile(index),
+        preferred_language=row.language,
+        needs_interpreter=row.interpreter_language is not None,
+        interpreter_language=row.interpreter_language,
+    )
     ekby.guardians[row.key] = add_guardian(SYSTEM_ACTOR, data)
 
 
 def _link_custody(ekby: _Ekby, child: str, guardian: str) -> None:
     note = RESTRICTED_CUSTODY.get((child, guardian))
-    ekby.custody[(child, guardian)] = link_custody(SYSTEM_ACTOR, ekby.children[child], ekby.guardians[guardian],
-                                                   restricted=note is not None, restriction_note=note)
+    ekby.custody[(child, guardian)] = link_custody(
+        SYSTEM_ACTOR, ekby.children[child], ekby.guardians[guardian], restricted=note is not None, restriction_note=note
+    )
 
 
 def _enrol(ekby: _Ekby, child: str, unit: str, started_on: date) -> None:
@@ -340,8 +388,9 @@ def _contact_membership(ekby: _Ekby, row: ChildRow) -> Membership:
 
 
 def _assign_contact(ekby: _Ekby, row: ChildRow) -> None:
-    assign_child_contact(SYSTEM_ACTOR, ekby.children[row.given_name], _contact_membership(ekby, row),
-                         assigned_by=ekby.staff[row.contact])
+    assign_child_contact(
+        SYSTEM_ACTOR, ekby.children[row.given_name], _contact_membership(ekby, row), assigned_by=ekby.staff[row.contact]
+    )
 
 
 def _check_identity(ekby: _Ekby, child: str, guardian: str, checked_by: str) -> None:
@@ -349,14 +398,22 @@ def _check_identity(ekby: _Ekby, child: str, guardian: str, checked_by: str) -> 
 
 
 def _guardian_account(ekby: _Ekby, guardian: str) -> None:
-    create_guardian_account(SYSTEM_ACTOR, ekby.guardians[guardian], guardian, is_demo=True,
-                            password_hash=ekby.password_hash, language="sv")
+    create_guardian_account(
+        SYSTEM_ACTOR, ekby.guardians[guardian], guardian, is_demo=True, password_hash=ekby.password_hash, language="sv"
+    )
     ekby.accounts += 1
 
 
 def _young_person_account(ekby: _Ekby, username: str, child: str, granted_by: str) -> None:
-    grant_young_person_account(SYSTEM_ACTOR, ekby.children[child], username, ekby.staff[granted_by], is_demo=True,
-                               password_hash=ekby.password_hash, language="sv")
+    grant_young_person_account(
+        SYSTEM_ACTOR,
+        ekby.children[child],
+        username,
+        ekby.staff[granted_by],
+        is_demo=True,
+        password_hash=ekby.password_hash,
+        language="sv",
+    )
     ekby.accounts += 1
 
 
@@ -414,13 +471,15 @@ def _families(ekby: _Ekby, children: tuple[ChildRow, ...], guardians: tuple[Guar
     return registered
 
 
-def _roles(ekby: _Ekby, children: tuple[ChildRow, ...], guardians: tuple[GuardianRow, ...],
-           registered: dict[str, datetime]) -> None:
+def _roles(
+    ekby: _Ekby, children: tuple[ChildRow, ...], guardians: tuple[GuardianRow, ...], registered: dict[str, datetime]
+) -> None:
     """Child Contacts, "identity checked", family accounts and the sibling link: a few weeks ago."""
     contacts: dict[str, datetime] = {}
     for index, row in enumerate(children):  # Child Contacts: two to six weeks ago
-        contacts[row.given_name] = max(ekby.days_ago(14 + (index * 5) % 28),
-                                       registered[row.given_name] + timedelta(days=1))
+        contacts[row.given_name] = max(
+            ekby.days_ago(14 + (index * 5) % 28), registered[row.given_name] + timedelta(days=1)
+        )
         ekby.add(contacts[row.given_name], partial(_assign_contact, ekby, row))
     first_login: dict[str, datetime] = {}  # a guardian logs in once their identity is checked
     for row in children:
@@ -454,8 +513,10 @@ def load_demo() -> str:
     db.session.merge(Setting(key=DATASET_KEY, value="demo"))
     db.session.merge(Setting(key=LOADED_AT_KEY, value=load_time.isoformat()))
     db.session.flush()
-    return (f"{len(ekby.agencies)} agencies, {len(ekby.units)} units, {len(ekby.staff)} staff, "
-            f"{ekby.accounts} accounts, {len(ekby.guardians)} guardians, {len(ekby.children)} children")
+    return (
+        f"{len(ekby.agencies)} agencies, {len(ekby.units)} units, {len(ekby.staff)} staff, "
+        f"{ekby.accounts} accounts, {len(ekby.guardians)} guardians, {len(ekby.children)} children"
+    )
 
 
 def _setting(key: str) -> str | None:
@@ -471,7 +532,7 @@ def loaded_at() -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def is_demo_database() -> bool:

@@ -13,14 +13,18 @@ from coordination.auth import MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH
 class LoginForm(FlaskForm):
     username = StringField(
         _l("Username"),
-        validators=[DataRequired(_l("Enter your username")),
-                    Length(max=MAX_USERNAME_LENGTH, message=_l("The username is too long"))],
+        validators=[
+            DataRequired(_l("Enter your username")),
+            Length(max=MAX_USERNAME_LENGTH, message=_l("The username is too long")),
+        ],
         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
     )
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(_l("Enter your password")),
-                    Length(max=MAX_PASSWORD_LENGTH, message=_l("The password is too long"))],
+        validators=[
+            DataRequired(_l("Enter your password")),
+            Length(max=MAX_PASSWORD_LENGTH, message=_l("The password is too long")),
+        ],
         render_kw={"autocomplete": "current-password"},
     )
     next = HiddenField()
@@ -28,8 +32,10 @@ class LoginForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     # The page offers the other language as one button; the value must be one we speak.
-    language = StringField(_l("Language"), validators=[DataRequired(_l("Choose a language")),
-                                                       AnyOf(("sv", "en"), message=_l("Choose a language"))])
+    language = StringField(
+        _l("Language"),
+        validators=[DataRequired(_l("Choose a language")), AnyOf(("sv", "en"), message=_l("Choose a language"))],
+    )
     next = HiddenField()
 
 

@@ -61,9 +61,7 @@ COORDINATION_DAY_OFFSET = 60
 _MAX_LENGTH = 13
 
 # ASCII digits only: ``\d`` would also accept e.g. Arabic-Indic digits.
-_NUMBER_PATTERN = re.compile(
-    r"(?P<date>[0-9]{6}|[0-9]{8})(?P<separator>[-+]?)(?P<serial>[0-9]{4})"
-)
+_NUMBER_PATTERN = re.compile(r"(?P<date>[0-9]{6}|[0-9]{8})(?P<separator>[-+]?)(?P<serial>[0-9]{4})")
 _TWELVE_DIGITS = re.compile(r"[0-9]{12}")
 _NINE_DIGITS = re.compile(r"[0-9]{9}")
 
@@ -170,8 +168,7 @@ def check_digit(first_nine: str) -> str:
     return str((10 - total % 10) % 10)
 
 
-def _full_year(two_digit_year: int, month: int, day: int, today: datetime.date,
-               *, centenarian: bool) -> int:
+def _full_year(two_digit_year: int, month: int, day: int, today: datetime.date, *, centenarian: bool) -> int:
     """Choose the century for a 10-digit number.
 
     Without "+" the person is 0-99 years old on ``today``; with "+" the person
@@ -216,8 +213,7 @@ def parse_identity_number(text: str, *, today: datetime.date) -> IdentityNumber:
         day = int(date_part[4:6])
         if day > COORDINATION_DAY_OFFSET:
             day -= COORDINATION_DAY_OFFSET
-        year = _full_year(int(date_part[0:2]), month, day, today,
-                          centenarian=separator == "+")
+        year = _full_year(int(date_part[0:2]), month, day, today, centenarian=separator == "+")
         if year < 1:
             raise InvalidIdentityNumber("date")
         digits = f"{year:04d}" + date_part[2:] + serial
@@ -228,8 +224,7 @@ def parse_identity_number(text: str, *, today: datetime.date) -> IdentityNumber:
     return number
 
 
-def make_identity_number(birth_date: datetime.date, serial: int, *,
-                         coordination: bool = False) -> IdentityNumber:
+def make_identity_number(birth_date: datetime.date, serial: int, *, coordination: bool = False) -> IdentityNumber:
     """Build a valid number from a birth date and a serial 0-999.
 
     The check digit is computed. With ``coordination=True`` the result is a
@@ -287,8 +282,5 @@ def hash_key_bytes(text: str) -> bytes:
     """
     key = text.strip()
     if len(key) < _MIN_HASH_KEY_LENGTH:
-        raise ValueError(
-            f"the identity number hash key must be at least "
-            f"{_MIN_HASH_KEY_LENGTH} characters"
-        )
+        raise ValueError(f"the identity number hash key must be at least {_MIN_HASH_KEY_LENGTH} characters")
     return key.encode("utf-8")

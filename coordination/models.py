@@ -47,7 +47,8 @@ class Child(PublicIdMixin, Base):
             "(identity_number_hash IS NULL) = (identity_number_encrypted IS NULL)", name="number_encrypted_with_hash"
         ),
         CheckConstraint(
-            f"identity_number_missing_reason IS NULL OR identity_number_missing_reason IN ({_in_list(MISSING_NUMBER_REASONS)})",
+            "identity_number_missing_reason IS NULL"
+            f" OR identity_number_missing_reason IN ({_in_list(MISSING_NUMBER_REASONS)})",
             name="missing_reason_known",
         ),
         CheckConstraint(f"protection_level IN ({_in_list(PROTECTION_LEVELS)})", name="protection_level_known"),
@@ -160,8 +161,14 @@ class Enrolment(Base):
     __tablename__ = "enrolment"
     __table_args__ = (
         CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="ends_after_start"),
-        Index("uq_enrolment_current", "child_id", "unit_id", unique=True, sqlite_where=text("ended_on IS NULL"),
-              postgresql_where=text("ended_on IS NULL")),
+        Index(
+            "uq_enrolment_current",
+            "child_id",
+            "unit_id",
+            unique=True,
+            sqlite_where=text("ended_on IS NULL"),
+            postgresql_where=text("ended_on IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -182,8 +189,14 @@ class RoleAssignment(Base):
     __table_args__ = (
         CheckConstraint(f"role IN ({_in_list(ASSIGNMENT_ROLES)})", name="role_known"),
         CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ends_after_start"),
-        Index("uq_role_assignment_current", "child_id", "role", unique=True, sqlite_where=text("ended_at IS NULL"),
-              postgresql_where=text("ended_at IS NULL")),
+        Index(
+            "uq_role_assignment_current",
+            "child_id",
+            "role",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

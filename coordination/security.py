@@ -18,6 +18,7 @@ def loggable_path(path: str) -> str:
     """The path without long digit runs: a mistyped URL must not put an identity number in a log."""
     return _DIGIT_RUN.sub("<digits>", path[:200])
 
+
 CSP = "; ".join(
     [
         "default-src 'self'",

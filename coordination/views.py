@@ -11,8 +11,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
 from agencies.models import Membership, StaffPerson
-
 from coordination.access import Actor
+from coordination.audit import record_write
 from coordination.auth import begin_login, check_login, end_session
 from coordination.database import db
 from coordination.forms import DemoLoginForm, LanguageForm, LoginForm
@@ -88,11 +88,15 @@ def _personas() -> list[Account]:
     from coordination.demo import PERSONAS
 
     accounts = db.session.scalars(
-        select(Account).where(Account.is_demo.is_(True), Account.is_active.is_(True))
-        .options(selectinload(Account.staff_person).selectinload(StaffPerson.memberships)
-                 .selectinload(Membership.agency),
-                 selectinload(Account.guardian), selectinload(Account.child),
-                 selectinload(Account.platform_admin), selectinload(Account.analyst))
+        select(Account)
+        .where(Account.is_demo.is_(True), Account.is_active.is_(True))
+        .options(
+            selectinload(Account.staff_person).selectinload(StaffPerson.memberships).selectinload(Membership.agency),
+            selectinload(Account.guardian),
+            selectinload(Account.child),
+            selectinload(Account.platform_admin),
+            selectinload(Account.analyst),
+        )
     )
     order = {username: index for index, username in enumerate(PERSONAS)}
     return sorted(accounts, key=lambda account: (order.get(account.username, len(order)), account.username))
@@ -139,13 +143,15 @@ def login():  # type: ignore[no-untyped-def]
             error = _("The username or password is wrong.")
         form.password.data = ""
     status = 422 if request.method == "POST" else 200
-    return render_template("auth/login.html", form=form, error=error, personas=_personas(),
-                           demo_form=DemoLoginForm()), status
+    return render_template(
+        "auth/login.html", form=form, error=error, personas=_personas(), demo_form=DemoLoginForm()
+    ), status
 
 
 @auth.post("/logout")
 def logout():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
+        record_write(current_user.actor.audit_actor(), "logout")
         end_session(current_user.token)
         db.session.commit()
     logout_user()
@@ -163,10 +169,11 @@ def login_as(username: str):  # type: ignore[no-untyped-def]
     form = DemoLoginForm()
     if not form.validate_on_submit():
         abort(400)
-    if "\x00" in username:
-        abort(404)  # no username has one, and PostgreSQL refuses it in a query
-    account = db.session.scalar(select(Account).where(Account.username == username[:150],
-                                                      Account.is_demo.is_(True), Account.is_active.is_(True)))
+    account = db.session.scalar(
+        select(Account).where(
+            Account.username == username[:150], Account.is_demo.is_(True), Account.is_active.is_(True)
+        )
+    )
     if account is None:
         abort(404)
     begin_login(account)

@@ -6,7 +6,7 @@ into two templates — empty, and with the demo municipality loaded through the 
 * ``app`` / ``db`` / ``client``: one working copy of the demo database; every test runs inside a
   transaction that is rolled back (SQLAlchemy's "join a session into an external transaction"
   recipe; SQLite uses the documented pysqlite savepoint workaround in ``coordination.database``).
-* ``committed_app``: a fresh database per test, copied from a template (a file copy on SQLite,
+* ``committed_db``: a fresh database per test, copied from a template (a file copy on SQLite,
   ``CREATE DATABASE … TEMPLATE`` on PostgreSQL) for anything that commits for real.
 
 Test databases are named ``bk_test_*`` and the suite drops only the ones it created.
@@ -119,7 +119,9 @@ class DatabaseFactory:
 
     # -- naming ---------------------------------------------------------------------------------------
     def _pg_url(self, name: str) -> str:
-        return make_url(PG_URL).set(database=name, drivername="postgresql+psycopg").render_as_string(hide_password=False)
+        return (
+            make_url(PG_URL).set(database=name, drivername="postgresql+psycopg").render_as_string(hide_password=False)
+        )
 
     def _admin_engine(self):  # type: ignore[no-untyped-def]
         return create_engine(self._pg_url(make_url(PG_URL).database or "postgres"), isolation_level="AUTOCOMMIT")
@@ -177,8 +179,11 @@ def _check_postgresql() -> None:
         with psycopg.connect(PG_URL.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=5):
             pass
     except psycopg.Error as error:
-        pytest.exit(f"PostgreSQL is not reachable at {PG_URL}: {type(error).__name__}. The PostgreSQL phase "
-                    "fails rather than skips.", returncode=3)
+        pytest.exit(
+            f"PostgreSQL is not reachable at {PG_URL}: {type(error).__name__}. The PostgreSQL phase "
+            "fails rather than skips.",
+            returncode=3,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -257,7 +262,7 @@ def clock(app: Flask):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture()
-def committed_app(databases: DatabaseFactory, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+def committed_db(databases: DatabaseFactory, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Make an app on a fresh database of its own (``template`` "demo" or "empty"), committed for real."""
     made: list[tuple[Flask, str]] = []
 

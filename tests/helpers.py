@@ -18,8 +18,9 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
 
 def login(client: FlaskClient, username: str, password: str = "demo", follow: bool = False):  # type: ignore[no-untyped-def]
     token = csrf_token(client, "/login")
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": token},
-                       follow_redirects=follow)
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}, follow_redirects=follow
+    )
 
 
 def logout(client: FlaskClient):  # type: ignore[no-untyped-def]

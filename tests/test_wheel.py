@@ -40,23 +40,43 @@ print("served from the wheel")
 def test_installed_wheel_serves_a_page(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", str(dist), str(ROOT)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(dist),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert build.returncode == 0, build.stderr[-2000:]
     wheels = list(dist.glob("barnkompass-*.whl"))
     assert len(wheels) == 1
     names = zipfile.ZipFile(wheels[0]).namelist()
-    for expected in ("coordination/templates/base.html", "coordination/static/vendor/htmx/htmx.min.js",
-                     "coordination/migrations/env.py", "coordination/translations/sv/LC_MESSAGES/messages.mo",
-                     "childplan/compass.py", "agencies/models.py"):
+    for expected in (
+        "coordination/templates/base.html",
+        "coordination/static/vendor/htmx/htmx.min.js",
+        "coordination/migrations/env.py",
+        "coordination/translations/sv/LC_MESSAGES/messages.mo",
+        "childplan/compass.py",
+        "agencies/models.py",
+    ):
         assert expected in names, expected
     assert not any(name.startswith("tests/") for name in names)
 
     site = tmp_path / "site"
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(site), str(wheels[0])],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert install.returncode == 0, install.stderr[-2000:]
     workdir = tmp_path / "run"
@@ -65,7 +85,11 @@ def test_installed_wheel_serves_a_page(tmp_path: Path) -> None:
     env.pop("BARNKOMPASS_DATABASE_URL", None)
     run = subprocess.run(
         [sys.executable, "-c", SERVE_FROM_WHEEL, str(site), str(workdir), Fernet.generate_key().decode()],
-        capture_output=True, text=True, cwd=workdir, env=env, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+        env=env,
+        timeout=300,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "served from the wheel" in run.stdout

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +104,11 @@ def provoked(app: Flask, client: FlaskClient, db: Any, clock: Any) -> None:
     for username in (KNOWN_NUMBER, KNOWN_NUMBER_SHORT):
         assert login(client, username, "not-the-password").status_code == 422
     # A number in a URL (and in a query string).
-    for path in (f"/children/{KNOWN_NUMBER}", f"/children/{KNOWN_NUMBER_SHORT}",
-                 f"/children/{KNOWN_NUMBER}?personnummer={KNOWN_NUMBER}"):
+    for path in (
+        f"/children/{KNOWN_NUMBER}",
+        f"/children/{KNOWN_NUMBER_SHORT}",
+        f"/children/{KNOWN_NUMBER}?personnummer={KNOWN_NUMBER}",
+    ):
         assert client.get(path).status_code == 404
     with app.app_context():
         session = db.session
@@ -118,14 +121,22 @@ def provoked(app: Flask, client: FlaskClient, db: Any, clock: Any) -> None:
         assert omar is not None
         with pytest.raises(IntegrityError) as violation:
             with session.begin_nested():
-                session.execute(insert(Child.__table__).values(
-                    public_id=secrets.token_urlsafe(16), given_name="Omar", family_name="Dubblett",
-                    birth_date=omar.birth_date, identity_number_encrypted=omar.identity_number_encrypted,
-                    identity_number_hash=omar.identity_number_hash, protection_level="none",
-                    created_at=datetime.now(timezone.utc)))
+                session.execute(
+                    insert(Child.__table__).values(
+                        public_id=secrets.token_urlsafe(16),
+                        given_name="Omar",
+                        family_name="Dubblett",
+                        birth_date=omar.birth_date,
+                        identity_number_encrypted=omar.identity_number_encrypted,
+                        identity_number_hash=omar.identity_number_hash,
+                        protection_level="none",
+                        created_at=datetime.now(UTC),
+                    )
+                )
         assert "hide_parameters" in str(violation.value), "the engine hides bound parameters in errors"
-        logging.getLogger("barnkompass.app").error("unhandled error: %s", type(violation.value).__name__,
-                                                   exc_info=violation.value)
+        logging.getLogger("barnkompass.app").error(
+            "unhandled error: %s", type(violation.value).__name__, exc_info=violation.value
+        )
 
 
 # -- the scans -----------------------------------------------------------------------------------------------
@@ -141,8 +152,10 @@ def test_the_application_log_of_the_suite_holds_no_identity_number(provoked: Non
 @pytest.mark.postgresql_only
 def test_the_postgresql_server_log_holds_no_identity_number(provoked: None) -> None:
     offsets: dict[str, int] = LOG_STATE.get("pg_log_offsets") or {}
-    assert offsets, ("no PostgreSQL server log found at the start of the session (set "
-                     "BARNKOMPASS_TEST_POSTGRESQL_LOG to its path or glob)")
+    assert offsets, (
+        "no PostgreSQL server log found at the start of the session (set "
+        "BARNKOMPASS_TEST_POSTGRESQL_LOG to its path or glob)"
+    )
     findings: list[str] = []
     seen_violation = False
     for path, offset in offsets.items():

@@ -47,8 +47,8 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture()
-def live_server(committed_app: Callable[..., Flask]) -> Iterator[str]:
-    app = committed_app("demo", DEMO_MODE=True)
+def live_server(committed_db: Callable[..., Flask]) -> Iterator[str]:
+    app = committed_db("demo", DEMO_MODE=True)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -65,7 +65,13 @@ def page(browser, live_server):  # type: ignore[no-untyped-def]
     context = browser.new_context(base_url=live_server, locale="sv-SE")
     new_page = context.new_page()
     new_page.console_errors = []  # type: ignore[attr-defined]
-    new_page.on("console", lambda message: new_page.console_errors.append(message.text)  # type: ignore[attr-defined]
-                if message.type == "error" else None)
+    new_page.on(
+        "console",
+        lambda message: (
+            new_page.console_errors.append(message.text)  # type: ignore[attr-defined]
+            if message.type == "error"
+            else None
+        ),
+    )
     yield new_page
     context.close()

@@ -126,8 +126,9 @@ def fix_clock(clock: Any) -> datetime:
 
 def staff_person(username: str) -> StaffPerson:
     """Inside an app context: the staff person behind a username."""
-    person = database.session.scalar(select(StaffPerson).join(Account, Account.staff_person_id == StaffPerson.id)
-                                      .where(Account.username == username))
+    person = database.session.scalar(
+        select(StaffPerson).join(Account, Account.staff_person_id == StaffPerson.id).where(Account.username == username)
+    )
     assert person is not None, username
     return person
 
@@ -159,7 +160,8 @@ def test_an_unknown_user_gets_exactly_the_same_answer_as_a_wrong_password(app: F
     assert WRONG in page(unknown) and WRONG in page(wrong)
     assert 'value="nobody-at-all"' in page(unknown)
     assert page(unknown).replace("nobody-at-all", "anna") == page(wrong).replace(
-        csrf_value(page(wrong)), csrf_value(page(unknown))), "nothing tells a known user from an unknown one"
+        csrf_value(page(wrong)), csrf_value(page(unknown))
+    ), "nothing tells a known user from an unknown one"
     assert count(app, LoginSession) == sessions_before
 
 
@@ -186,8 +188,9 @@ def test_a_correct_login_lands_on_home_showing_name_agency_units_and_roles(app: 
     assert "Class 1–3, Class 4–6, Class 7–9" in html
     assert "Medarbetare" in html and "Verksamhetsadministratör" in html
     assert sessions_of(app, "maria") == 1
-    assert count(app, AuditEvent, AuditEvent.action == "login", AuditEvent.actor_account_id == maria) \
-        == logins_before + 1
+    assert (
+        count(app, AuditEvent, AuditEvent.action == "login", AuditEvent.actor_account_id == maria) == logins_before + 1
+    )
 
 
 def test_the_login_audit_row_names_the_acting_agency(app: Flask, client: FlaskClient) -> None:
@@ -196,8 +199,9 @@ def test_the_login_audit_row_names_the_acting_agency(app: Flask, client: FlaskCl
     login(client, "ida")
 
     with app.app_context():
-        event = database.session.scalars(select(AuditEvent).where(AuditEvent.action == "login")
-                                         .order_by(AuditEvent.id.desc())).first()
+        event = database.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "login").order_by(AuditEvent.id.desc())
+        ).first()
         social_services = database.session.scalar(select(Agency.id).where(Agency.name == "Ekby social services"))
         assert event is not None
         assert event.actor_kind == "staff"
@@ -236,8 +240,9 @@ def _expected_home(username: str) -> tuple[list[str], list[str]]:
 
 
 @pytest.mark.parametrize("username", PERSONAS)
-def test_every_demo_persona_logs_in_and_lands_on_their_own_home_page(app: Flask, client: FlaskClient,
-                                                                   username: str) -> None:
+def test_every_demo_persona_logs_in_and_lands_on_their_own_home_page(
+    app: Flask, client: FlaskClient, username: str
+) -> None:
     must, must_not = _expected_home(username)
 
     response = login(client, username)
@@ -274,8 +279,7 @@ def test_logout_without_a_csrf_token_is_refused_and_keeps_the_session(app: Flask
     assert sessions_of(app, "anna") == 1
 
 
-def test_logout_ends_the_server_side_session_and_the_old_cookie_is_worthless(app: Flask,
-                                                                            client: FlaskClient) -> None:
+def test_logout_ends_the_server_side_session_and_the_old_cookie_is_worthless(app: Flask, client: FlaskClient) -> None:
     login(client, "anna")
     old_cookie = session_cookie(client)
     assert sessions_of(app, "anna") == 1
@@ -373,8 +377,9 @@ def test_login_sets_no_remember_me_cookie(app: Flask, client: FlaskClient) -> No
 
 
 @pytest.mark.parametrize("kind", ["signed old session token", "garbage"])
-def test_a_remember_me_cookie_of_a_deactivated_user_gets_the_login_page(app: Flask, client: FlaskClient,
-                                                                        kind: str) -> None:
+def test_a_remember_me_cookie_of_a_deactivated_user_gets_the_login_page(
+    app: Flask, client: FlaskClient, kind: str
+) -> None:
     from flask_login.utils import encode_cookie
 
     login(client, "lars")
@@ -419,7 +424,8 @@ def test_idle_for_29_minutes_is_still_logged_in(app: Flask, client: FlaskClient,
 
 
 def test_activity_every_20_minutes_holds_the_session_until_12_hours_but_not_beyond(
-        app: Flask, client: FlaskClient, clock: Any) -> None:
+    app: Flask, client: FlaskClient, clock: Any
+) -> None:
     fix_clock(clock)
     login(client, "anna")
     elapsed = timedelta(0)
@@ -442,7 +448,8 @@ def _attempts(client: FlaskClient, username: str, password: str, times: int) -> 
 
 
 def test_after_five_wrong_passwords_even_the_right_one_is_held_back_until_the_delay_passes(
-        app: Flask, client: FlaskClient, clock: Any) -> None:
+    app: Flask, client: FlaskClient, clock: Any
+) -> None:
     fix_clock(clock)
 
     for response in _attempts(client, "anna", "wrong", 5):
@@ -465,7 +472,8 @@ def test_after_five_wrong_passwords_even_the_right_one_is_held_back_until_the_de
 
 
 def test_the_back_off_grows_with_further_failures_and_is_keyed_case_insensitively(
-        app: Flask, client: FlaskClient, clock: Any) -> None:
+    app: Flask, client: FlaskClient, clock: Any
+) -> None:
     fix_clock(clock)
     _attempts(client, "anna", "wrong", 5)
     clock.advance(timedelta(seconds=2))
@@ -503,8 +511,8 @@ def test_the_back_off_of_one_username_does_not_block_another(app: Flask, client:
 
 
 # -- 9. demo safety --------------------------------------------------------------------------------------
-def test_demo_personas_cannot_log_in_when_demo_logins_are_off(committed_app: Any) -> None:
-    strict = committed_app(ALLOW_DEMO_LOGINS_IN_TEST=False)
+def test_demo_personas_cannot_log_in_when_demo_logins_are_off(committed_db: Any) -> None:
+    strict = committed_db(ALLOW_DEMO_LOGINS_IN_TEST=False)
     client = strict.test_client()
 
     response = login(client, "anna", "demo")
@@ -526,8 +534,8 @@ def test_outside_demo_mode_there_is_no_persona_picker_and_no_demo_route(app: Fla
     assert sessions_of(app, "anna") == 0
 
 
-def test_demo_mode_shows_the_picker_logs_in_with_one_click_and_shows_the_banner(committed_app: Any) -> None:
-    demo = committed_app(DEMO_MODE=True)
+def test_demo_mode_shows_the_picker_logs_in_with_one_click_and_shows_the_banner(committed_db: Any) -> None:
+    demo = committed_db(DEMO_MODE=True)
     client = demo.test_client()
 
     login_page = page(client.get("/login"))
@@ -546,8 +554,8 @@ def test_demo_mode_shows_the_picker_logs_in_with_one_click_and_shows_the_banner(
     assert sessions_of(demo, "anna") == 1
 
 
-def test_demo_mode_refuses_an_unknown_persona_and_a_non_demo_account(committed_app: Any) -> None:
-    demo = committed_app(DEMO_MODE=True)
+def test_demo_mode_refuses_an_unknown_persona_and_a_non_demo_account(committed_db: Any) -> None:
+    demo = committed_db(DEMO_MODE=True)
     with demo.app_context():
         person = create_staff_person(SYSTEM_ACTOR, StaffData("Stina", "Strand"))
         add_membership(SYSTEM_ACTOR, person, database.session.scalar(select(Unit).where(Unit.name == "Class 4–6")))
@@ -556,20 +564,20 @@ def test_demo_mode_refuses_an_unknown_persona_and_a_non_demo_account(committed_a
     client = demo.test_client()
     token = csrf_token(client, "/login")
 
-    for persona in ("nobody", "anna%00", "stina", "a" * 500):
+    for persona in ("nobody", "stina", "a" * 500):
         assert client.post(f"/demo/login/{persona}", data={"csrf_token": token}).status_code == 404, persona
+    assert client.post("/demo/login/anna%00", data={"csrf_token": token}).status_code == 400
     assert_sent_to_login(client.get("/"))
     assert sessions_of(demo, "stina") == 0
 
 
-def test_demo_mode_serves_only_this_machine(committed_app: Any) -> None:
-    demo = committed_app(DEMO_MODE=True)
+def test_demo_mode_serves_only_this_machine(committed_db: Any) -> None:
+    demo = committed_db(DEMO_MODE=True)
     client = demo.test_client()
 
     token = csrf_token(client, "/login")  # taken on this machine, replayed from another
     remote = client.get("/login", environ_base={"REMOTE_ADDR": "10.1.2.3"})
-    remote_post = client.post("/demo/login/anna", data={"csrf_token": token},
-                              environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    remote_post = client.post("/demo/login/anna", data={"csrf_token": token}, environ_base={"REMOTE_ADDR": "10.1.2.3"})
 
     assert remote.status_code == 403
     assert remote_post.status_code == 403
@@ -578,7 +586,7 @@ def test_demo_mode_serves_only_this_machine(committed_app: Any) -> None:
 
 
 # -- 10. families never log in with a password outside demo and test mode -----------------------------------
-def test_outside_demo_and_test_mode_a_guardian_password_is_refused_while_staff_log_in(committed_app: Any) -> None:
+def test_outside_demo_and_test_mode_a_guardian_password_is_refused_while_staff_log_in(committed_db: Any) -> None:
     from coordination.auth import (
         account_may_log_in,
         family_passwords_allowed,
@@ -590,7 +598,7 @@ def test_outside_demo_and_test_mode_a_guardian_password_is_refused_while_staff_l
         create_guardian_account,
     )
 
-    real = committed_app()
+    real = committed_db()
     with real.app_context():
         # A non-demo staff member with a password, and a non-demo guardian account. The operations refuse
         # a family password outright, so the guardian's hash is put on the row directly: the login check
@@ -601,8 +609,9 @@ def test_outside_demo_and_test_mode_a_guardian_password_is_refused_while_staff_l
         create_staff_account(SYSTEM_ACTOR, person, "stina", "a long staff password 42")
         guardian = add_guardian(SYSTEM_ACTOR, GuardianData("Gun", "Gran"))
         with pytest.raises(OperationError):
-            create_guardian_account(SYSTEM_ACTOR, guardian, "gun-with-password",
-                                    password_hash=hash_password("a long family password 42"))
+            create_guardian_account(
+                SYSTEM_ACTOR, guardian, "gun-with-password", password_hash=hash_password("a long family password 42")
+            )
         account = create_guardian_account(SYSTEM_ACTOR, guardian, "gun")
         account.password_hash = hash_password("a long family password 42")
         database.session.commit()
@@ -637,8 +646,9 @@ def test_outside_demo_and_test_mode_a_guardian_password_is_refused_while_staff_l
 
 # -- 11. CSRF ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("token", [None, "wrong-token", ""])
-def test_a_login_without_a_valid_csrf_token_is_refused_with_a_friendly_message(app: Flask, client: FlaskClient,
-                                                                               token: str | None) -> None:
+def test_a_login_without_a_valid_csrf_token_is_refused_with_a_friendly_message(
+    app: Flask, client: FlaskClient, token: str | None
+) -> None:
     client.get("/login")
     data = {"username": "anna", "password": "demo"}
     if token is not None:
@@ -691,7 +701,7 @@ def test_a_logged_in_language_choice_is_kept_on_the_account_across_logins(app: F
     assert "You are logged in as" in assert_logged_in(other)
 
 
-@pytest.mark.parametrize("language", ["xx", SCRIPT, "x" * 10_000, "", "EN", "en\x00"])
+@pytest.mark.parametrize("language", ["xx", SCRIPT, "x" * 10_000, "", "EN"])
 def test_an_invalid_language_changes_nothing_and_never_fails(app: Flask, client: FlaskClient, language: str) -> None:
     login(client, "anna")
     audit_before = count(app, AuditEvent)
@@ -719,8 +729,14 @@ def test_an_invalid_language_before_login_keeps_the_current_language(app: Flask,
     assert LOGIN_HEADING_EN in page(client.get("/login"))
 
 
-OFF_SITE = ["https://evil.example/", "//evil.example", "/\\evil.example", "https:evil.example", "\\\\evil.example",
-            "javascript:alert(1)"]
+OFF_SITE = [
+    "https://evil.example/",
+    "//evil.example",
+    "/\\evil.example",
+    "https:evil.example",
+    "\\\\evil.example",
+    "javascript:alert(1)",
+]
 
 
 @pytest.mark.parametrize("target", OFF_SITE)
@@ -735,8 +751,7 @@ def test_the_language_switch_never_redirects_off_site(app: Flask, client: FlaskC
 def test_login_never_redirects_off_site(app: Flask, client: FlaskClient, target: str) -> None:
     token = csrf_token(client, "/login")
 
-    response = client.post("/login", data={"username": "anna", "password": "demo", "next": target,
-                                           "csrf_token": token})
+    response = client.post("/login", data={"username": "anna", "password": "demo", "next": target, "csrf_token": token})
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
@@ -753,8 +768,9 @@ def test_a_local_next_is_followed_after_login_and_language_change(app: Flask, cl
     assert 'name="next" type="hidden" value="/"' in next_page
 
     token = csrf_token(client, "/login")
-    logged_in = client.post("/login", data={"username": "anna", "password": "demo", "next": "/healthz",
-                                            "csrf_token": token})
+    logged_in = client.post(
+        "/login", data={"username": "anna", "password": "demo", "next": "/healthz", "csrf_token": token}
+    )
     assert logged_in.headers["Location"] == "/healthz"
 
 
@@ -792,8 +808,7 @@ def test_an_over_long_password_gets_a_clear_message_and_is_not_echoed(app: Flask
     assert sessions_of(app, "anna") == 0
 
 
-def test_a_script_in_the_username_is_escaped_and_only_the_back_off_is_written(app: Flask,
-                                                                             client: FlaskClient) -> None:
+def test_a_script_in_the_username_is_escaped_and_only_the_back_off_is_written(app: Flask, client: FlaskClient) -> None:
     audit_before = count(app, AuditEvent)
 
     response = login(client, SCRIPT, "demo")
@@ -808,7 +823,7 @@ def test_a_script_in_the_username_is_escaped_and_only_the_back_off_is_written(ap
     assert count(app, AuditEvent) == audit_before
 
 
-@pytest.mark.parametrize("username", ["anna\x00", "\x00", "\u202eanna", "anna' OR '1'='1", "ånna" * 30])
+@pytest.mark.parametrize("username", ["\u202eanna", "anna' OR '1'='1", "ånna" * 30])
 def test_odd_usernames_are_answered_wrong_never_500(app: Flask, client: FlaskClient, username: str) -> None:
     response = login(client, username, "demo")
 
@@ -826,11 +841,31 @@ def test_an_unknown_url_gets_the_friendly_not_found_page(app: Flask, client: Fla
         assert "Sidan finns inte" in page(response)
 
 
-# Not "demo\x00": scrypt (through PBKDF2-HMAC) pads the key with zero bytes, so trailing NULs are the same
-# password. That is a property of HMAC, not a weakness: it gives no one a password they did not know.
-@pytest.mark.parametrize("password", ["demo ", " demo", "DEMO", "dem", "demo\x00x", "\x00"])
+@pytest.mark.parametrize("password", ["demo ", " demo", "DEMO", "dem"])
 def test_only_the_exact_password_logs_in(app: Flask, client: FlaskClient, password: str) -> None:
     response = login(client, "anna", password)
 
     assert response.status_code == 422 and WRONG in page(response)
     assert sessions_of(app, "anna") == 0
+
+
+@pytest.mark.parametrize(("path", "field"), [("/login", "username"), ("/login", "password"), ("/language", "language")])
+def test_a_nul_byte_in_any_form_field_is_refused_and_nothing_is_written(
+    app: Flask, client: FlaskClient, path: str, field: str
+) -> None:
+    data = {"username": "anna", "password": "demo", "language": "en", "next": "/login"}
+    data[field] = data[field] + "\x00"
+    audit_before = count(app, AuditEvent)
+
+    response = post_form(client, path, data, token_from="/login")
+
+    assert response.status_code == 400
+    assert "Något var fel med förfrågan" in page(response)
+    assert count(app, LoginSession) == 0
+    assert throttle_rows(app) == 0
+    assert count(app, AuditEvent) == audit_before
+
+
+def test_a_nul_byte_in_the_address_is_refused(client: FlaskClient) -> None:
+    assert client.get("/login?next=%00").status_code == 400
+    assert client.get("/%00").status_code in (400, 404)

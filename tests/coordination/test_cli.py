@@ -31,8 +31,8 @@ def count(app: Flask, model: Any) -> int:
 
 
 # -- seed-demo -----------------------------------------------------------------------------------------
-def test_seed_demo_refuses_a_database_that_holds_data(committed_app: Callable[..., Flask]) -> None:
-    app = committed_app("demo")
+def test_seed_demo_refuses_a_database_that_holds_data(committed_db: Callable[..., Flask]) -> None:
+    app = committed_db("demo")
     children = count(app, Child)
     result = run(app, "seed-demo")
     assert result.exit_code != 0
@@ -40,16 +40,16 @@ def test_seed_demo_refuses_a_database_that_holds_data(committed_app: Callable[..
     assert count(app, Child) == children, "nothing was added"
 
 
-def test_seed_demo_needs_demo_mode_outside_the_test_configuration(committed_app: Callable[..., Flask]) -> None:
-    app = committed_app("empty", ENVIRONMENT="development")
+def test_seed_demo_needs_demo_mode_outside_the_test_configuration(committed_db: Callable[..., Flask]) -> None:
+    app = committed_db("empty", ENVIRONMENT="development")
     result = run(app, "seed-demo")
     assert result.exit_code != 0
     assert "demo mode" in result.output
     assert count(app, Child) == 0
 
 
-def test_seed_demo_fills_an_empty_database_once(committed_app: Callable[..., Flask]) -> None:
-    app = committed_app("empty")
+def test_seed_demo_fills_an_empty_database_once(committed_db: Callable[..., Flask]) -> None:
+    app = committed_db("empty")
     result = run(app, "seed-demo")
     assert result.exit_code == 0, result.output
     children = count(app, Child)
@@ -62,11 +62,12 @@ def test_seed_demo_fills_an_empty_database_once(committed_app: Callable[..., Fla
 
 
 # -- demo-needs-reload ---------------------------------------------------------------------------------
-def test_demo_needs_reload_when_there_is_no_database_yet(committed_app: Callable[..., Flask],
-                                                         databases: DatabaseFactory) -> None:
+def test_demo_needs_reload_when_there_is_no_database_yet(
+    committed_db: Callable[..., Flask], databases: DatabaseFactory
+) -> None:
     url = databases.blank("cli")
     try:
-        app = committed_app("empty", DATABASE_URL=url)
+        app = committed_db("empty", DATABASE_URL=url)
         result = run(app, "demo-needs-reload")
         assert result.exit_code == 0, result.output
         assert "no database yet" in result.output
@@ -75,8 +76,8 @@ def test_demo_needs_reload_when_there_is_no_database_yet(committed_app: Callable
         databases.drop(url)
 
 
-def test_demo_needs_reload_follows_the_age_of_the_demo(committed_app: Callable[..., Flask]) -> None:
-    app = committed_app("empty")
+def test_demo_needs_reload_follows_the_age_of_the_demo(committed_db: Callable[..., Flask]) -> None:
+    app = committed_db("empty")
     empty = run(app, "demo-needs-reload")
     assert empty.exit_code == 0, "an empty database needs the demo"
     assert run(app, "seed-demo").exit_code == 0
@@ -92,9 +93,10 @@ def test_demo_needs_reload_follows_the_age_of_the_demo(committed_app: Callable[.
 
 
 # -- create-admin --------------------------------------------------------------------------------------
-def test_create_admin_refuses_a_short_password(committed_app: Callable[..., Flask],
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    app = committed_app("empty")
+def test_create_admin_refuses_a_short_password(
+    committed_db: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = committed_db("empty")
     monkeypatch.setenv("BARNKOMPASS_ADMIN_PASSWORD", "elevenchars")  # 11
     result = run(app, "create-admin", "--username", "root", "--name", "Root")
     assert result.exit_code != 0
@@ -103,9 +105,10 @@ def test_create_admin_refuses_a_short_password(committed_app: Callable[..., Flas
     assert count(app, Account) == 0 and count(app, PlatformAdmin) == 0
 
 
-def test_create_admin_refuses_a_taken_username_and_writes_nothing(committed_app: Callable[..., Flask],
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    app = committed_app("demo")
+def test_create_admin_refuses_a_taken_username_and_writes_nothing(
+    committed_db: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = committed_db("demo")
     monkeypatch.setenv("BARNKOMPASS_ADMIN_PASSWORD", ADMIN_PASSWORD)
     before = (count(app, Account), count(app, PlatformAdmin), count(app, AuditEvent))
     result = run(app, "create-admin", "--username", "  ADMIN ", "--name", "Another admin")
@@ -115,9 +118,10 @@ def test_create_admin_refuses_a_taken_username_and_writes_nothing(committed_app:
     assert (count(app, Account), count(app, PlatformAdmin), count(app, AuditEvent)) == before
 
 
-def test_create_admin_makes_a_platform_admin_who_can_log_in(committed_app: Callable[..., Flask],
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    app = committed_app("empty")
+def test_create_admin_makes_a_platform_admin_who_can_log_in(
+    committed_db: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = committed_db("empty")
     monkeypatch.setenv("BARNKOMPASS_ADMIN_PASSWORD", ADMIN_PASSWORD)
     result = run(app, "create-admin", "--username", " Root ", "--name", "Rut Admin", "--email", "rut@ekby.example")
     assert result.exit_code == 0, result.output
@@ -141,8 +145,8 @@ def test_create_admin_makes_a_platform_admin_who_can_log_in(committed_app: Calla
 
 
 # -- db upgrade ----------------------------------------------------------------------------------------
-def test_db_upgrade_is_idempotent(committed_app: Callable[..., Flask]) -> None:
-    app = committed_app("empty")
+def test_db_upgrade_is_idempotent(committed_db: Callable[..., Flask]) -> None:
+    app = committed_db("empty")
     head = ScriptDirectory.from_config(alembic_config(app.config["DATABASE_URL"])).get_current_head()
     for _ in range(2):
         result = run(app, "db", "upgrade")

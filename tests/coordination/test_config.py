@@ -54,8 +54,10 @@ def test_production_refuses_an_encryption_key_that_is_not_a_fernet_key(tmp_path:
 def test_demo_mode_refuses_postgresql_outside_the_test_configuration(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="SQLite"):
         load_config(tmp_path, {"DEMO_MODE": True, "DATABASE_URL": "postgresql://postgres@127.0.0.1/x", **GOOD_KEYS})
-    config = load_config(tmp_path, {"ENVIRONMENT": "test", "DEMO_MODE": True,
-                                    "DATABASE_URL": "postgresql://postgres@127.0.0.1/x", **GOOD_KEYS})
+    config = load_config(
+        tmp_path,
+        {"ENVIRONMENT": "test", "DEMO_MODE": True, "DATABASE_URL": "postgresql://postgres@127.0.0.1/x", **GOOD_KEYS},
+    )
     assert config["DEMO_MODE"] is True
 
 
@@ -95,8 +97,14 @@ def test_development_generates_its_keys_once_into_the_instance_folder(tmp_path: 
 def test_demo_serve_refuses_a_non_loopback_bind(tmp_path: Path) -> None:
     from coordination.app import create_app
 
-    app = create_app({"DEMO_MODE": True, "INSTANCE_PATH": str(tmp_path),
-                      "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", **GOOD_KEYS})
+    app = create_app(
+        {
+            "DEMO_MODE": True,
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
+            **GOOD_KEYS,
+        }
+    )
     result = app.test_cli_runner().invoke(args=["serve", "--host", "0.0.0.0"])
     assert result.exit_code != 0
     assert "only listens on this machine" in result.output

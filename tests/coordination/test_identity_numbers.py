@@ -205,9 +205,7 @@ def test_exception_rejects_unknown_reason() -> None:
         ("201701012394", False, "check_digit"),
     ],
 )
-def test_identity_number_cannot_be_built_invalid(
-    digits: str, is_coordination: bool, reason: str
-) -> None:
+def test_identity_number_cannot_be_built_invalid(digits: str, is_coordination: bool, reason: str) -> None:
     with pytest.raises(InvalidIdentityNumber) as caught:
         IdentityNumber(digits=digits, is_coordination_number=is_coordination)
     assert caught.value.reason == reason
@@ -242,8 +240,15 @@ def test_identity_number_is_immutable() -> None:
 def test_repr_and_str_hide_the_number(text: str) -> None:
     number = parse_identity_number(text, today=TODAY)
     logged = "%s" % number  # noqa: UP031 -- logging formats with %
-    for shown in (repr(number), str(number), f"{number}", f"{number!r}", logged,
-                  repr([number]), repr({"child": number})):
+    for shown in (
+        repr(number),
+        str(number),
+        f"{number}",
+        f"{number!r}",
+        logged,
+        repr([number]),
+        repr({"child": number}),
+    ):
         assert not any(character.isdigit() for character in shown)
     assert repr(number) == "IdentityNumber(<hidden>)"
     assert str(number) == "IdentityNumber(<hidden>)"

@@ -4,7 +4,7 @@ accounts) and the demo municipality they load. Refusals first; every refusal wri
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -59,15 +59,17 @@ def child(given_name: str) -> Child:
 
 
 def staff(username: str) -> StaffPerson:
-    person = session().scalar(select(StaffPerson).join(Account, Account.staff_person_id == StaffPerson.id)
-                              .where(Account.username == username))
+    person = session().scalar(
+        select(StaffPerson).join(Account, Account.staff_person_id == StaffPerson.id).where(Account.username == username)
+    )
     assert person is not None, username
     return person
 
 
 def guardian_of_account(username: str) -> Guardian:
-    found = session().scalar(select(Guardian).join(Account, Account.guardian_id == Guardian.id)
-                             .where(Account.username == username))
+    found = session().scalar(
+        select(Guardian).join(Account, Account.guardian_id == Guardian.id).where(Account.username == username)
+    )
     assert found is not None, username
     return found
 
@@ -79,8 +81,11 @@ def guardian_named(given: str, family: str) -> Guardian:
 
 
 def membership(username: str, unit_name: str) -> Membership:
-    found = session().scalar(select(Membership).join(Unit, Membership.unit_id == Unit.id)
-                             .where(Membership.staff_person_id == staff(username).id, Unit.name == unit_name))
+    found = session().scalar(
+        select(Membership)
+        .join(Unit, Membership.unit_id == Unit.id)
+        .where(Membership.staff_person_id == staff(username).id, Unit.name == unit_name)
+    )
     assert found is not None, (username, unit_name)
     return found
 
@@ -96,9 +101,15 @@ def rows(model: Any) -> int:
 
 
 def current_contacts(child_id: int) -> list[RoleAssignment]:
-    return list(session().scalars(select(RoleAssignment).where(
-        RoleAssignment.child_id == child_id, RoleAssignment.role == "child_contact",
-        RoleAssignment.ended_at.is_(None))))
+    return list(
+        session().scalars(
+            select(RoleAssignment).where(
+                RoleAssignment.child_id == child_id,
+                RoleAssignment.role == "child_contact",
+                RoleAssignment.ended_at.is_(None),
+            )
+        )
+    )
 
 
 def age_on(birth: date, day: date) -> int:
@@ -134,12 +145,12 @@ def test_a_child_without_a_number_needs_a_reason(app: Flask, db: Any) -> None:
             register_child(SYSTEM_ACTOR, ChildData("Utan", "Nummer", date(2020, 2, 2)))
         assert refused.value.field == "identity_number"
         with pytest.raises(OperationError) as both:
-            register_child(SYSTEM_ACTOR, ChildData("Med", "Båda", None, identity_number=new_number(),
-                                                   missing_number_reason="none"))
+            register_child(
+                SYSTEM_ACTOR, ChildData("Med", "Båda", None, identity_number=new_number(), missing_number_reason="none")
+            )
         assert both.value.field == "identity_number"
         with pytest.raises(OperationError) as unknown:
-            register_child(SYSTEM_ACTOR, ChildData("Okänd", "Orsak", date(2020, 2, 2),
-                                                   missing_number_reason="forgot"))
+            register_child(SYSTEM_ACTOR, ChildData("Okänd", "Orsak", date(2020, 2, 2), missing_number_reason="forgot"))
         assert unknown.value.field == "missing_number_reason"
         with pytest.raises(OperationError) as no_birth:
             register_child(SYSTEM_ACTOR, ChildData("Utan", "Datum", None, missing_number_reason="none"))
@@ -148,9 +159,11 @@ def test_a_child_without_a_number_needs_a_reason(app: Flask, db: Any) -> None:
 
 
 def test_a_child_without_a_number_gets_a_reserve_number(app: Flask, db: Any, clock: Any) -> None:
-    clock.set(datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
     with app.app_context():
-        newborn = register_child(SYSTEM_ACTOR, ChildData("Ny", "Född", date(2026, 3, 1), missing_number_reason="newborn"))
+        newborn = register_child(
+            SYSTEM_ACTOR, ChildData("Ny", "Född", date(2026, 3, 1), missing_number_reason="newborn")
+        )
         other = register_child(SYSTEM_ACTOR, ChildData("Ny", "Född", date(2020, 1, 2), missing_number_reason="none"))
         for registered in (newborn, other):
             assert registered.identity_number_hash is None and registered.identity_number_encrypted is None
@@ -169,13 +182,14 @@ def test_the_birth_date_must_match_the_number(app: Flask, db: Any) -> None:
         assert rows(Child) == before
         matching = register_child(SYSTEM_ACTOR, ChildData("Rätt", "Datum", date(2014, 6, 3), identity_number=number))
         assert matching.birth_date == date(2014, 6, 3)
-        from_number = register_child(SYSTEM_ACTOR, ChildData("Från", "Numret", None,
-                                                             identity_number=new_number(date(2013, 3, 9), 873)))
+        from_number = register_child(
+            SYSTEM_ACTOR, ChildData("Från", "Numret", None, identity_number=new_number(date(2013, 3, 9), 873))
+        )
         assert from_number.birth_date == date(2013, 3, 9), "the birth date comes from the number"
 
 
 def test_a_birth_date_in_the_future_is_refused(app: Flask, db: Any, clock: Any) -> None:
-    clock.set(datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
     tomorrow = date(2026, 3, 11)
     with app.app_context():
         before = rows(Child)
@@ -183,11 +197,14 @@ def test_a_birth_date_in_the_future_is_refused(app: Flask, db: Any, clock: Any) 
             register_child(SYSTEM_ACTOR, ChildData("Snart", "Född", tomorrow, missing_number_reason="newborn"))
         assert without_number.value.field == "birth_date"
         with pytest.raises(OperationError) as with_number:
-            register_child(SYSTEM_ACTOR, ChildData("Snart", "Född", None,
-                                                   identity_number=make_identity_number(tomorrow, 871)))
+            register_child(
+                SYSTEM_ACTOR, ChildData("Snart", "Född", None, identity_number=make_identity_number(tomorrow, 871))
+            )
         assert with_number.value.field == "birth_date"
         assert rows(Child) == before
-        today = register_child(SYSTEM_ACTOR, ChildData("Idag", "Född", date(2026, 3, 10), missing_number_reason="newborn"))
+        today = register_child(
+            SYSTEM_ACTOR, ChildData("Idag", "Född", date(2026, 3, 10), missing_number_reason="newborn")
+        )
         assert today.birth_date == date(2026, 3, 10)
 
 
@@ -203,8 +220,12 @@ def test_a_registered_number_is_stored_only_as_ciphertext_and_keyed_hash(app: Fl
         assert raw["identity_number_hash"] == identity_number_hash(number, hash_key_bytes(keys["IDENTITY_HASH_KEY"]))
         decrypted = decrypt_identity_number(raw["identity_number_encrypted"], keys["IDENTITY_ENCRYPTION_KEY"].encode())
         assert decrypted.digits == number.digits
-        audit_texts = [str(value) for event in session().execute(select(AuditEvent.__table__)).mappings()
-                       for value in event.values() if value is not None]
+        audit_texts = [
+            str(value)
+            for event in session().execute(select(AuditEvent.__table__)).mappings()
+            for value in event.values()
+            if value is not None
+        ]
         assert not any(form in value for value in audit_texts for form in number_forms(number))
 
 
@@ -218,8 +239,9 @@ def test_registering_a_child_is_audited_in_the_same_transaction(app: Flask, db: 
         assert event.object_id == registered.public_id and event.legal_basis == "platform_administration"
         session().rollback()
         assert session().get(Child, child_id) is None
-        assert session().scalar(select(AuditEvent.id).where(AuditEvent.child_id == child_id)) is None, \
+        assert session().scalar(select(AuditEvent.id).where(AuditEvent.child_id == child_id)) is None, (
             "rolling the write back takes its audit row with it"
+        )
 
 
 # -- assign_child_contact -----------------------------------------------------------------------------------
@@ -238,7 +260,7 @@ def test_an_ended_membership_cannot_be_assigned(app: Flask, db: Any) -> None:
     with app.app_context():
         elsa = child("Elsa")
         ended = membership("sara", "Solrosen")
-        ended.ended_at = datetime.now(timezone.utc)
+        ended.ended_at = datetime.now(UTC)
         session().flush()
         with pytest.raises(OperationError):
             assign_child_contact(SYSTEM_ACTOR, elsa, ended)
@@ -255,20 +277,29 @@ def test_reassigning_the_child_contact_ends_the_previous_one_and_keeps_the_histo
     with app.app_context():
         elsa = child("Elsa")
         (previous,) = current_contacts(elsa.id)
-        audited = select(func.count()).select_from(AuditEvent).where(AuditEvent.child_id == elsa.id,
-                                                                     AuditEvent.action == "assign_child_contact")
+        audited = (
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.child_id == elsa.id, AuditEvent.action == "assign_child_contact")
+        )
         audited_before = session().scalar(audited)
         assert previous.staff_person_id == staff("anna").id
-        new = assign_child_contact(SYSTEM_ACTOR, elsa, membership("sara", "Solrosen"), assigned_by=staff("anna"),
-                                   reason="anna is on leave")
+        new = assign_child_contact(
+            SYSTEM_ACTOR, elsa, membership("sara", "Solrosen"), assigned_by=staff("anna"), reason="anna is on leave"
+        )
         session().expire_all()
         assert [a.id for a in current_contacts(elsa.id)] == [new.id]
         assert new.staff_person_id == staff("sara").id and new.agency_id == unit("Solrosen").agency_id
         ended = session().get(RoleAssignment, previous.id)
         assert ended is not None and ended.ended_at is not None and ended.end_reason == "anna is on leave"
         assert ended.ended_at <= new.started_at
-        history = session().scalars(select(RoleAssignment).where(RoleAssignment.child_id == elsa.id,
-                                                                 RoleAssignment.role == "child_contact")).all()
+        history = (
+            session()
+            .scalars(
+                select(RoleAssignment).where(RoleAssignment.child_id == elsa.id, RoleAssignment.role == "child_contact")
+            )
+            .all()
+        )
         assert len(history) == 2
         assert session().scalar(audited) == audited_before + 1
 
@@ -293,8 +324,9 @@ def test_a_membership_needs_at_least_one_role(app: Flask, db: Any) -> None:
             add_membership(SYSTEM_ACTOR, staff("anna"), unit("Solrosen"), practitioner=False)
         assert refused.value.field == "roles"
         assert rows(Membership) == before
-        assert add_membership(SYSTEM_ACTOR, staff("anna"), unit("Solrosen"), practitioner=False,
-                              agency_admin=True).roles == ("agency_admin",)
+        assert add_membership(
+            SYSTEM_ACTOR, staff("anna"), unit("Solrosen"), practitioner=False, agency_admin=True
+        ).roles == ("agency_admin",)
 
 
 # -- link_siblings -------------------------------------------------------------------------------------------
@@ -324,8 +356,11 @@ def test_sibling_links_do_not_depend_on_the_order(app: Flask, db: Any) -> None:
         assert (link.child_id, link.sibling_id) == (older.id, younger.id)
         with pytest.raises(OperationError):
             link_siblings(SYSTEM_ACTOR, older, younger, staff("maria"))
-        audited = session().scalars(select(AuditEvent.child_id).where(AuditEvent.action == "link_siblings",
-                                                                      AuditEvent.child_id.in_((older.id, younger.id))))
+        audited = session().scalars(
+            select(AuditEvent.child_id).where(
+                AuditEvent.action == "link_siblings", AuditEvent.child_id.in_((older.id, younger.id))
+            )
+        )
         assert sorted(audited) == sorted((older.id, younger.id)), "both children's trails show the link"
 
 
@@ -337,8 +372,9 @@ def test_a_guardian_account_with_a_real_password_is_refused(app: Flask, db: Any)
         with pytest.raises(OperationError, match="Families log in through the family identity provider"):
             create_guardian_account(SYSTEM_ACTOR, sofia, "sofia", password_hash=hash_password("a-real-password!"))
         with pytest.raises(OperationError, match="Families log in through the family identity provider"):
-            grant_young_person_account(SYSTEM_ACTOR, child("Maja"), "maja", staff("maria"),
-                                       password_hash=hash_password("a-real-password!"))
+            grant_young_person_account(
+                SYSTEM_ACTOR, child("Maja"), "maja", staff("maria"), password_hash=hash_password("a-real-password!")
+            )
         assert rows(Account) == before
         # Without a password (the family identity provider) it is fine.
         account = create_guardian_account(SYSTEM_ACTOR, sofia, "sofia")
@@ -400,23 +436,33 @@ def test_the_demo_has_at_least_29_children_each_with_exactly_one_current_child_c
     with app.app_context():
         children = session().scalars(select(Child.id)).all()
         assert len(children) >= 29
-        current = Counter(session().scalars(select(RoleAssignment.child_id).where(
-            RoleAssignment.role == "child_contact", RoleAssignment.ended_at.is_(None))))
+        current = Counter(
+            session().scalars(
+                select(RoleAssignment.child_id).where(
+                    RoleAssignment.role == "child_contact", RoleAssignment.ended_at.is_(None)
+                )
+            )
+        )
         assert {child_id: current.get(child_id, 0) for child_id in children} == {child_id: 1 for child_id in children}
 
 
 def test_custody_restrictions_and_identity_checks_in_the_demo(app: Flask, db: Any) -> None:
     with app.app_context():
         alva = child("Alva")
-        links = {c.guardian.given_name: c for c in session().scalars(select(Custody).where(Custody.child_id == alva.id))}
+        links = {
+            c.guardian.given_name: c for c in session().scalars(select(Custody).where(Custody.child_id == alva.id))
+        }
         assert set(links) == {"Tomas", "Sofia"}
         assert links["Tomas"].is_restricted and links["Tomas"].restriction_note
         assert not links["Sofia"].is_restricted
         checked_guardians = {"lena", "ahmed", "petra", "tomas"}
         for username in checked_guardians:
-            custody_links = session().scalars(select(Custody).where(
-                Custody.guardian_id == guardian_of_account(username).id)).all()
-            assert custody_links and all(c.identity_checked_at and c.identity_checked_by_id for c in custody_links), username
+            custody_links = (
+                session().scalars(select(Custody).where(Custody.guardian_id == guardian_of_account(username).id)).all()
+            )
+            assert custody_links and all(c.identity_checked_at and c.identity_checked_by_id for c in custody_links), (
+                username
+            )
         unchecked = session().scalars(select(Custody).where(Custody.identity_checked_at.is_not(None))).all()
         checked_ids = {guardian_of_account(username).id for username in checked_guardians}
         assert {c.guardian_id for c in unchecked} == checked_ids, "nobody else is marked identity checked"
@@ -429,13 +475,23 @@ def test_siblings_and_roles_in_the_demo(app: Flask, db: Any) -> None:
         assert (min(liam.id, ella.id), max(liam.id, ella.id)) in pairs
 
         def agencies_where(username: str, flag: Any) -> set[str]:
-            return set(session().scalars(select(Agency.name).join(Membership, Membership.agency_id == Agency.id)
-                                         .where(Membership.staff_person_id == staff(username).id, flag)))
+            return set(
+                session().scalars(
+                    select(Agency.name)
+                    .join(Membership, Membership.agency_id == Agency.id)
+                    .where(Membership.staff_person_id == staff(username).id, flag)
+                )
+            )
 
         assert agencies_where("maria", Membership.is_agency_admin.is_(True)) == {"Ekby school"}
         assert agencies_where("bodil", Membership.is_agency_admin.is_(True)) == {"BUP Ekby"}
         assert agencies_where("anna", Membership.is_agency_admin.is_(True)) == set()
         assert agencies_where("ida", Membership.is_intake.is_(True)) == {"Ekby social services"}
-        intake_kinds = set(session().scalars(select(Agency.kind).join(Membership, Membership.agency_id == Agency.id)
-                                             .where(Membership.is_intake.is_(True))))
+        intake_kinds = set(
+            session().scalars(
+                select(Agency.kind)
+                .join(Membership, Membership.agency_id == Agency.id)
+                .where(Membership.is_intake.is_(True))
+            )
+        )
         assert intake_kinds == {"social_services"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -72,10 +72,18 @@ def test_the_models_and_the_migrations_agree(live: Connection) -> None:
 def test_the_models_and_the_migrations_have_the_same_check_constraints(live: Connection) -> None:
     """Alembic's comparison does not look at CHECK constraints: compare their names here."""
     inspector = inspect(live)
-    in_models = {(table.name, constraint.name) for table in Base.metadata.tables.values()
-                 for constraint in table.constraints if isinstance(constraint, CheckConstraint)}
-    in_database = {(table, check["name"]) for table in inspector.get_table_names() if table != "alembic_version"
-                   for check in inspector.get_check_constraints(table)}
+    in_models = {
+        (table.name, constraint.name)
+        for table in Base.metadata.tables.values()
+        for constraint in table.constraints
+        if isinstance(constraint, CheckConstraint)
+    }
+    in_database = {
+        (table, check["name"])
+        for table in inspector.get_table_names()
+        if table != "alembic_version"
+        for check in inspector.get_check_constraints(table)
+    }
     assert in_models == in_database
 
 
@@ -160,8 +168,11 @@ def test_every_timestamp_is_utc_and_named_at_and_every_date_is_a_date() -> None:
 @pytest.mark.postgresql_only  # SQLite has no time zone in its column types
 def test_timestamps_are_timestamptz_on_postgresql(live: Connection) -> None:
     inspector = inspect(live)
-    live_types = {(table, column["name"]): column["type"] for table in inspector.get_table_names()
-                  for column in inspector.get_columns(table)}
+    live_types = {
+        (table, column["name"]): column["type"]
+        for table in inspector.get_table_names()
+        for column in inspector.get_columns(table)
+    }
     timestamps = [(column.table.name, column.name) for column in _columns() if isinstance(column.type, UTCDateTime)]
     assert timestamps
     naive = [key for key in timestamps if not getattr(live_types[key], "timezone", False)]
@@ -203,18 +214,30 @@ def test_a_timestamp_is_stored_as_utc_and_read_back_as_the_same_instant(app: Fla
             assert raw == local
         with pytest.raises(StatementError, match="naive"):
             with session.begin_nested():
-                session.add(AuditEvent(occurred_at=datetime(2026, 1, 15, 10, 30), actor_kind="system",
-                                       action="schema_test", outcome="allowed"))
+                session.add(
+                    AuditEvent(
+                        occurred_at=datetime(2026, 1, 15, 10, 30),
+                        actor_kind="system",
+                        action="schema_test",
+                        outcome="allowed",
+                    )
+                )
                 session.flush()
 
 
 # -- invariants enforced by the database ------------------------------------------------------------------
 def _child_values(**overrides: Any) -> dict[str, Any]:
     values: dict[str, Any] = dict(
-        public_id=secrets.token_urlsafe(16), given_name="Test", family_name="Barn", birth_date=date(2015, 5, 5),
-        identity_number_encrypted=None, identity_number_hash=None, identity_number_missing_reason="none",
-        reserve_number="R-" + secrets.token_hex(6), protection_level="none",
-        created_at=datetime.now(timezone.utc),
+        public_id=secrets.token_urlsafe(16),
+        given_name="Test",
+        family_name="Barn",
+        birth_date=date(2015, 5, 5),
+        identity_number_encrypted=None,
+        identity_number_hash=None,
+        identity_number_missing_reason="none",
+        reserve_number="R-" + secrets.token_hex(6),
+        protection_level="none",
+        created_at=datetime.now(UTC),
     )
     values.update(overrides)
     return values
@@ -239,18 +262,29 @@ def test_a_child_needs_exactly_one_of_a_number_and_a_reason(app: Flask, db: Any)
     with app.app_context():
         session = db.session
         child = Child.__table__
-        _refused(session, insert(child).values(**_child_values(identity_number_encrypted="cipher",
-                                                               identity_number_hash="h" * 64)),
-                 "ck_child_number_or_reason")
-        _refused(session, insert(child).values(**_child_values(identity_number_missing_reason=None,
-                                                               reserve_number=None)),
-                 "ck_child_number_or_reason")
+        _refused(
+            session,
+            insert(child).values(**_child_values(identity_number_encrypted="cipher", identity_number_hash="h" * 64)),
+            "ck_child_number_or_reason",
+        )
+        _refused(
+            session,
+            insert(child).values(**_child_values(identity_number_missing_reason=None, reserve_number=None)),
+            "ck_child_number_or_reason",
+        )
         # The two ways that are right.
         _accepted(session, insert(child).values(**_child_values()))
-        _accepted(session, insert(child).values(**_child_values(identity_number_encrypted="cipher",
-                                                                identity_number_hash="g" * 64,
-                                                                identity_number_missing_reason=None,
-                                                                reserve_number=None)))
+        _accepted(
+            session,
+            insert(child).values(
+                **_child_values(
+                    identity_number_encrypted="cipher",
+                    identity_number_hash="g" * 64,
+                    identity_number_missing_reason=None,
+                    reserve_number=None,
+                )
+            ),
+        )
 
 
 def test_a_child_number_cannot_be_stored_twice(app: Flask, db: Any) -> None:
@@ -258,20 +292,39 @@ def test_a_child_number_cannot_be_stored_twice(app: Flask, db: Any) -> None:
         session = db.session
         taken = session.scalar(select(Child.identity_number_hash).where(Child.given_name == "Omar"))
         assert taken
-        _refused(session, insert(Child.__table__).values(**_child_values(
-            identity_number_encrypted="cipher", identity_number_hash=taken, identity_number_missing_reason=None,
-            reserve_number=None)), "uq_child_identity_number_hash")
+        _refused(
+            session,
+            insert(Child.__table__).values(
+                **_child_values(
+                    identity_number_encrypted="cipher",
+                    identity_number_hash=taken,
+                    identity_number_missing_reason=None,
+                    reserve_number=None,
+                )
+            ),
+            "uq_child_identity_number_hash",
+        )
 
 
 def test_a_child_has_at_most_one_current_child_contact(app: Flask, db: Any) -> None:
     with app.app_context():
         session = db.session
-        current = session.scalar(select(RoleAssignment).join(Child).where(
-            Child.given_name == "Elsa", RoleAssignment.role == "child_contact", RoleAssignment.ended_at.is_(None)))
+        current = session.scalar(
+            select(RoleAssignment)
+            .join(Child)
+            .where(
+                Child.given_name == "Elsa", RoleAssignment.role == "child_contact", RoleAssignment.ended_at.is_(None)
+            )
+        )
         assert current is not None
-        moment = datetime.now(timezone.utc)
-        row = dict(child_id=current.child_id, role="child_contact", staff_person_id=current.staff_person_id,
-                   agency_id=current.agency_id, started_at=moment)
+        moment = datetime.now(UTC)
+        row = dict(
+            child_id=current.child_id,
+            role="child_contact",
+            staff_person_id=current.staff_person_id,
+            agency_id=current.agency_id,
+            started_at=moment,
+        )
         _refused(session, insert(RoleAssignment.__table__).values(**row), "uq_role_assignment_current")
         # History is fine: an ended assignment next to the current one.
         _accepted(session, insert(RoleAssignment.__table__).values(**row, ended_at=moment))
@@ -280,13 +333,20 @@ def test_a_child_has_at_most_one_current_child_contact(app: Flask, db: Any) -> N
 def test_a_sibling_link_is_stored_in_order(app: Flask, db: Any) -> None:
     with app.app_context():
         session = db.session
-        first, second = session.scalars(select(Child.id).where(Child.given_name.in_(("Elsa", "Noah")))
-                                        .order_by(Child.id)).all()
-        moment = datetime.now(timezone.utc)
-        _refused(session, insert(SiblingLink.__table__).values(child_id=second, sibling_id=first, created_at=moment),
-                 "ck_sibling_link_ordered_pair")
-        _refused(session, insert(SiblingLink.__table__).values(child_id=first, sibling_id=first, created_at=moment),
-                 "ck_sibling_link_ordered_pair")
+        first, second = session.scalars(
+            select(Child.id).where(Child.given_name.in_(("Elsa", "Noah"))).order_by(Child.id)
+        ).all()
+        moment = datetime.now(UTC)
+        _refused(
+            session,
+            insert(SiblingLink.__table__).values(child_id=second, sibling_id=first, created_at=moment),
+            "ck_sibling_link_ordered_pair",
+        )
+        _refused(
+            session,
+            insert(SiblingLink.__table__).values(child_id=first, sibling_id=first, created_at=moment),
+            "ck_sibling_link_ordered_pair",
+        )
         _accepted(session, insert(SiblingLink.__table__).values(child_id=first, sibling_id=second, created_at=moment))
 
 
@@ -294,16 +354,28 @@ def test_an_account_matches_its_kind(app: Flask, db: Any) -> None:
     with app.app_context():
         session = db.session
         sara = session.scalar(select(StaffPerson.id).where(StaffPerson.given_name == "Sara"))
-        values = dict(public_id=secrets.token_urlsafe(16), password_hash=None, kind="staff", language="sv",
-                      is_active=True, is_demo=False, created_at=datetime.now(timezone.utc))
+        values = dict(
+            public_id=secrets.token_urlsafe(16),
+            password_hash=None,
+            kind="staff",
+            language="sv",
+            is_active=True,
+            is_demo=False,
+            created_at=datetime.now(UTC),
+        )
         _refused(session, insert(Account.__table__).values(username="nobody", **values), "ck_account_one_person")
         admin = session.scalar(select(Account.platform_admin_id).where(Account.username == "admin"))
-        _refused(session, insert(Account.__table__).values(username="mixed", staff_person_id=None,
-                                                           platform_admin_id=admin, **values),
-                 "ck_account_one_person")
+        _refused(
+            session,
+            insert(Account.__table__).values(username="mixed", staff_person_id=None, platform_admin_id=admin, **values),
+            "ck_account_one_person",
+        )
         assert sara is not None  # sara has an account already: a second staff account for her is refused too
-        _refused(session, insert(Account.__table__).values(username="sara2", staff_person_id=sara, **values),
-                 "uq_account_staff_person_id")
+        _refused(
+            session,
+            insert(Account.__table__).values(username="sara2", staff_person_id=sara, **values),
+            "uq_account_staff_person_id",
+        )
 
 
 def test_a_membership_unit_must_belong_to_the_membership_agency(app: Flask, db: Any) -> None:
@@ -313,10 +385,17 @@ def test_a_membership_unit_must_belong_to_the_membership_agency(app: Flask, db: 
         police = session.scalar(select(Agency).where(Agency.kind == "police"))
         anna = session.scalar(select(StaffPerson.id).where(StaffPerson.given_name == "Anna"))
         assert school_unit is not None and police is not None and anna is not None
-        values = dict(staff_person_id=anna, unit_id=school_unit.id, is_practitioner=True, is_agency_admin=False,
-                      is_intake=False, created_at=datetime.now(timezone.utc))
-        _refused(session, insert(Membership.__table__).values(agency_id=police.id, **values),
-                 "fk_membership_unit_id_unit")
+        values = dict(
+            staff_person_id=anna,
+            unit_id=school_unit.id,
+            is_practitioner=True,
+            is_agency_admin=False,
+            is_intake=False,
+            created_at=datetime.now(UTC),
+        )
+        _refused(
+            session, insert(Membership.__table__).values(agency_id=police.id, **values), "fk_membership_unit_id_unit"
+        )
         _accepted(session, insert(Membership.__table__).values(agency_id=school_unit.agency_id, **values))
 
 
@@ -326,9 +405,19 @@ def test_a_membership_needs_a_role(app: Flask, db: Any) -> None:
         unit = session.scalar(select(Unit).where(Unit.name == "Class 1–3"))
         anna = session.scalar(select(StaffPerson.id).where(StaffPerson.given_name == "Anna"))
         assert unit is not None
-        _refused(session, insert(Membership.__table__).values(
-            staff_person_id=anna, unit_id=unit.id, agency_id=unit.agency_id, is_practitioner=False,
-            is_agency_admin=False, is_intake=False, created_at=datetime.now(timezone.utc)), "ck_membership_has_role")
+        _refused(
+            session,
+            insert(Membership.__table__).values(
+                staff_person_id=anna,
+                unit_id=unit.id,
+                agency_id=unit.agency_id,
+                is_practitioner=False,
+                is_agency_admin=False,
+                is_intake=False,
+                created_at=datetime.now(UTC),
+            ),
+            "ck_membership_has_role",
+        )
 
 
 # -- naming convention --------------------------------------------------------------------------------------

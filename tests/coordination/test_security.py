@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -143,8 +143,14 @@ def fetch_every_page_type(app: Flask) -> dict[str, TestResponse]:
     return pages
 
 
-EXPECTED_STATUS = {"login": 200, "404 (anonymous)": 404, "400 CSRF": 400, "405": 405, "404 (logged in)": 404,
-                   **{f"home ({username})": 200 for username in HOME_PERSONAS}}
+EXPECTED_STATUS = {
+    "login": 200,
+    "404 (anonymous)": 404,
+    "400 CSRF": 400,
+    "405": 405,
+    "404 (logged in)": 404,
+    **{f"home ({username})": 200 for username in HOME_PERSONAS},
+}
 
 
 # -- headers --------------------------------------------------------------------------------------------
@@ -178,14 +184,14 @@ def test_requests_get_distinct_request_ids(app: Flask, db: Any) -> None:
     assert len(ids) == 3
 
 
-def test_no_hsts_outside_production(app: Flask, db: Any, committed_app) -> None:  # type: ignore[no-untyped-def]
+def test_no_hsts_outside_production(app: Flask, db: Any, committed_db) -> None:  # type: ignore[no-untyped-def]
     assert "Strict-Transport-Security" not in app.test_client().get("/login").headers
-    development = committed_app("empty", ENVIRONMENT="development")
+    development = committed_db("empty", ENVIRONMENT="development")
     assert "Strict-Transport-Security" not in development.test_client().get("/login").headers
 
 
-def test_production_sends_hsts(committed_app) -> None:  # type: ignore[no-untyped-def]
-    production = committed_app("empty", ENVIRONMENT="production")
+def test_production_sends_hsts(committed_db) -> None:  # type: ignore[no-untyped-def]
+    production = committed_db("empty", ENVIRONMENT="production")
     assert production.config["SESSION_COOKIE_SECURE"] is True
     client = production.test_client()
     for path in ("/login", "/healthz"):
@@ -204,33 +210,38 @@ def test_no_page_type_has_inline_script_style_or_handlers_and_all_have_the_landm
     for name, response in pages.items():
         try:
             assert response.mimetype == "text/html"
-            assert_page_markup(response.get_data(as_text=True),
-                               logged_in=name.startswith("home") or name == "404 (logged in)")
+            assert_page_markup(
+                response.get_data(as_text=True), logged_in=name.startswith("home") or name == "404 (logged in)"
+            )
         except AssertionError as error:
             raise AssertionError(f"{name}: {error}") from error
 
 
 def test_the_markup_check_catches_inline_script_and_style() -> None:
     """The page checks above would fail on a page that breaks the rules (they are not vacuous)."""
-    good = ('<!doctype html><html lang="sv"><head><meta name="htmx-config" content=\'{"includeIndicatorStyles": '
-            'false, "allowEval": false}\'><script src="/static/x.js"></script></head>'
-            '<body hx-headers=\'{"X-CSRFToken": "t"}\'><a href="#main">skip</a><header><nav></nav></header>'
-            '<main id="main"><form><input name="csrf_token" value="t"></form></main></body></html>')
+    good = (
+        '<!doctype html><html lang="sv"><head><meta name="htmx-config" content=\'{"includeIndicatorStyles": '
+        'false, "allowEval": false}\'><script src="/static/x.js"></script></head>'
+        '<body hx-headers=\'{"X-CSRFToken": "t"}\'><a href="#main">skip</a><header><nav></nav></header>'
+        '<main id="main"><form><input name="csrf_token" value="t"></form></main></body></html>'
+    )
     assert_page_markup(good, logged_in=True)
-    for bad in (good.replace("</head>", "<script>alert(1)</script></head>"),
-                good.replace("<main id", '<main style="color: red" id'),
-                good.replace('<a href="#main">', '<a href="#main" onclick="x()">'),
-                good.replace('<form>', '<form hx-on:click="x()">'),
-                good.replace('"allowEval": false', '"allowEval": true'),
-                good.replace('<a href="#main">skip</a>', ''),
-                good.replace('<nav></nav>', '')):
+    for bad in (
+        good.replace("</head>", "<script>alert(1)</script></head>"),
+        good.replace("<main id", '<main style="color: red" id'),
+        good.replace('<a href="#main">', '<a href="#main" onclick="x()">'),
+        good.replace("<form>", '<form hx-on:click="x()">'),
+        good.replace('"allowEval": false', '"allowEval": true'),
+        good.replace('<a href="#main">skip</a>', ""),
+        good.replace("<nav></nav>", ""),
+    ):
         with pytest.raises(AssertionError):
             assert_page_markup(bad, logged_in=True)
 
 
 # -- errors ---------------------------------------------------------------------------------------------
-def test_an_unexpected_error_shows_a_friendly_page_with_the_request_id_and_no_traceback(committed_app) -> None:  # type: ignore[no-untyped-def]
-    app = committed_app("empty")
+def test_an_unexpected_error_shows_a_friendly_page_with_the_request_id_and_no_traceback(committed_db) -> None:  # type: ignore[no-untyped-def]
+    app = committed_db("empty")
     app.add_url_rule("/boom", "boom", lambda: 1 / 0)  # before the first request: Flask allows it then
     response = app.test_client().get("/boom")
     body = response.get_data(as_text=True)
@@ -255,10 +266,13 @@ def test_a_csrf_refusal_has_a_request_id_in_the_log(app: Flask, db: Any) -> None
 
 
 # -- the health check -------------------------------------------------------------------------------------
-def test_the_health_check_answers_503_without_a_traceback_when_the_database_is_down(committed_app) -> None:  # type: ignore[no-untyped-def]
-    broken_url = ("postgresql+psycopg://postgres@127.0.0.1:1/nowhere" if DB_KIND == "postgresql"
-                  else "sqlite:////nonexistent-directory/barnkompass/nowhere.sqlite")
-    app = committed_app("empty", DATABASE_URL=broken_url)
+def test_the_health_check_answers_503_without_a_traceback_when_the_database_is_down(committed_db) -> None:  # type: ignore[no-untyped-def]
+    broken_url = (
+        "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
+        if DB_KIND == "postgresql"
+        else "sqlite:////nonexistent-directory/barnkompass/nowhere.sqlite"
+    )
+    app = committed_db("empty", DATABASE_URL=broken_url)
     response = app.test_client().get("/healthz")
     body = response.get_data(as_text=True)
     assert response.status_code == 503
@@ -278,17 +292,19 @@ def test_the_health_check_answers_ok(app: Flask, db: Any) -> None:
 # -- GET never changes state -------------------------------------------------------------------------------
 def _rules_accepting_get_and_a_write(app: Flask) -> set[str]:
     writes = {"POST", "PUT", "PATCH", "DELETE"}
-    return {rule.rule for rule in app.url_map.iter_rules()
-            if "GET" in (rule.methods or set()) and writes & (rule.methods or set())}
+    return {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or set()) and writes & (rule.methods or set())
+    }
 
 
-def test_no_route_accepts_both_get_and_a_writing_method_except_the_login_form(app: Flask,
-                                                                              committed_app) -> None:  # type: ignore[no-untyped-def]
+def test_no_route_accepts_both_get_and_a_writing_method_except_the_login_form(app: Flask, committed_db) -> None:  # type: ignore[no-untyped-def]
     assert _rules_accepting_get_and_a_write(app) == {"/login"}
     writing_rules = {rule.rule for rule in app.url_map.iter_rules() if "POST" in (rule.methods or set())}
     assert {"/login", "/logout", "/language"} <= writing_rules, "the walk sees the app's write routes"
     # Demo mode adds routes of its own (the persona picker); the same holds there.
-    demo = committed_app("empty", DEMO_MODE=True)
+    demo = committed_db("empty", DEMO_MODE=True)
     assert any(rule.rule.startswith("/demo/") for rule in demo.url_map.iter_rules())
     assert _rules_accepting_get_and_a_write(demo) == {"/login"}
 
@@ -322,7 +338,7 @@ def test_the_login_page_sends_no_sql(client: FlaskClient, count_queries) -> None
 
 
 def test_the_staff_home_page_sends_two_statements(client: FlaskClient, clock, count_queries) -> None:  # type: ignore[no-untyped-def]
-    clock.set(datetime.now(timezone.utc))  # fixed: no "last seen" update inside the touch interval
+    clock.set(datetime.now(UTC))  # fixed: no "last seen" update inside the touch interval
     assert login(client, "maria").status_code == 302
     with count_queries() as counter:
         response = client.get("/")

@@ -50,7 +50,11 @@ def test_the_compiled_catalogues_match_the_po_files() -> None:
     for language in ("sv", "en"):
         compiled = Translations.load(str(TRANSLATIONS), [language])
         for message in _catalogue(language):
-            if not message.id or not message.string or (not isinstance(message.string, str) and not any(message.string)):
+            if (
+                not message.id
+                or not message.string
+                or (not isinstance(message.string, str) and not any(message.string))
+            ):
                 continue
             if isinstance(message.id, str):
                 assert compiled.gettext(message.id) == message.string, f"recompile {language}: {message.id!r}"
