@@ -29,12 +29,15 @@ install-test: $(VENV)/.installed-test
 
 demo-data: install
 	@mkdir -p instance
-	@if $(DEMO_ENV) $(BIN)/barnkompass demo-needs-reload; then \
+	@$(DEMO_ENV) $(BIN)/barnkompass demo-needs-reload; status=$$?; \
+	if [ $$status -eq 0 ]; then \
 	  echo "Loading the demo municipality Ekby ..."; \
 	  rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm; \
 	  $(DEMO_ENV) $(BIN)/barnkompass db upgrade && $(DEMO_ENV) $(BIN)/barnkompass seed-demo; \
-	else \
+	elif [ $$status -eq 10 ]; then \
 	  $(DEMO_ENV) $(BIN)/barnkompass db upgrade; \
+	else \
+	  echo "Could not check the demo database (exit $$status); try 'make demo-reset'"; exit $$status; \
 	fi
 
 demo: demo-data

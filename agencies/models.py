@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordination.model_base import Base, PublicIdMixin
+from coordination.model_base import Base, PublicIdMixin, in_list
 
 AGENCY_KINDS: tuple[str, ...] = (
     "maternity_clinic",
@@ -25,15 +25,11 @@ AGENCY_LEVELS: tuple[str, ...] = ("municipality", "region", "state")
 ROLES: tuple[str, ...] = ("practitioner", "agency_admin", "intake")
 
 
-def _in_list(values: tuple[str, ...]) -> str:
-    return ", ".join(f"'{value}'" for value in values)
-
-
 class Agency(PublicIdMixin, Base):
     __tablename__ = "agency"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({_in_list(AGENCY_KINDS)})", name="kind_known"),
-        CheckConstraint(f"level IN ({_in_list(AGENCY_LEVELS)})", name="level_known"),
+        CheckConstraint(f"kind IN ({in_list(AGENCY_KINDS)})", name="kind_known"),
+        CheckConstraint(f"level IN ({in_list(AGENCY_LEVELS)})", name="level_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,7 +84,15 @@ class Membership(Base):
 
     __tablename__ = "membership"
     __table_args__ = (
-        UniqueConstraint("staff_person_id", "unit_id"),
+        # One current membership per person and unit; an ended one may be followed by a new one.
+        Index(
+            "uq_membership_current",
+            "staff_person_id",
+            "unit_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
         ForeignKeyConstraint(["unit_id", "agency_id"], ["unit.id", "unit.agency_id"]),
         CheckConstraint("is_practitioner OR is_agency_admin OR is_intake", name="has_role"),
         Index("ix_membership_unit_id_agency_id", "unit_id", "agency_id"),

@@ -13,16 +13,8 @@ from agencies.models import AGENCY_KINDS, AGENCY_LEVELS, Agency, Membership, Sta
 from coordination.audit import record_write
 from coordination.clock import now
 from coordination.database import db
+from coordination.errors import OperationError
 from coordination.models import Account
-
-
-class OperationError(ValueError):
-    """A write that cannot be done as asked; ``field`` names the form field it belongs to."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)

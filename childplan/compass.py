@@ -76,8 +76,3 @@ BY_CODE: dict[str, CompassArea] = {area.code: area for area in AREAS}
 
 def area(code: str) -> CompassArea:
     return BY_CODE[code]
-
-
-def sql_in_list() -> str:
-    """The codes as a SQL IN list, for CHECK constraints."""
-    return ", ".join(f"'{code}'" for code in AREA_CODES)

@@ -1,16 +1,37 @@
-"""The access core: who the actor is, and (from the access-core issue on) what they may see.
+"""The access core (RULES.md §1–§4): who the actor is, how they relate to a child, what consent lets
+their agency see, and one decision function that says yes or no with its reason and legal basis.
 
-Deny by default. This module is the one place that decides; views and view models ask it. So far it
-knows the actor; child data is reached through it in the next foundation issue.
+Deny by default. Views reach child data only through ``get_child_or_404`` (one child) and
+``visible_children`` (a ``Select``); view models (``coordination.child_view.ChildView``) carry only
+what the viewer may see. Out of scope is 404, never 403. Relations are a small registry that later
+issues add to (team member, action owner, intake).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import abort
+from sqlalchemy import Select, exists, false, literal, select, union_all
+from sqlalchemy.orm import selectinload
 
 from agencies.models import Agency, Membership, Unit
+from coordination import audit
 from coordination.audit import AuditActor
-from coordination.models import Account
+from coordination.clock import today
+from coordination.database import db
+from coordination.models import (
+    Account,
+    Child,
+    Consent,
+    Custody,
+    Enrolment,
+    MaturityAssessment,
+    PendingLink,
+    RoleAssignment,
+)
 
 STAFF = "staff"
 AGENCY_ADMIN = "agency_admin"
@@ -61,6 +82,15 @@ class Actor:
         return tuple(seen)
 
     @property
+    def agencies(self) -> tuple[Agency, ...]:
+        """Every agency the person belongs to now (for the agency switcher); access stays per agency."""
+        person = self.account.staff_person
+        if person is None:
+            return ()
+        found = {m.agency_id: m.agency for m in person.memberships if m.ended_at is None}
+        return tuple(sorted(found.values(), key=lambda agency: agency.name))
+
+    @property
     def is_agency_admin(self) -> bool:
         return any(m.is_agency_admin for m in self.memberships)
 
@@ -101,3 +131,388 @@ class SystemActor:
 
 
 SYSTEM_ACTOR = SystemActor()
+
+
+# -- relations (RULES.md §2) -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Relation:
+    """A reason a staff member may reach a child. ``child_ids`` selects the ids of the children this
+    actor has the relation to, scoped to the acting agency (access is never the union of agencies)."""
+
+    name: str
+    legal_basis: str
+    child_ids: Callable[[Actor], Select[tuple[int]]]
+
+
+RELATIONS: list[Relation] = []
+
+
+def register_relation(relation: Relation) -> None:
+    if any(existing.name == relation.name for existing in RELATIONS):
+        raise ValueError(f"relation {relation.name} is registered twice")
+    RELATIONS.append(relation)
+
+
+def _assignment_child_ids(role: str) -> Callable[[Actor], Select[tuple[int]]]:
+    def child_ids(actor: Actor) -> Select[tuple[int]]:
+        assert actor.acting_agency is not None
+        return select(RoleAssignment.child_id).where(
+            RoleAssignment.role == role,
+            RoleAssignment.ended_at.is_(None),
+            RoleAssignment.staff_person_id == actor.account.staff_person_id,
+            RoleAssignment.agency_id == actor.acting_agency.id,
+        )
+
+    return child_ids
+
+
+def _unit_child_ids(actor: Actor) -> Select[tuple[int]]:
+    unit_ids = [membership.unit_id for membership in actor.memberships if membership.is_practitioner]
+    return select(Enrolment.child_id).where(Enrolment.unit_id.in_(unit_ids), Enrolment.ended_on.is_(None))
+
+
+register_relation(Relation("child_contact", "relation_child_contact", _assignment_child_ids("child_contact")))
+register_relation(
+    Relation("support_coordinator", "relation_support_coordinator", _assignment_child_ids("support_coordinator"))
+)
+register_relation(Relation("unit", "relation_unit", _unit_child_ids))
+
+
+def _adult_cutoff() -> date:
+    """Children born on or before this date are 18: guardian access ends (RULES.md §6)."""
+    day = today()
+    try:
+        return day.replace(year=day.year - 18)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 18, day=28)
+
+
+def related_child_ids(actor: Actor) -> Select[tuple[int]]:
+    """The ids of every child the actor may open, as one SELECT (deny by default: nothing)."""
+    if actor.kind == STAFF and actor.acting_agency is not None:
+        parts = [relation.child_ids(actor) for relation in RELATIONS]
+        return select(union_all(*parts).subquery().c[0])
+    if actor.kind == GUARDIAN:
+        return (
+            select(Custody.child_id)
+            .join(Child, Child.id == Custody.child_id)
+            .where(
+                Custody.guardian_id == actor.account.guardian_id,
+                Custody.ended_at.is_(None),
+                (Child.birth_date.is_(None)) | (Child.birth_date > _adult_cutoff()),
+            )
+        )
+    if actor.kind == YOUNG_PERSON:
+        return select(Child.id).where(Child.id == actor.account.child_id)
+    return select(Child.id).where(false())
+
+
+def visible_children(actor: Actor) -> Select[tuple[Child]]:
+    """The children the actor may see (My children, search), as a Select to filter, order and page."""
+    return select(Child).where(Child.id.in_(related_child_ids(actor)))
+
+
+def relations_to(actor: Actor, child_id: int) -> list[Relation]:
+    """Which relations the actor has to one child, in one statement."""
+    if actor.kind != STAFF or actor.acting_agency is None:
+        return []
+    parts = [
+        select(literal(relation.name).label("relation")).where(literal(child_id).in_(relation.child_ids(actor)))
+        for relation in RELATIONS
+    ]
+    names = set(db.session.scalars(select(union_all(*parts).subquery().c.relation)))
+    return [relation for relation in RELATIONS if relation.name in names]
+
+
+def relations_for_children(actor: Actor, child_ids: list[int]) -> dict[int, list[Relation]]:
+    """The actor's relations to each of a page of children, in one statement (lists do not grow)."""
+    if actor.kind != STAFF or actor.acting_agency is None or not child_ids:
+        return {}
+    parts = []
+    for relation in RELATIONS:
+        related = relation.child_ids(actor).subquery()
+        parts.append(
+            select(literal(relation.name).label("relation"), related.c[0].label("child_id")).where(
+                related.c[0].in_(child_ids)
+            )
+        )
+    combined = union_all(*parts).subquery()
+    found: dict[int, set[str]] = {}
+    for name, child_id in db.session.execute(select(combined.c.relation, combined.c.child_id)):
+        found.setdefault(child_id, set()).add(name)
+    return {
+        child_id: [relation for relation in RELATIONS if relation.name in names] for child_id, names in found.items()
+    }
+
+
+IDENTITY_LOOKUP_ACTION = "lookup_identity_number"
+IDENTITY_LOOKUPS_PER_10_MINUTES = 30
+
+
+def identity_lookup_allowed(actor: Actor) -> bool:
+    """Lookups by identity number are rate-limited per person: the audit trail is the counter."""
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from coordination.clock import now
+    from coordination.models import AuditEvent
+
+    since = now() - timedelta(minutes=10)
+    count = db.session.scalar(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.actor_account_id == actor.account.id,
+            AuditEvent.action == IDENTITY_LOOKUP_ACTION,
+            AuditEvent.occurred_at >= since,
+        )
+    )
+    return (count or 0) < IDENTITY_LOOKUPS_PER_10_MINUTES
+
+
+def find_child_by_identity_number(actor: Actor, number_hash: str) -> Child | None:
+    """Look up a child by keyed hash WITHIN the actor's scope. Unknown and out of scope answer the same
+    (None); the lookup is audited either way (a denial when the child exists but is out of scope),
+    after the request ends, so a failed request keeps it and the rate limit counts it."""
+    child = db.session.scalar(select(Child).where(Child.identity_number_hash == number_hash))
+    in_scope = child is not None and bool(
+        db.session.scalar(select(literal(True)).where(literal(child.id).in_(related_child_ids(actor))))
+    )
+    outcome_child = child.id if child is not None else None
+    if in_scope:
+        audit.note_read(
+            actor.audit_actor(),
+            IDENTITY_LOOKUP_ACTION,
+            child_id=outcome_child,
+            object_type="child",
+            object_id=child.public_id if child else None,
+            legal_basis=relations_basis(actor, child),
+        )
+        return child
+    audit.note_denied(
+        actor.audit_actor(), IDENTITY_LOOKUP_ACTION, child_id=outcome_child, object_type="identity_lookup"
+    )
+    return None
+
+
+def relations_basis(actor: Actor, child: Child | None) -> str | None:
+    if child is None:
+        return None
+    if actor.kind == STAFF:
+        relations = relations_to(actor, child.id)
+        return relations[0].legal_basis if relations else None
+    return "custody" if actor.kind == GUARDIAN else "young_person"
+
+
+# -- consent (RULES.md §3) ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ConsentPicture:
+    """Everything consent says about one child today: areas in effect per (agency id, purpose)."""
+
+    child_id: int
+    effective: dict[tuple[int, str], frozenset[str]]
+    consents: tuple[Consent, ...]
+    custodial_guardian_ids: frozenset[int]
+    mature_agency_ids: frozenset[int]
+
+    def areas_for(self, agency_id: int, purpose: str) -> frozenset[str]:
+        return self.effective.get((agency_id, purpose), frozenset())
+
+    def covers(self, agency_id: int, purpose: str, areas: frozenset[str] | set[str]) -> bool:
+        granted = self.areas_for(agency_id, purpose)
+        return bool(granted) and set(areas) <= granted
+
+
+def consent_picture(child_id: int) -> ConsentPicture:
+    """Load the child's consents, custody and maturity assessments and evaluate them for today (three
+    statements). Expiry and withdrawal therefore take effect on the very next request."""
+    from coordination.consent import effective_areas
+
+    consents = tuple(
+        db.session.scalars(
+            select(Consent)
+            .where(Consent.child_id == child_id)
+            .options(selectinload(Consent.areas), selectinload(Consent.givers))
+            .order_by(Consent.id)
+        )
+    )
+    guardians = frozenset(
+        db.session.scalars(select(Custody.guardian_id).where(Custody.child_id == child_id, Custody.ended_at.is_(None)))
+    )
+    mature = frozenset(
+        db.session.scalars(select(MaturityAssessment.agency_id).where(MaturityAssessment.child_id == child_id))
+    )
+    return ConsentPicture(
+        child_id=child_id,
+        effective=effective_areas(list(consents), set(guardians), set(mature), today()),
+        consents=consents,
+        custodial_guardian_ids=guardians,
+        mature_agency_ids=mature,
+    )
+
+
+# -- decisions (RULES.md §4) -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Decision:
+    """Yes or no, with the reason (a code the view model turns into words) and the legal basis."""
+
+    allowed: bool
+    reason: str
+    legal_basis: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+WITHHELD_NO_CONSENT = "no_consent_for_your_agency"
+WITHHELD_AREAS = "consent_does_not_cover_the_areas"
+
+
+def may_see_item(
+    actor: Actor, picture: ConsentPicture, owner_agency_id: int, purpose: str, areas: frozenset[str] | set[str]
+) -> Decision:
+    """May a staff member with a relation see an item owned by ``owner_agency_id`` with these areas?
+
+    Own agency's records: yes (own agency's record). Another agency's: only while a consent for the
+    viewer's agency covers the purpose and every area of the item. Roles do not override consent."""
+    if actor.kind != STAFF or actor.acting_agency is None:
+        return Decision(False, "not_staff")
+    if owner_agency_id == actor.acting_agency.id:
+        return Decision(True, "own_agency", "own_agency_record")
+    granted = picture.areas_for(actor.acting_agency.id, purpose)
+    if not granted:
+        return Decision(False, WITHHELD_NO_CONSENT)
+    if not set(areas) <= granted:
+        return Decision(False, WITHHELD_AREAS)
+    return Decision(True, "consent", "consent")
+
+
+@dataclass
+class ChildAccess:
+    """What the actor has to this child: the relations (staff) or the family link, and the consent."""
+
+    child: Child
+    actor: Actor
+    relations: list[Relation]
+    legal_basis: str
+    picture: ConsentPicture
+    custody: Custody | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def has_relation(self, name: str) -> bool:
+        return any(relation.name == name for relation in self.relations)
+
+
+def decide_child(actor: Actor, child: Child) -> Decision:
+    """May the actor open this child at all? (Every child page starts here.)"""
+    if actor.kind == STAFF:
+        relations = relations_to(actor, child.id)
+        if relations:
+            return Decision(True, relations[0].name, relations[0].legal_basis)
+        return Decision(False, "no_relation")
+    if actor.kind in (GUARDIAN, YOUNG_PERSON):
+        allowed = db.session.scalar(select(literal(True)).where(literal(child.id).in_(related_child_ids(actor))))
+        basis = "custody" if actor.kind == GUARDIAN else "young_person"
+        return Decision(True, basis, basis) if allowed else Decision(False, "no_family_link")
+    return Decision(False, "no_child_data_for_this_role")
+
+
+def get_child_or_404(actor: Actor, public_id: str, action: str = "view_child") -> ChildAccess:
+    """The one way a view reaches a child: 404 when unknown or out of scope, audited either way."""
+    child = db.session.scalar(select(Child).where(Child.public_id == public_id[:64])) if public_id else None
+    if child is None:
+        audit.note_denied(actor.audit_actor(), action, object_type="child", object_id=public_id[:64])
+        abort(404)
+    if actor.kind == STAFF:
+        relations = relations_to(actor, child.id)
+        if not relations:
+            audit.note_denied(
+                actor.audit_actor(),
+                action,
+                child_id=child.id,
+                object_type="child",
+                object_id=child.public_id,
+                detail={"reason": "no_relation"},
+            )
+            abort(404)
+        basis = relations[0].legal_basis
+    else:
+        decision = decide_child(actor, child)
+        if not decision:
+            audit.note_denied(
+                actor.audit_actor(),
+                action,
+                child_id=child.id,
+                object_type="child",
+                object_id=child.public_id,
+                detail={"reason": decision.reason},
+            )
+            abort(404)
+        relations = []
+        basis = decision.legal_basis or "custody"
+    audit.note_read(
+        actor.audit_actor(),
+        action,
+        child_id=child.id,
+        object_type="child",
+        object_id=child.public_id,
+        legal_basis=basis,
+    )
+    return ChildAccess(
+        child=child, actor=actor, relations=relations, legal_basis=basis, picture=consent_picture(child.id)
+    )
+
+
+# -- agency administration of pending links (RULES.md §5) -------------------------------------------
+def admin_decides_for(actor: Actor, child_id: int) -> bool:
+    """An agency admin may open the links page of a child they have no relation to only while the child
+    has no Child Contact and a unit of their agency asked (not they themselves) to be linked."""
+    if actor.kind != STAFF or actor.acting_agency is None or not actor.is_agency_admin:
+        return False
+    asked = exists().where(
+        PendingLink.child_id == child_id,
+        PendingLink.unit_id == Unit.id,
+        Unit.agency_id == actor.acting_agency.id,
+        PendingLink.requested_by_id != actor.account.staff_person_id,
+    )
+    has_contact = exists().where(
+        RoleAssignment.child_id == child_id,
+        RoleAssignment.role == "child_contact",
+        RoleAssignment.ended_at.is_(None),
+    )
+    return bool(db.session.scalar(select(asked & ~has_contact)))
+
+
+def _no_consent(child_id: int) -> ConsentPicture:
+    return ConsentPicture(
+        child_id=child_id,
+        effective={},
+        consents=(),
+        custodial_guardian_ids=frozenset(),
+        mature_agency_ids=frozenset(),
+    )
+
+
+def get_child_for_links_or_404(actor: Actor, public_id: str, action: str) -> ChildAccess:
+    """The child of the links pages: through ``access.get_child_or_404`` for anyone with a relation;
+    besides, an agency admin who decides a pending link of their agency for a child without a Child
+    Contact (RULES.md §5) reaches it on the basis "agency administration" — with no relation and no
+    consent, so such an access opens the link requests and the child's name, nothing else."""
+    if actor.kind == STAFF and actor.is_agency_admin and public_id:
+        child = db.session.scalar(select(Child).where(Child.public_id == public_id[:64]))
+        if child is not None and not relations_to(actor, child.id) and admin_decides_for(actor, child.id):
+            audit.note_read(
+                actor.audit_actor(),
+                action,
+                child_id=child.id,
+                object_type="child",
+                object_id=child.public_id,
+                legal_basis="agency_administration",
+            )
+            return ChildAccess(
+                child=child,
+                actor=actor,
+                relations=[],
+                legal_basis="agency_administration",
+                picture=_no_consent(child.id),
+            )
+    return get_child_or_404(actor, public_id, action)

@@ -8,23 +8,23 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, g, render_template, request, session
+from flask import Flask, Response, abort, g, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from coordination import audit, security
 from coordination.clock import Clock
 from coordination.config import is_loopback_host, load_config
-from coordination.database import db, mark_request_writes
+from coordination.database import db
 from coordination.extensions import babel, csrf, htmx, login_manager
 from coordination.logging_setup import configure_logging
 from coordination.resources import static_dir, templates_dir, translations_dir
+from coordination.security import WRITING_METHODS
 
 log = logging.getLogger("barnkompass.app")
-
-WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _instance_path() -> Path:
@@ -60,6 +60,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
+    if settings["PROXY_HOPS"]:
+        # Behind a TLS-terminating proxy: trust exactly this many hops for the client address and
+        # scheme (so Secure cookies, CSRF's strict referrer check and HSTS see https).
+        hops = int(settings["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     configure_logging(app)
     app.extensions["clock"] = Clock(settings["TIME_ZONE"])
 
@@ -88,9 +93,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from agencies.views import admin, agency
+    from coordination.child_views import children
+    from coordination.consent_views import consent
+    from coordination.registration_views import registration
     from coordination.views import auth, demo, main
 
-    blueprints = [main, auth]
+    blueprints = [main, auth, children]
+    blueprints.append(admin)  # /admin: platform administration (no child data)
+    blueprints.append(agency)  # /agency: agency administration
+    blueprints.append(registration)  # /children/new, the receipt, pending links
+    blueprints.append(consent)  # /children/<child_id>/consent: the Consent tab and its actions
     if app.config["DEMO_MODE"]:
         blueprints.append(demo)  # demo-only routes do not exist outside demo mode
     for blueprint in blueprints:
@@ -101,14 +114,20 @@ def _select_locale() -> str:
     from flask import current_app
 
     languages = current_app.config["LANGUAGES"]
-    if current_user and current_user.is_authenticated:
-        language = current_user.actor.account.language
-        if language in languages:
-            return language
+    actor = loaded_actor()
+    if actor is not None and actor.account.language in languages:
+        return actor.account.language
     language = session.get("language")
     if language in languages:
         return language
     return current_app.config["DEFAULT_LANGUAGE"]
+
+
+def loaded_actor():  # type: ignore[no-untyped-def]
+    """The actor if the request's user is already loaded; never loads it (error pages must not touch
+    the database again when loading it is what failed)."""
+    user = g.get("_login_user")
+    return user.actor if user is not None and user.is_authenticated else None
 
 
 def _register_request_hooks(app: Flask) -> None:
@@ -116,11 +135,13 @@ def _register_request_hooks(app: Flask) -> None:
     def _load_user_first() -> None:
         from coordination.views import session_expired_notice
 
-        mark_request_writes(request.method in WRITING_METHODS)
         if _has_nul_byte():
             abort(400)  # no field of ours can hold one, and PostgreSQL refuses it in a query
-        if app.config["DEMO_MODE"] and not is_loopback_host(request.remote_addr or ""):
-            abort(403)  # demo mode serves this machine only
+        if app.config["DEMO_MODE"] and (
+            not is_loopback_host(request.remote_addr or "")
+            or any(header in request.headers for header in ("X-Forwarded-For", "X-Forwarded-Host", "Forwarded"))
+        ):
+            abort(403)  # demo mode serves this machine only, never through a proxy
         if request.endpoint == "static":
             return
         _ = current_user.is_authenticated  # resolve the session row before the view runs
@@ -190,7 +211,12 @@ def _register_error_handlers(app: Flask) -> None:
     def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
         log.exception("unhandled error: %s", type(error).__name__)
         db.end_request_session()
-        return render_error(500)
+        try:
+            return render_error(500)
+        except Exception:  # noqa: BLE001 - the error page itself failed (e.g. the database is down)
+            log.exception("the error page could not be rendered")
+            text = "Något gick fel. Inget av det du skrev sparades. / Something went wrong. Nothing was saved.\n"
+            return Response(text + f"{g.get('request_id', '')}\n", 500, mimetype="text/plain")
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -199,11 +225,11 @@ def _register_template_helpers(app: Flask) -> None:
     from childplan.compass import AREAS
     from coordination import labels
     from coordination.navigation import nav_items
-    from coordination.views import current_actor, persona_description
+    from coordination.views import persona_description
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        actor = current_actor() if request else None
+        actor = loaded_actor()
         return {
             "current_actor": actor,
             "nav_items": nav_items(actor),

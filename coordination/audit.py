@@ -12,7 +12,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, g, has_request_context
+from flask import Flask, Response, g, has_request_context
+from sqlalchemy import insert
 
 from coordination.clock import now
 from coordination.database import db
@@ -179,9 +180,9 @@ def flush_pending() -> None:
         return
     session = db.independent_session()
     try:
-        session.add_all([AuditEvent(**event) for event in pending.events])
+        session.execute(insert(AuditEvent), pending.events)  # one executemany, whatever the count
         session.commit()
-    except Exception:  # the audit must never turn a served page into an error page, but it must be loud
+    except Exception:
         session.rollback()
         log.exception("could not write %d audit events", len(pending.events))
         raise
@@ -190,9 +191,21 @@ def flush_pending() -> None:
 
 
 def init_app(app: Flask) -> None:
-    @app.teardown_request
-    def _end_request(_exc: BaseException | None) -> None:
-        # First end the request's own transaction (rolled back unless the view committed), then write
-        # what was read or denied, in a transaction of its own.
+    @app.after_request
+    def _write_audit_before_sending(response: Response) -> Response:
+        # The view has committed what it wanted; the rest of its transaction is rolled back. Then
+        # what was read or denied is written in a transaction of its own, before the response
+        # leaves: a page whose reads cannot be audited is not sent (the error page is).
         db.end_request_session()
         flush_pending()
+        return response
+
+    @app.teardown_request
+    def _end_request(_exc: BaseException | None) -> None:
+        # Whatever did not reach after_request (a failure while sending): same order, but the
+        # response is gone, so a failure can only be logged.
+        db.end_request_session()
+        try:
+            flush_pending()
+        except Exception:  # noqa: BLE001 - logged in flush_pending
+            pass

@@ -17,15 +17,18 @@ from datetime import timedelta
 
 from flask import current_app, g, request, session
 from flask_login import UserMixin
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from agencies.models import Membership, StaffPerson
 from coordination.access import Actor
 from coordination.audit import AuditActor, record_write
 from coordination.clock import now
-from coordination.database import db
+from coordination.database import db, writing
 from coordination.extensions import login_manager
 from coordination.models import Account, LoginSession, LoginThrottle
 
@@ -88,6 +91,8 @@ def account_may_log_in(account: Account) -> bool:
         return False
     if account.kind in ("guardian", "young_person") and not family_passwords_allowed():
         return False
+    if account.kind == "staff" and default_membership(account) is None:
+        return False  # staff act for an agency; without a current membership they act for nobody
     return True
 
 
@@ -95,7 +100,7 @@ def check_login(username: str, password: str) -> LoginResult:
     """Check a username and password with back-off. Writes only the back-off state."""
     moment = now()
     key = _username_key(username[:MAX_USERNAME_LENGTH])
-    throttle = db.session.scalar(select(LoginThrottle).where(LoginThrottle.username_key == key))
+    throttle = _locked_throttle(key)
     if throttle is not None and throttle.blocked_until is not None and throttle.blocked_until > moment:
         wait = int((throttle.blocked_until - moment).total_seconds()) + 1
         return LoginResult(None, "blocked", wait)
@@ -106,12 +111,8 @@ def check_login(username: str, password: str) -> LoginResult:
         account.password_hash if account and account.password_hash else _DUMMY_HASH, password[:MAX_PASSWORD_LENGTH]
     )
     if account is not None and password_ok and account.password_hash and account_may_log_in(account):
-        if throttle is not None:
-            db.session.delete(throttle)
+        db.session.delete(throttle)
         return LoginResult(account, None)
-    if throttle is None:
-        throttle = LoginThrottle(username_key=key, failures=0)
-        db.session.add(throttle)
     throttle.failures += 1
     throttle.last_failure_at = moment
     free = current_app.config["LOGIN_FREE_ATTEMPTS"]
@@ -119,6 +120,27 @@ def check_login(username: str, password: str) -> LoginResult:
         delay = min(2 ** (throttle.failures - free), current_app.config["LOGIN_MAX_DELAY_SECONDS"])
         throttle.blocked_until = moment + timedelta(seconds=delay)
     return LoginResult(None, "invalid")
+
+
+def _locked_throttle(key: str) -> LoginThrottle:
+    """The back-off row for a username, created if missing and locked for this transaction, so that
+    parallel attempts are counted one after the other (FOR UPDATE on PostgreSQL; on SQLite the
+    request's BEGIN IMMEDIATE already serialises writers)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(LoginThrottle)
+        .values(username_key=key, failures=0)
+        .on_conflict_do_nothing(index_elements=["username_key"])
+    )
+    throttle = db.session.scalar(
+        select(LoginThrottle)
+        .where(LoginThrottle.username_key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert throttle is not None
+    return throttle
 
 
 def default_membership(account: Account) -> Membership | None:
@@ -185,9 +207,10 @@ def _load_actor(login_session: LoginSession) -> Actor | None:
         return Actor(account=account, acting_agency=None, memberships=())
     memberships = [m for m in account.staff_person.memberships if m.ended_at is None]  # type: ignore[union-attr]
     acting = next((m for m in memberships if m.id == login_session.acting_membership_id), None)
-    if acting is None:
+    if acting is None and login_session.acting_membership_id is None:
         acting = default_membership(account)
     if acting is None:
+        # The acting membership ended: never switch agency silently (RULES.md §1); the session ends.
         return None  # staff without a current membership act for nobody
     in_agency = tuple(sorted((m for m in memberships if m.agency_id == acting.agency_id), key=lambda m: m.unit.name))
     return Actor(account=account, acting_agency=acting.agency, memberships=in_agency)
@@ -207,20 +230,29 @@ def load_user(token: str) -> SessionUser | None:
     idle = timedelta(minutes=config["SESSION_IDLE_MINUTES"])
     absolute = timedelta(hours=config["SESSION_ABSOLUTE_HOURS"])
     if moment - login_session.last_seen_at > idle or moment - login_session.created_at > absolute:
-        db.session.delete(login_session)
-        db.session.commit()
+        _bookkeeping(delete(LoginSession).where(LoginSession.id == login_session.id))
         g.session_expired = True
         return None
     actor = _load_actor(login_session)
     if actor is None:
-        db.session.delete(login_session)
-        db.session.commit()
+        _bookkeeping(delete(LoginSession).where(LoginSession.id == login_session.id))
         return None
     polling = bool(request.endpoint and getattr(current_app.view_functions.get(request.endpoint), "bk_polling", False))
     if not polling and moment - login_session.last_seen_at >= _TOUCH_EVERY:
-        login_session.last_seen_at = moment
-        db.session.commit()
+        _bookkeeping(update(LoginSession).where(LoginSession.id == login_session.id).values(last_seen_at=moment))
+        set_committed_value(login_session, "last_seen_at", moment)
     return SessionUser(token, login_session, actor)
+
+
+def _bookkeeping(statement) -> None:  # type: ignore[no-untyped-def]
+    """Session housekeeping (touch, expiry) in a short write transaction of its own: the reading
+    transaction that found the session is ended first, so that a GET never upgrades a read to a write
+    (SQLITE_BUSY); the write then starts with BEGIN IMMEDIATE. This runs before the view, so the
+    view's own work still commits once."""
+    db.session.commit()
+    with writing():
+        db.session.execute(statement)
+        db.session.commit()
 
 
 def polling(view):  # type: ignore[no-untyped-def]
@@ -240,5 +272,6 @@ def begin_login(account: Account) -> None:
     token = start_session(account)
     login_session = db.session.scalar(select(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
     actor = _load_actor(login_session)  # type: ignore[arg-type]
-    assert actor is not None
+    if actor is None:  # account_may_log_in was checked first; this is only a backstop
+        raise RuntimeError("a login without an actor")
     login_user(SessionUser(token, login_session, actor), remember=False)  # type: ignore[arg-type]

@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import sys
 from datetime import timedelta
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 from sqlalchemy import inspect, select
 
 from coordination.config import is_loopback_host
@@ -25,17 +26,28 @@ def _create_app():  # type: ignore[no-untyped-def]
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, load_dotenv=False)
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, load_dotenv=False)
 def main() -> None:
     """Barnkompass: one team around the child."""
 
 
+# Flask's own `run` is left out on purpose: `serve` is the one way to start the development server,
+# and it refuses to listen beyond this machine in demo mode.
+main.add_command(shell_command)
+main.add_command(routes_command)
+
+
 def register_commands(app: Flask) -> None:
+    from agencies.cli import agency_group, staff_group, unit_group
+
     app.cli.add_command(db_group)
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_admin)
     app.cli.add_command(demo_needs_reload)
     app.cli.add_command(serve)
+    app.cli.add_command(agency_group)
+    app.cli.add_command(unit_group)
+    app.cli.add_command(staff_group)
 
 
 @click.group("db", help="Database migrations (Alembic).")
@@ -87,16 +99,22 @@ def seed_demo() -> None:
     click.echo(f"Loaded the demo: {summary}")
 
 
+DEMO_FRESH_EXIT_CODE = 10
+
+
 @click.command("demo-needs-reload")
 @with_appcontext
 def demo_needs_reload() -> None:
-    """Exit 0 when the demo database is missing, empty or more than a day old; 1 when it is fresh."""
+    """Exit 0 when the demo must be (re)loaded — no database, no demo, more than a day old, or loaded
+    under an older schema — and 10 when it is fresh. Any other exit code is an error."""
+    from alembic.script import ScriptDirectory
+
     from coordination.clock import now
     from coordination.database import db
-    from coordination.demo import loaded_at
+    from coordination.demo import loaded_at, loaded_schema
+    from coordination.migrate import alembic_config
 
     engine = db.engine
-    assert engine is not None
     if "setting" not in inspect(engine).get_table_names():
         click.echo("no database yet")
         sys.exit(0)
@@ -107,8 +125,12 @@ def demo_needs_reload() -> None:
     if now() - moment > timedelta(days=1):
         click.echo("the demo is more than a day old")
         sys.exit(0)
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if loaded_schema() != head:
+        click.echo("the demo was loaded under an older schema")
+        sys.exit(0)
     click.echo("the demo is fresh")
-    sys.exit(1)
+    sys.exit(DEMO_FRESH_EXIT_CODE)
 
 
 @click.command("create-admin")
@@ -149,5 +171,7 @@ def serve(host: str, port: int) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["DEMO_MODE"] and not is_loopback_host(host):
         raise click.ClickException("Demo mode only listens on this machine (127.0.0.1).")
+    # Werkzeug's access log prints whole request lines, query strings included: keep it to warnings.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     click.echo(f"Barnkompass on http://{host}:{port}/  (stop with Ctrl+C)")
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)

@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "LOG_FILE": None,
     "ALLOW_DEMO_LOGINS_IN_TEST": True,
     "SWITCHBOARD_PHONE": "0771-00 00 00",
+    "PROXY_HOPS": 0,
 }
 
 # Keys read from the environment (BARNKOMPASS_<KEY>) and how to convert them.
@@ -78,10 +79,20 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None) -> dic
         value = os.environ.get(f"BARNKOMPASS_{key}")
         if value is not None:
             config[key] = _convert(key, value)
+    if config["ENVIRONMENT"] == "test":
+        # The test configuration loosens demo rules (RULES.md §10); only the test suite's own
+        # mapping may choose it, never the environment of a deployed server.
+        raise ConfigError("BARNKOMPASS_ENVIRONMENT=test is refused: the test configuration is for the test suite")
+    environment_given = "BARNKOMPASS_ENVIRONMENT" in os.environ or bool(overrides and "ENVIRONMENT" in overrides)
     if overrides:
         config.update(overrides)
+
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'barnkompass.sqlite'}"
+    if not str(config["DATABASE_URL"]).startswith("sqlite") and not environment_given and not config["DEMO_MODE"]:
+        # Fail closed: a server on PostgreSQL that forgot BARNKOMPASS_ENVIRONMENT would otherwise run
+        # as development, with generated keys, no HSTS and no secure cookies.
+        raise ConfigError("Set BARNKOMPASS_ENVIRONMENT (production, or development) when using PostgreSQL")
     if config["ENVIRONMENT"] == "development":
         _fill_development_keys(instance_path, config)
     validate(config)
@@ -126,8 +137,8 @@ def validate(config: Mapping[str, Any]) -> None:
     for key in ("SECRET_KEY", "IDENTITY_ENCRYPTION_KEY", "IDENTITY_HASH_KEY"):
         if not config.get(key):
             raise ConfigError(f"BARNKOMPASS_{key} is required")
-        if env == "production" and len(str(config[key])) < 32:
-            raise ConfigError(f"BARNKOMPASS_{key} is too short for production")
+        if len(str(config[key]).strip()) < 32:
+            raise ConfigError(f"BARNKOMPASS_{key} is too short (at least 32 characters)")
     try:
         Fernet(str(config["IDENTITY_ENCRYPTION_KEY"]).encode())
     except (ValueError, TypeError) as exc:

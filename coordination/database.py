@@ -68,6 +68,15 @@ def mark_request_writes(flag: bool) -> contextvars.Token[bool]:
     return _begin_immediate.set(flag)
 
 
+def reset_request_writes(token: contextvars.Token[bool]) -> None:
+    _begin_immediate.reset(token)
+
+
+def request_writes() -> bool:
+    """Does the current request write (its transactions begin with BEGIN IMMEDIATE on SQLite)?"""
+    return _begin_immediate.get()
+
+
 class AppDatabase:
     """One app's engine and session factory (kept in ``app.extensions["database"]``)."""
 

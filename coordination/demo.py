@@ -3,7 +3,9 @@
 ``load_demo`` puts the demo's facts on a timeline and replays them in date order with the app clock set
 to each fact's moment, so back-dated facts are recorded as they would have been; it flushes, the caller
 commits. Ages are relative to the load date. So far the skeleton: agencies, units, people, children,
-guardians, custody, enrolments, a sibling link, Child Contacts; later issues add their facts.
+guardians, custody, enrolments, a sibling link, Child Contacts; the access core: the consent texts,
+consents (recorded, requested, withdrawn), a maturity assessment and Alva's protected identity; later
+issues add their facts.
 """
 
 from __future__ import annotations
@@ -13,16 +15,29 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from agencies.models import Agency, Membership, StaffPerson, Unit
 from agencies.operations import AgencyData, StaffData, add_membership, create_agency, create_staff_person, create_unit
+from childplan.compass import AREA_CODES
 from coordination.access import SYSTEM_ACTOR
 from coordination.auth import hash_password
 from coordination.clock import Clock, current_clock
+from coordination.consent import (
+    CONSENT_TEXT_VERSION,
+    DEFAULT_CONSENT_TEXTS,
+    YOUNG_PERSON,
+    ConsentData,
+    GiverData,
+    ensure_consent_text,
+    record_consent,
+    record_maturity,
+    request_consent,
+    withdraw_consent,
+)
 from coordination.database import db
 from coordination.identity_numbers import IdentityNumber, make_identity_number, parse_identity_number
-from coordination.models import Child, Custody, Guardian, Setting
+from coordination.models import Child, Consent, Custody, Guardian, Setting
 from coordination.operations import (
     ChildData,
     GuardianData,
@@ -43,6 +58,7 @@ from coordination.operations import (
 DEMO_PASSWORD = "demo"
 DATASET_KEY = "dataset"
 LOADED_AT_KEY = "demo_loaded_at"
+SCHEMA_KEY = "demo_schema"  # the Alembic revision the demo was loaded under
 
 # -- the data -------------------------------------------------------------------------------------------
 # (agency, kind, level, units)
@@ -132,7 +148,16 @@ NAMED: tuple[ChildRow, ...] = (
         identity_number="201701012393",
     ),
     ChildRow("Noah", "Svensson", False, 15, ("Class 7–9",), "maria", ("petra",)),
-    ChildRow("Alva", "Nilsson", True, 6, ("Class 1–3",), "maria", ("tomas", "sofia")),
+    ChildRow(
+        "Alva",
+        "Nilsson",
+        True,
+        6,
+        ("Class 1–3",),
+        "maria",
+        ("tomas", "sofia"),
+        protection_level="protected_registration",
+    ),
     ChildRow("Leo", "Andersson", False, 10, ("Class 4–6",), "maria", ("karl", "eva")),
     ChildRow("Maja", "Johansson", True, 12, ("Class 7–9",), "maria", ("nora",)),
     ChildRow("Liam", "Persson", False, 4, ("BVC Ekby", "Solrosen"), "anna", ("jonas",)),
@@ -175,6 +200,54 @@ MORE_CHILDREN: tuple[tuple[str, str, bool, int, str, bool], ...] = (
     ("Tilda", "Olofsson", True, 16, "Peter", False),
     ("Anton", "Strand", False, 17, "Helena", True),
 )
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    """A line of DEMO.md's consent table: given in person, text version 1, recorded by the Child Contact
+    a day after they took the child on, valid 12 months from then, unless the row says otherwise."""
+
+    child: str
+    agencies: tuple[str, ...]
+    purposes: tuple[str, ...]
+    areas: tuple[str, ...]
+    givers: tuple[str, ...]  # guardian keys, or YOUNG_PERSON
+    recorded_by: str | None = None  # a staff username; None: the child's Child Contact
+    expires_in_days: int | None = None  # from the load date; None: 12 months from the recording
+    withdrawn_by: str | None = None  # a guardian key
+    withdrawn_days_ago: int = 7
+    requested_only: bool = False  # asked for, not given (pending)
+
+
+BVC, PRESCHOOLS, SCHOOL = "Ekby child health centre (BVC)", "Ekby preschools", "Ekby school"
+PUPIL_HEALTH, SOCIAL_SERVICES, BUP, HABILITATION = (
+    "Ekby pupil health",
+    "Ekby social services",
+    "BUP Ekby",
+    "Ekby habilitation",
+)
+BOTH_PURPOSES: tuple[str, ...] = ("coordination", "team_meetings")
+CONSENTS: tuple[ConsentRow, ...] = (
+    ConsentRow("Elsa", (BVC, PRESCHOOLS, HABILITATION), BOTH_PURPOSES, AREA_CODES, ("lena",)),
+    ConsentRow("Omar", (SCHOOL, PUPIL_HEALTH, SOCIAL_SERVICES), BOTH_PURPOSES, AREA_CODES, ("ahmed",)),
+    ConsentRow("Omar", (BUP,), BOTH_PURPOSES, AREA_CODES, ("ahmed",), expires_in_days=20),
+    ConsentRow("Noah", (SCHOOL,), BOTH_PURPOSES, AREA_CODES, ("petra",)),
+    ConsentRow("Noah", (BUP,), BOTH_PURPOSES, ("healthy", "nurtured"), (YOUNG_PERSON,), recorded_by="maria"),
+    ConsentRow("Alva", (SCHOOL,), BOTH_PURPOSES, AREA_CODES, ("tomas", "sofia")),
+    ConsentRow("Leo", (SOCIAL_SERVICES,), BOTH_PURPOSES, AREA_CODES, ("karl", "eva")),
+    ConsentRow("Leo", (SCHOOL,), BOTH_PURPOSES, AREA_CODES, ("karl", "eva"), withdrawn_by="eva"),
+    ConsentRow("Liam", (BVC, PRESCHOOLS), ("coordination",), AREA_CODES, ("jonas",), requested_only=True),
+)
+# (child, agency, recorded by, note): recorded before the young person's own consent for that agency
+MATURITY: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "Noah",
+        BUP,
+        "maria",
+        "Noah asked to decide himself about BUP. Heard at a meeting; he understands what is shared and why.",
+    ),
+)
+CONSENT_EVIDENCE = "Given in person at a meeting with the Child Contact; the consent text was read through together."
 
 NAMED_CHILDREN: tuple[str, ...] = tuple(row.given_name for row in NAMED)
 PERSONAS: tuple[str, ...] = (
@@ -253,6 +326,7 @@ class _Ekby:
     guardians: dict[str, Guardian] = field(default_factory=dict)
     children: dict[str, Child] = field(default_factory=dict)
     custody: dict[tuple[str, str], Custody] = field(default_factory=dict)
+    consents: dict[tuple[str, str, str], Consent] = field(default_factory=dict)  # (child, agency, purpose)
     accounts: int = 0
 
     @property
@@ -431,11 +505,12 @@ def _started_on(ekby: _Ekby, unit: str, birth: date | None) -> date:
     return ekby.school_start
 
 
-def _skeleton(ekby: _Ekby) -> None:
-    """Puts the skeleton's facts on the timeline (nothing is written until the replay)."""
+def _skeleton(ekby: _Ekby) -> dict[str, datetime]:
+    """Puts the skeleton's facts on the timeline (nothing is written until the replay); returns when
+    each child got its Child Contact."""
     ekby.add(ekby.setup, partial(_organisation, ekby))
     children, guardians = _all_children()
-    _roles(ekby, children, guardians, _families(ekby, children, guardians))
+    return _roles(ekby, children, guardians, _families(ekby, children, guardians))
 
 
 def _families(ekby: _Ekby, children: tuple[ChildRow, ...], guardians: tuple[GuardianRow, ...]) -> dict[str, datetime]:
@@ -473,8 +548,9 @@ def _families(ekby: _Ekby, children: tuple[ChildRow, ...], guardians: tuple[Guar
 
 def _roles(
     ekby: _Ekby, children: tuple[ChildRow, ...], guardians: tuple[GuardianRow, ...], registered: dict[str, datetime]
-) -> None:
-    """Child Contacts, "identity checked", family accounts and the sibling link: a few weeks ago."""
+) -> dict[str, datetime]:
+    """Child Contacts, "identity checked", family accounts and the sibling link: a few weeks ago.
+    Returns when each child got its Child Contact."""
     contacts: dict[str, datetime] = {}
     for index, row in enumerate(children):  # Child Contacts: two to six weeks ago
         contacts[row.given_name] = max(
@@ -496,6 +572,86 @@ def _roles(
     for child, sibling, recorded_by in SIBLINGS:
         moment = max(contacts[child], contacts[sibling]) + timedelta(days=1)
         ekby.add(moment, partial(_link_siblings, ekby, child, sibling, recorded_by))
+    return contacts
+
+
+# -- the access core: consent texts, consents, maturity, protected identity --------------------------
+def _consent_texts() -> None:
+    for language, body in DEFAULT_CONSENT_TEXTS.items():
+        ensure_consent_text(CONSENT_TEXT_VERSION, language, body, actor=SYSTEM_ACTOR)
+
+
+def _record_maturity(ekby: _Ekby, child: str, agency: str, recorded_by: str, note: str) -> None:
+    record_maturity(SYSTEM_ACTOR, ekby.children[child], ekby.agencies[agency], ekby.staff[recorded_by], note)
+
+
+def _giver(ekby: _Ekby, key: str) -> GiverData:
+    guardian_id = None if key == YOUNG_PERSON else ekby.guardians[key].id
+    return GiverData(guardian_id, "in_person", CONSENT_EVIDENCE)
+
+
+def _record_consent(ekby: _Ekby, row: ConsentRow, agency: str, recorded_by: str) -> None:
+    valid_from = ekby.clock.today()
+    until = ekby.today + timedelta(days=row.expires_in_days) if row.expires_in_days else _years_before(valid_from, -1)
+    data = ConsentData(
+        purposes=row.purposes,
+        areas=row.areas,
+        valid_from=valid_from,
+        valid_until=until,
+        givers=[_giver(ekby, key) for key in row.givers],
+        consent_text_version=CONSENT_TEXT_VERSION,
+        recorded_by=ekby.staff[recorded_by],
+    )
+    for consent in record_consent(SYSTEM_ACTOR, ekby.children[row.child], ekby.agencies[agency], data):
+        ekby.consents[(row.child, agency, consent.purpose)] = consent
+
+
+def _request_consent(ekby: _Ekby, row: ConsentRow, agency: str, requested_by: str) -> None:
+    valid_from = ekby.clock.today()
+    requested = request_consent(
+        SYSTEM_ACTOR,
+        ekby.children[row.child],
+        ekby.agencies[agency],
+        set(row.purposes),
+        set(row.areas),
+        valid_from,
+        _years_before(valid_from, -1),
+        requested_by=ekby.staff[requested_by],
+    )
+    for consent in requested:
+        ekby.consents[(row.child, agency, consent.purpose)] = consent
+
+
+def _withdraw_consent(ekby: _Ekby, row: ConsentRow, agency: str, recorded_by: str) -> None:
+    assert row.withdrawn_by is not None
+    guardian_id = None if row.withdrawn_by == YOUNG_PERSON else ekby.guardians[row.withdrawn_by].id
+    for purpose in row.purposes:
+        withdraw_consent(
+            SYSTEM_ACTOR, ekby.consents[(row.child, agency, purpose)], guardian_id, ekby.staff[recorded_by]
+        )
+
+
+def _access_core(ekby: _Ekby, contacts: dict[str, datetime]) -> None:
+    """The consent texts at go-live; maturity a few days after the young person's account; each consent
+    the day after the Child Contact took the child on; Leo's school consent withdrawn last week.
+    (Alva's protected identity is on her ``ChildRow``: it is part of her registration.)"""
+    ekby.add(ekby.setup, _consent_texts)
+    contact_of = {row.given_name: row.contact for row in NAMED}
+    for child, agency, recorded_by, note in MATURITY:
+        ekby.add(contacts[child] + timedelta(days=4), partial(_record_maturity, ekby, child, agency, recorded_by, note))
+    for row in CONSENTS:
+        recorded_by = row.recorded_by or contact_of[row.child]
+        moment = contacts[row.child] + timedelta(days=1)
+        if YOUNG_PERSON in row.givers:  # after the maturity assessment
+            moment = contacts[row.child] + timedelta(days=4, hours=1)
+        for agency in row.agencies:
+            if row.requested_only:
+                ekby.add(moment, partial(_request_consent, ekby, row, agency, recorded_by))
+                continue
+            ekby.add(moment, partial(_record_consent, ekby, row, agency, recorded_by))
+            if row.withdrawn_by is not None:
+                withdrawn = ekby.days_ago(row.withdrawn_days_ago, hour=14)
+                ekby.add(withdrawn, partial(_withdraw_consent, ekby, row, agency, contact_of[row.child]))
 
 
 # -- the public interface ---------------------------------------------------------------------------
@@ -506,21 +662,30 @@ def load_demo() -> str:
     load_time = clock.now()
     ekby = _Ekby(clock=clock, load_time=load_time, password_hash=hash_password(DEMO_PASSWORD))
     try:
-        _skeleton(ekby)
+        contacts = _skeleton(ekby)
+        _access_core(ekby, contacts)
         ekby.replay()
     finally:
         clock.restore(state)
     db.session.merge(Setting(key=DATASET_KEY, value="demo"))
     db.session.merge(Setting(key=LOADED_AT_KEY, value=load_time.isoformat()))
+    revision = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    db.session.merge(Setting(key=SCHEMA_KEY, value=str(revision)))
     db.session.flush()
     return (
         f"{len(ekby.agencies)} agencies, {len(ekby.units)} units, {len(ekby.staff)} staff, "
-        f"{ekby.accounts} accounts, {len(ekby.guardians)} guardians, {len(ekby.children)} children"
+        f"{ekby.accounts} accounts, {len(ekby.guardians)} guardians, {len(ekby.children)} children, "
+        f"{len(ekby.consents)} consents"
     )
 
 
 def _setting(key: str) -> str | None:
     return db.session.scalar(select(Setting.value).where(Setting.key == key))
+
+
+def loaded_schema() -> str | None:
+    """The schema revision the demo was loaded under (a newer one means new facts to load)."""
+    return _setting(SCHEMA_KEY)
 
 
 def loaded_at() -> datetime | None:

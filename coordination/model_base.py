@@ -43,6 +43,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def in_list(values: tuple[str, ...]) -> str:
+    """Codes as a SQL IN list, for CHECK constraints (the codes are ours, never user input)."""
+    return ", ".join(f"'{value}'" for value in values)
+
+
 def new_public_id() -> str:
     """An opaque, random id for URLs (never a sequence number, never an identity number)."""
     return secrets.token_urlsafe(16)

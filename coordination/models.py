@@ -20,9 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from agencies.models import Agency, StaffPerson, Unit, _in_list
+from agencies.models import Agency, StaffPerson, Unit
 from childplan.compass import AREA_CODES
-from coordination.model_base import Base, PublicIdMixin
+from coordination.model_base import Base, PublicIdMixin, in_list
 
 MISSING_NUMBER_REASONS: tuple[str, ...] = ("unborn", "newborn", "none")
 PROTECTION_LEVELS: tuple[str, ...] = ("none", "confidentiality_marking", "protected_registration")
@@ -48,10 +48,10 @@ class Child(PublicIdMixin, Base):
         ),
         CheckConstraint(
             "identity_number_missing_reason IS NULL"
-            f" OR identity_number_missing_reason IN ({_in_list(MISSING_NUMBER_REASONS)})",
+            f" OR identity_number_missing_reason IN ({in_list(MISSING_NUMBER_REASONS)})",
             name="missing_reason_known",
         ),
-        CheckConstraint(f"protection_level IN ({_in_list(PROTECTION_LEVELS)})", name="protection_level_known"),
+        CheckConstraint(f"protection_level IN ({in_list(PROTECTION_LEVELS)})", name="protection_level_known"),
         CheckConstraint(
             "birth_date IS NOT NULL OR identity_number_missing_reason = 'unborn'", name="birth_date_unless_unborn"
         ),
@@ -91,7 +91,7 @@ class Guardian(PublicIdMixin, Base):
         CheckConstraint(
             "(identity_number_hash IS NULL) = (identity_number_encrypted IS NULL)", name="number_encrypted_with_hash"
         ),
-        CheckConstraint(f"preferred_language IN ({_in_list(LANGUAGES)})", name="language_known"),
+        CheckConstraint(f"preferred_language IN ({in_list(LANGUAGES)})", name="language_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,7 +187,7 @@ class RoleAssignment(Base):
 
     __tablename__ = "role_assignment"
     __table_args__ = (
-        CheckConstraint(f"role IN ({_in_list(ASSIGNMENT_ROLES)})", name="role_known"),
+        CheckConstraint(f"role IN ({in_list(ASSIGNMENT_ROLES)})", name="role_known"),
         CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ends_after_start"),
         Index(
             "uq_role_assignment_current",
@@ -236,8 +236,8 @@ class Consent(PublicIdMixin, Base):
 
     __tablename__ = "consent"
     __table_args__ = (
-        CheckConstraint(f"purpose IN ({_in_list(CONSENT_PURPOSES)})", name="purpose_known"),
-        CheckConstraint(f"state IN ({_in_list(CONSENT_STATES)})", name="state_known"),
+        CheckConstraint(f"purpose IN ({in_list(CONSENT_PURPOSES)})", name="purpose_known"),
+        CheckConstraint(f"state IN ({in_list(CONSENT_STATES)})", name="state_known"),
         CheckConstraint("valid_until IS NULL OR valid_until >= valid_from", name="ends_after_start"),
         CheckConstraint("(state = 'withdrawn') = (withdrawn_at IS NOT NULL)", name="withdrawn_when_withdrawn"),
     )
@@ -265,7 +265,7 @@ class ConsentArea(Base):
     __tablename__ = "consent_area"
     __table_args__ = (
         UniqueConstraint("consent_id", "area"),
-        CheckConstraint(f"area IN ({_in_list(AREA_CODES)})", name="area_known"),
+        CheckConstraint(f"area IN ({in_list(AREA_CODES)})", name="area_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -281,7 +281,7 @@ class ConsentGiver(Base):
     __tablename__ = "consent_giver"
     __table_args__ = (
         CheckConstraint("(guardian_id IS NULL) = is_young_person", name="guardian_or_young_person"),
-        CheckConstraint(f"method IN ({_in_list(CONSENT_METHODS)})", name="method_known"),
+        CheckConstraint(f"method IN ({in_list(CONSENT_METHODS)})", name="method_known"),
         UniqueConstraint("consent_id", "guardian_id"),
     )
 
@@ -339,7 +339,7 @@ class Account(PublicIdMixin, Base):
 
     __tablename__ = "account"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({_in_list(ACCOUNT_KINDS)})", name="kind_known"),
+        CheckConstraint(f"kind IN ({in_list(ACCOUNT_KINDS)})", name="kind_known"),
         CheckConstraint(
             "(kind = 'staff') = (staff_person_id IS NOT NULL)"
             " AND (kind = 'platform_admin') = (platform_admin_id IS NOT NULL)"
@@ -434,3 +434,35 @@ class AuditEvent(Base):
     legal_basis: Mapped[str | None] = mapped_column(String(40))
     request_id: Mapped[str | None] = mapped_column(String(40))
     detail: Mapped[dict | None] = mapped_column(JSON)
+
+
+class PendingLink(PublicIdMixin, Base):
+    """A unit asked to be linked to an already registered child (RULES.md §5): until the Child
+    Contact (or, without one, the enrolling unit's agency admin) approves it, it grants nothing."""
+
+    __tablename__ = "pending_link"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'approved', 'rejected')", name="state_known"),
+        CheckConstraint("(state = 'pending') = (decided_at IS NULL)", name="decided_when_decided"),
+        Index(
+            "uq_pending_link_open",
+            "child_id",
+            "unit_id",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("staff_person.id"), index=True)
+    requested_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_person.id"), index=True)
+    decided_at: Mapped[datetime | None]
+
+    child: Mapped[Child] = relationship()
+    unit: Mapped[Unit] = relationship()
+    requested_by: Mapped[StaffPerson] = relationship(foreign_keys=[requested_by_id])

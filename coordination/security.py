@@ -10,6 +10,10 @@ import time
 
 from flask import Flask, Response, g, request
 
+from coordination.database import mark_request_writes, reset_request_writes
+
+WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
 log = logging.getLogger("barnkompass.request")
 _DIGIT_RUN = re.compile(r"\d[\d+-]{5,}\d")
 
@@ -38,8 +42,17 @@ CSP = "; ".join(
 def init_app(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
+        # The first hook of every request (registered before CSRF and the user loader): a request id,
+        # and whether the request writes (SQLite then begins its transactions with BEGIN IMMEDIATE).
         g.request_id = secrets.token_hex(8)
         g.request_started = time.perf_counter()
+        g._bk_writes_token = mark_request_writes(request.method in WRITING_METHODS)
+
+    @app.teardown_request
+    def _end(_exc: BaseException | None) -> None:
+        token = g.pop("_bk_writes_token", None)
+        if token is not None:
+            reset_request_writes(token)
 
     @app.after_request
     def _headers(response: Response) -> Response:

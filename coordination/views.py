@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, logout_user
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
@@ -17,6 +17,7 @@ from coordination.auth import begin_login, check_login, end_session
 from coordination.database import db
 from coordination.forms import DemoLoginForm, LanguageForm, LoginForm
 from coordination.models import Account
+from coordination.policies import policy
 
 main = Blueprint("main", __name__)
 auth = Blueprint("auth", __name__)
@@ -49,14 +50,33 @@ def safe_next(target: str | None) -> str | None:
 
 
 @main.get("/")
-@login_required
+@policy("authenticated")
 def home() -> str:
+    """My children: the children I have a relation to (staff) or in my custody (guardians)."""
+    from coordination.child_views import MAX_QUERY_LENGTH, children_page
+
     actor = current_actor()
     assert actor is not None
-    return render_template(HOME_TEMPLATES[actor.home_kind], actor=actor)
+    context: dict[str, object] = {}
+    if actor.kind in ("staff", "guardian", "young_person"):
+        query = (request.args.get("q") or "").strip()[:MAX_QUERY_LENGTH]
+        page, rows = children_page(actor, query)
+        context = {"query": query, "page": page, "rows": rows}
+        if actor.kind != "staff":
+            context["family_rows"] = family_rows(actor, page.items)
+    return render_template(HOME_TEMPLATES[actor.home_kind], actor=actor, **context)
+
+
+def family_rows(actor: Actor, children: list) -> list[dict[str, object]]:  # type: ignore[type-arg]
+    """For a guardian or young person: each child with whom to call. A protected identity or a
+    restricted custody shows the neutral switchboard number instead (RULES.md §7)."""
+    from coordination.family import family_child_rows
+
+    return family_child_rows(actor, children)
 
 
 @main.get("/healthz")
+@policy("public")
 def healthz() -> tuple[str, int, dict[str, str]]:
     try:
         db.session.execute(text("SELECT 1"))
@@ -67,6 +87,7 @@ def healthz() -> tuple[str, int, dict[str, str]]:
 
 
 @main.post("/language")
+@policy("public")
 def set_language():  # type: ignore[no-untyped-def]
     form = LanguageForm()
     target = safe_next(form.next.data) or url_for("main.home")
@@ -79,6 +100,30 @@ def set_language():  # type: ignore[no-untyped-def]
         actor.account.language = form.language.data
         db.session.commit()
     return redirect(target)
+
+
+@main.post("/acting-agency")
+@policy("staff")
+def switch_agency():  # type: ignore[no-untyped-def]
+    """Staff in several agencies act for one at a time; every audit row names the acting agency."""
+    actor = current_actor()
+    assert actor is not None
+    wanted = (request.form.get("agency") or "")[:64]
+    membership = next(
+        (
+            m
+            for m in sorted(actor.account.staff_person.memberships, key=lambda m: m.unit.name)
+            if m.ended_at is None and m.agency.public_id == wanted
+        ),
+        None,
+    )
+    if membership is None:
+        abort(404)
+    current_user.login_session.acting_membership_id = membership.id
+    record_write(actor.audit_actor(), "switch_acting_agency", detail={"to_agency_id": membership.agency_id})
+    db.session.commit()
+    flash(_("You now act for %(agency)s.", agency=membership.agency.name), "info")
+    return redirect(url_for("main.home"))
 
 
 # -- login and logout --------------------------------------------------------------------------------
@@ -122,6 +167,7 @@ def persona_description(account: Account) -> str:
 
 
 @auth.route("/login", methods=["GET", "POST"])
+@policy("public")
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -149,6 +195,7 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @auth.post("/logout")
+@policy("public")
 def logout():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         record_write(current_user.actor.audit_actor(), "logout")
@@ -164,6 +211,7 @@ def logout():  # type: ignore[no-untyped-def]
 
 
 @demo.post("/login/<username>")
+@policy("demo")
 def login_as(username: str):  # type: ignore[no-untyped-def]
     """The demo persona picker: one click logs in as a demo persona. Registered only in demo mode."""
     form = DemoLoginForm()

@@ -64,6 +64,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     last = [item for item in items if item.get_closest_marker("runs_last")]
     rest = [item for item in items if not item.get_closest_marker("runs_last")]
     items[:] = rest + last
+    if DB_KIND != "sqlite":
+        # SQLite's own locking (BEGIN IMMEDIATE, WAL): checked in the SQLite phase only.
+        sqlite_only = [item for item in items if item.get_closest_marker("sqlite_only")]
+        if sqlite_only:
+            config.hook.pytest_deselected(items=sqlite_only)
+            items[:] = [item for item in items if not item.get_closest_marker("sqlite_only")]
     if DB_KIND != "postgresql":
         # Not skipped: deselected here because they run in the PostgreSQL phase of `make test`.
         deselected = [item for item in items if item.get_closest_marker("postgresql_only")]
@@ -91,6 +97,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "runs_last: run after every other test")
+    config.addinivalue_line("markers", "sqlite_only: runs only in the SQLite phase (SQLite's own locking)")
     if DB_KIND not in ("sqlite", "postgresql"):
         raise pytest.UsageError("BARNKOMPASS_TEST_DB must be sqlite or postgresql")
 

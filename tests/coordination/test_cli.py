@@ -82,10 +82,10 @@ def test_demo_needs_reload_follows_the_age_of_the_demo(committed_db: Callable[..
     assert empty.exit_code == 0, "an empty database needs the demo"
     assert run(app, "seed-demo").exit_code == 0
     fresh = run(app, "demo-needs-reload")
-    assert fresh.exit_code == 1, "a demo loaded just now is fresh"
+    assert fresh.exit_code == 10, "a demo loaded just now is fresh"
     assert "fresh" in fresh.output
     app.extensions["clock"].advance(timedelta(hours=23))
-    assert run(app, "demo-needs-reload").exit_code == 1, "less than a day old"
+    assert run(app, "demo-needs-reload").exit_code == 10, "less than a day old"
     app.extensions["clock"].advance(timedelta(hours=2))
     stale = run(app, "demo-needs-reload")
     assert stale.exit_code == 0, "more than a day old"

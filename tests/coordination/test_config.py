@@ -108,3 +108,32 @@ def test_demo_serve_refuses_a_non_loopback_bind(tmp_path: Path) -> None:
     result = app.test_cli_runner().invoke(args=["serve", "--host", "0.0.0.0"])
     assert result.exit_code != 0
     assert "only listens on this machine" in result.output
+
+
+def test_the_test_configuration_cannot_be_chosen_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BARNKOMPASS_ENVIRONMENT", "test")
+    with pytest.raises(ConfigError, match="test configuration"):
+        load_config(tmp_path, GOOD_KEYS)
+
+
+def test_postgresql_needs_an_explicit_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BARNKOMPASS_DATABASE_URL", "postgresql://postgres@127.0.0.1/x")
+    with pytest.raises(ConfigError, match="BARNKOMPASS_ENVIRONMENT"):
+        load_config(tmp_path, None)
+    assert not (tmp_path / "keys.json").exists(), "no keys generated for a server that did not say what it is"
+    monkeypatch.setenv("BARNKOMPASS_ENVIRONMENT", "development")
+    assert load_config(tmp_path, None)["ENVIRONMENT"] == "development"
+
+
+def test_a_short_hash_key_is_refused_in_every_environment(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="too short"):
+        load_config(tmp_path, {**GOOD_KEYS, "IDENTITY_HASH_KEY": "short"})
+
+
+def test_flask_run_is_not_offered_so_demo_mode_cannot_listen_beyond_this_machine() -> None:
+    from coordination.cli import main
+
+    assert "run" not in main.commands and "serve" not in main.commands  # serve comes with the app
+    assert {"shell", "routes"} <= set(main.commands)

@@ -1,0 +1,371 @@
+"""What administrators may reach (RULES.md §1, §2, §10): the platform admin's staff and agency lists
+(no child data, never a child's name) and the agency admin's lists of its own agency's children.
+
+Every list is a ``Select`` scoped in SQL to what the actor may see — the platform admin to staff and
+agencies, the agency admin to the acting agency — and selects nothing for anyone else (deny by
+default). Views page them with ``paginate`` and never build their own child queries. A single object
+is reached with ``…_or_none`` through the same scoped query, so a view's 404 is the same answer for
+"unknown" and "not yours".
+
+Loader options live beside the queries (``*_LOADING``): a page's statement count must not grow with
+its rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from math import ceil
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, exists, false, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
+
+from agencies.models import Agency, Membership, StaffPerson, Unit
+from coordination.database import db
+from coordination.models import Account, Child, Enrolment, RoleAssignment
+
+PAGE_SIZE = 25
+MAX_SEARCH_LENGTH = 100
+MAX_PUBLIC_ID_LENGTH = 64  # longer than any public id we make; anything longer is unknown
+CHILD_CONTACT = "child_contact"
+SUPPORT_COORDINATOR = "support_coordinator"
+
+T = TypeVar("T")
+
+
+# -- who is who -----------------------------------------------------------------------------------
+def is_platform_admin(actor: Any) -> bool:
+    return actor is not None and actor.kind == "platform_admin"
+
+
+def is_agency_admin(actor: Any) -> bool:
+    """Staff whose acting membership (in the acting agency) holds the agency admin role."""
+    return (
+        actor is not None
+        and actor.kind == "staff"
+        and actor.acting_agency is not None
+        and any(membership.is_agency_admin and membership.ended_at is None for membership in actor.memberships)
+    )
+
+
+def _agency_id(actor: Any) -> int | None:
+    return actor.acting_agency.id if is_agency_admin(actor) else None
+
+
+def _usable_id(public_id: str | None) -> bool:
+    return bool(public_id) and len(public_id or "") <= MAX_PUBLIC_ID_LENGTH and "\x00" not in (public_id or "")
+
+
+# -- paging ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    number: int  # 1-based, clamped to 1..pages
+    pages: int
+    total: int
+    per_page: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def first_index(self) -> int:
+        """1-based position of the first item on this page (0 when there are none)."""
+        return (self.number - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last_index(self) -> int:
+        return (self.number - 1) * self.per_page + len(self.items)
+
+
+def page_number(value: str | None) -> int:
+    """``?page=`` as a positive number; anything else is the first page (never an error)."""
+    if value is None or not value.isdigit() or len(value) > 6:
+        return 1
+    return max(1, int(value))
+
+
+def paginate(
+    statement: Select[tuple[T]], number: int, options: Sequence[ORMOption] = (), per_page: int = PAGE_SIZE
+) -> Page[T]:
+    """Two statements: the count, and one page of rows with ``options`` (plus the options' own loads).
+    A page past the end shows the last page."""
+    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    pages = max(1, ceil(total / per_page))
+    number = min(max(1, number), pages)
+    items = (
+        db.session.scalars(statement.options(*options).limit(per_page).offset((number - 1) * per_page)).unique().all()
+        if total
+        else []
+    )
+    return Page(items=items, number=number, pages=pages, total=total, per_page=per_page)
+
+
+def count(statement: Select[Any]) -> int:
+    return db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+
+
+def age_in_years(birth_date: date | None, on: date) -> int | None:
+    """Completed years on ``on``; None when the child is not born yet (or the date is unknown)."""
+    if birth_date is None or birth_date > on:
+        return None
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+
+
+# -- platform admin: staff and agencies (no child data) -------------------------------------------
+STAFF_LIST_LOADING: tuple[ORMOption, ...] = (
+    selectinload(StaffPerson.memberships).options(joinedload(Membership.unit), joinedload(Membership.agency)),
+)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def staff_people(actor: Any, search: str | None = None) -> Select[tuple[StaffPerson]]:
+    """Every staff person, by family name then given name; ``search`` matches any part of the name
+    (case-insensitive; SQLite folds only A–Z, so "åberg" finds "Åberg" only on PostgreSQL)."""
+    statement = select(StaffPerson)
+    if not is_platform_admin(actor):
+        return statement.where(false())
+    text = (search or "").strip()[:MAX_SEARCH_LENGTH]
+    if text:
+        pattern = f"%{_escape_like(text.lower())}%"
+        full_name = StaffPerson.given_name + " " + StaffPerson.family_name
+        statement = statement.where(
+            or_(
+                func.lower(full_name).like(pattern, escape="\\"), full_name.like(f"%{_escape_like(text)}%", escape="\\")
+            )
+        )
+    return statement.order_by(func.lower(StaffPerson.family_name), func.lower(StaffPerson.given_name), StaffPerson.id)
+
+
+def staff_person_or_none(actor: Any, public_id: str | None) -> StaffPerson | None:
+    """One staff person with their memberships (units, agencies) and account, for the platform admin."""
+    if not is_platform_admin(actor) or not _usable_id(public_id):
+        return None
+    return db.session.scalar(select(StaffPerson).where(StaffPerson.public_id == public_id).options(*STAFF_LIST_LOADING))
+
+
+def staff_account(actor: Any, person: StaffPerson) -> Account | None:
+    if not is_platform_admin(actor):
+        return None
+    return db.session.scalar(select(Account).where(Account.staff_person_id == person.id))
+
+
+@dataclass(frozen=True)
+class OpenRoles:
+    """How many open roles a person holds for one agency: counts only, never which children."""
+
+    agency_name: str
+    child_contacts: int
+    support_coordinators: int
+    other_active_admins: int  # active agency admins of that agency other than the person
+
+
+def open_roles_by_agency(actor: Any, person: StaffPerson) -> list[OpenRoles]:
+    """What deactivating ``person`` leaves behind, per agency: counts of current Child Contact and
+    Support Coordinator assignments, and whether someone else will see the "needs reassigning" list.
+    Two statements; no child id leaves the database."""
+    if not is_platform_admin(actor):
+        return []
+    rows = db.session.execute(
+        select(Agency.id, Agency.name, RoleAssignment.role, func.count())
+        .join(Agency, Agency.id == RoleAssignment.agency_id)
+        .where(RoleAssignment.staff_person_id == person.id, RoleAssignment.ended_at.is_(None))
+        .group_by(Agency.id, Agency.name, RoleAssignment.role)
+        .order_by(Agency.name)
+    ).all()
+    if not rows:
+        return []
+    agency_ids = {row[0] for row in rows}
+    admins = dict(
+        db.session.execute(
+            select(Membership.agency_id, func.count(func.distinct(Membership.staff_person_id)))
+            .join(StaffPerson, StaffPerson.id == Membership.staff_person_id)
+            .where(
+                Membership.agency_id.in_(agency_ids),
+                Membership.is_agency_admin.is_(True),
+                Membership.ended_at.is_(None),
+                StaffPerson.is_active.is_(True),
+                StaffPerson.id != person.id,
+            )
+            .group_by(Membership.agency_id)
+        ).all()
+    )
+    result: dict[int, dict[str, Any]] = {}
+    for agency_id, name, role, number in rows:
+        entry = result.setdefault(agency_id, {"agency_name": name, CHILD_CONTACT: 0, SUPPORT_COORDINATOR: 0})
+        entry[role] = number
+    return [
+        OpenRoles(
+            agency_name=entry["agency_name"],
+            child_contacts=entry[CHILD_CONTACT],
+            support_coordinators=entry[SUPPORT_COORDINATOR],
+            other_active_admins=admins.get(agency_id, 0),
+        )
+        for agency_id, entry in result.items()
+    ]
+
+
+def agencies_with_units(actor: Any) -> Select[tuple[Agency]]:
+    """Every agency with its units, by name (for the platform admin: no child data)."""
+    statement = select(Agency).options(selectinload(Agency.units)).order_by(func.lower(Agency.name), Agency.id)
+    if not is_platform_admin(actor):
+        return statement.where(false())
+    return statement
+
+
+# -- agency admin: the acting agency's children and Child Contact duties ----------------------------
+def agency_child_ids(actor: Any) -> Select[tuple[int]]:
+    """The children of the acting agency: a current enrolment at one of its units."""
+    agency_id = _agency_id(actor)
+    if agency_id is None:
+        return select(Enrolment.child_id).where(false())
+    return (
+        select(Enrolment.child_id)
+        .join(Unit, Unit.id == Enrolment.unit_id)
+        .where(Unit.agency_id == agency_id, Enrolment.ended_on.is_(None))
+    )
+
+
+def _has_current_child_contact():  # type: ignore[no-untyped-def]
+    return exists().where(
+        RoleAssignment.child_id == Child.id,
+        RoleAssignment.role == CHILD_CONTACT,
+        RoleAssignment.ended_at.is_(None),
+    )
+
+
+def agency_children_without_child_contact(actor: Any) -> Select[tuple[Child]]:
+    """The agency's children that have no current Child Contact (in any agency), by name.
+
+    Only name and age may be shown of them (RULES.md §2): the rows are ``Child`` objects, but the
+    page shows nothing else."""
+    if _agency_id(actor) is None:
+        return select(Child).where(false())
+    return (
+        select(Child)
+        .where(Child.id.in_(agency_child_ids(actor)), ~_has_current_child_contact())
+        .order_by(func.lower(Child.family_name), func.lower(Child.given_name), Child.id)
+    )
+
+
+def agency_child_without_child_contact_or_none(actor: Any, public_id: str | None) -> Child | None:
+    if not _usable_id(public_id):
+        return None
+    return db.session.scalar(agency_children_without_child_contact(actor).where(Child.public_id == public_id))
+
+
+def agency_child_or_none(actor: Any, public_id: str | None) -> Child | None:
+    """A child of the acting agency (with or without a Child Contact)."""
+    if _agency_id(actor) is None or not _usable_id(public_id):
+        return None
+    return db.session.scalar(select(Child).where(Child.public_id == public_id, Child.id.in_(agency_child_ids(actor))))
+
+
+def _holder_has_left(agency_id: int):  # type: ignore[no-untyped-def]
+    """The holder is deactivated, or no longer a current member of the agency."""
+    current_member = exists().where(
+        Membership.staff_person_id == RoleAssignment.staff_person_id,
+        Membership.agency_id == agency_id,
+        Membership.ended_at.is_(None),
+    )
+    return or_(StaffPerson.is_active.is_(False), ~current_member)
+
+
+DUTY_LOADING: tuple[ORMOption, ...] = (
+    contains_eager(RoleAssignment.child),
+    contains_eager(RoleAssignment.staff_person),
+)
+
+
+def _duties(agency_id: int | None) -> Select[tuple[RoleAssignment]]:
+    statement = (
+        select(RoleAssignment)
+        .join(Child, Child.id == RoleAssignment.child_id)
+        .join(StaffPerson, StaffPerson.id == RoleAssignment.staff_person_id)
+    )
+    if agency_id is None:
+        return statement.where(false())
+    return statement.where(
+        RoleAssignment.role == CHILD_CONTACT,
+        RoleAssignment.ended_at.is_(None),
+        RoleAssignment.agency_id == agency_id,
+    ).order_by(func.lower(Child.family_name), func.lower(Child.given_name), Child.id)
+
+
+def child_contact_duties_needing_reassignment(actor: Any) -> Select[tuple[RoleAssignment]]:
+    """Current Child Contact duties held for the acting agency by someone who is deactivated or has
+    left the agency: the "needs reassigning" list (RULES.md §10). Page with ``DUTY_LOADING``."""
+    agency_id = _agency_id(actor)
+    statement = _duties(agency_id)
+    if agency_id is None:
+        return statement
+    return statement.where(_holder_has_left(agency_id))
+
+
+def agency_child_contact_duties(actor: Any) -> Select[tuple[RoleAssignment]]:
+    """Every current Child Contact duty held for the acting agency. Page with ``DUTY_LOADING``."""
+    return _duties(_agency_id(actor))
+
+
+def agency_child_contact_duty_or_none(actor: Any, child_public_id: str | None) -> RoleAssignment | None:
+    """The current Child Contact duty the acting agency holds for one child (reached through the child)."""
+    if not _usable_id(child_public_id):
+        return None
+    return db.session.scalar(
+        agency_child_contact_duties(actor).where(Child.public_id == child_public_id).options(*DUTY_LOADING)
+    )
+
+
+def agency_assignable_members(actor: Any) -> Select[tuple[Membership]]:
+    """Who may take a Child Contact duty: current practitioner memberships of active staff in the
+    acting agency, by person and then unit name (``one_per_person`` keeps each person's first)."""
+    agency_id = _agency_id(actor)
+    statement = (
+        select(Membership)
+        .join(StaffPerson, StaffPerson.id == Membership.staff_person_id)
+        .join(Unit, Unit.id == Membership.unit_id)
+        .options(contains_eager(Membership.staff_person), contains_eager(Membership.unit))
+    )
+    if agency_id is None:
+        return statement.where(false())
+    return statement.where(
+        Membership.agency_id == agency_id,
+        Membership.ended_at.is_(None),
+        Membership.is_practitioner.is_(True),
+        StaffPerson.is_active.is_(True),
+    ).order_by(
+        func.lower(StaffPerson.family_name),
+        func.lower(StaffPerson.given_name),
+        StaffPerson.id,
+        Unit.name,
+        Membership.id,
+    )
+
+
+def one_per_person(memberships: Sequence[Membership]) -> list[Membership]:
+    seen: set[int] = set()
+    kept: list[Membership] = []
+    for membership in memberships:
+        if membership.staff_person_id not in seen:
+            seen.add(membership.staff_person_id)
+            kept.append(membership)
+    return kept
+
+
+def agency_assignable_member_or_none(actor: Any, staff_public_id: str | None) -> Membership | None:
+    if not _usable_id(staff_public_id):
+        return None
+    return db.session.scalars(
+        agency_assignable_members(actor).where(StaffPerson.public_id == staff_public_id).limit(1)
+    ).first()

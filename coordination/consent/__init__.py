@@ -1,0 +1,88 @@
+"""Consent (RULES.md §3): the consent ledger's writes, the versioned consent texts, and the pure
+evaluation the access core builds on. Import from here; the modules are:
+
+* ``ledger``: the writes (``request_consent``, ``record_consent``, ``add_consent_giver``,
+  ``withdraw_consent``, ``record_maturity``) — validated first, so a refusal writes nothing; flushed and
+  audited in the same transaction; the caller commits.
+* ``texts``: the versioned, translatable consent texts; a fresh database gets the built-in version 1.
+* ``evaluation``: ``effective_areas`` and ``consent_status`` (pure), and ``consent_facts`` (the loader).
+* ``common``: the shared vocabulary.
+
+The ledger in one paragraph: a ``Consent`` row is one agency, one purpose, a set of Needs Compass areas
+and a period. Its ``ConsentGiver`` rows say who gave it (each guardian separately, or the young person),
+how, when and on what evidence. It is **in effect** on a day when it is recorded, the day is inside its
+period, nobody has withdrawn it, and the right people have given it: every current custodial guardian,
+or — for an agency the young person has been recorded as mature enough to decide for — the young
+person. A consent whose legal basis is a social-services decision is in effect regardless of givers. A
+requested consent grants nothing. Any one withdrawal ends a consent at once.
+"""
+
+from coordination.consent.common import (
+    CONSENT_LEGAL_BASES,
+    CONSENT_TEXT_VERSION,
+    DEFAULT_TEXT_LANGUAGE,
+    EXPIRES_SOON_DAYS,
+    MAX_NOTE_LENGTH,
+    MAX_TEXT_LENGTH,
+    MAX_VALIDITY_YEARS,
+    YOUNG_PERSON,
+)
+from coordination.consent.evaluation import (
+    CONSENT_STATUS_LABELS,
+    CONSENT_STATUSES,
+    ConsentFacts,
+    awaiting_guardian_ids,
+    consent_facts,
+    consent_status,
+    effective_areas,
+    in_effect,
+)
+from coordination.consent.ledger import (
+    ConsentData,
+    GiverData,
+    add_consent_giver,
+    current_custodian_ids,
+    has_maturity_assessment,
+    record_consent,
+    record_maturity,
+    request_consent,
+    withdraw_consent,
+)
+from coordination.consent.texts import (
+    DEFAULT_CONSENT_TEXTS,
+    consent_text,
+    current_consent_text,
+    ensure_consent_text,
+)
+
+__all__ = [
+    "CONSENT_LEGAL_BASES",
+    "CONSENT_STATUSES",
+    "CONSENT_STATUS_LABELS",
+    "CONSENT_TEXT_VERSION",
+    "DEFAULT_CONSENT_TEXTS",
+    "DEFAULT_TEXT_LANGUAGE",
+    "EXPIRES_SOON_DAYS",
+    "MAX_NOTE_LENGTH",
+    "MAX_TEXT_LENGTH",
+    "MAX_VALIDITY_YEARS",
+    "YOUNG_PERSON",
+    "ConsentData",
+    "ConsentFacts",
+    "GiverData",
+    "add_consent_giver",
+    "awaiting_guardian_ids",
+    "consent_facts",
+    "consent_status",
+    "consent_text",
+    "current_consent_text",
+    "current_custodian_ids",
+    "effective_areas",
+    "ensure_consent_text",
+    "has_maturity_assessment",
+    "in_effect",
+    "record_consent",
+    "record_maturity",
+    "request_consent",
+    "withdraw_consent",
+]

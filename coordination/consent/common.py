@@ -1,0 +1,38 @@
+"""What the consent modules share: the vocabulary, the refusal-message helper, giver keys."""
+
+from __future__ import annotations
+
+from flask import has_request_context
+from flask_babel import gettext
+
+from coordination.audit import SYSTEM, AuditActor
+
+
+def _(message: str, **variables: object) -> str:
+    """A refusal's message: translated inside a request (it is shown to the person who asked), plain
+    English outside one (the CLI, the demo loader), where no locale can be chosen."""
+    if has_request_context():
+        return gettext(message, **variables)
+    return message % variables if variables else message
+
+
+# -- vocabulary -----------------------------------------------------------------------------------------
+CONSENT_TEXT_VERSION = 1  # the version of the built-in texts (texts.DEFAULT_CONSENT_TEXTS)
+DEFAULT_TEXT_LANGUAGE = "sv"
+MAX_VALIDITY_YEARS = 3
+MAX_NOTE_LENGTH = 1000  # evidence notes and maturity notes (the columns are String(1000))
+MAX_TEXT_LENGTH = 20_000  # a consent text's body
+EXPIRES_SOON_DAYS = 30
+# The legal bases a consent row may carry (the audit's fixed list has more).
+CONSENT_LEGAL_BASES: tuple[str, ...] = ("consent", "social_services_decision")
+YOUNG_PERSON = "young_person"  # the giver key of the young person (a guardian's key is their id)
+
+
+def audit_actor(actor) -> AuditActor:  # type: ignore[no-untyped-def]
+    """The audit actor of an operation's actor; None means the platform itself."""
+    return SYSTEM if actor is None else actor.audit_actor()
+
+
+def giver_key(guardian_id: int | None) -> int | str:
+    """A giver's key: the guardian's id, or YOUNG_PERSON."""
+    return YOUNG_PERSON if guardian_id is None else guardian_id

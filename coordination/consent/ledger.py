@@ -1,0 +1,516 @@
+"""The consent ledger's writes: request, record, add a giver, withdraw, record maturity.
+
+``verb_noun(actor, ..., data)``: everything is validated before the session is touched, so a refusal
+(``OperationError(message, field)``) writes nothing; each write flushes and is audited in the same
+transaction; the caller commits once. "Now" and "today" come from the app clock."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from agencies.models import Agency, StaffPerson
+from agencies.operations import OperationError
+from childplan.compass import AREA_CODES
+from coordination.audit import record_write
+from coordination.clock import current_clock, now, today
+from coordination.consent.common import (
+    CONSENT_LEGAL_BASES,
+    DEFAULT_TEXT_LANGUAGE,
+    MAX_NOTE_LENGTH,
+    MAX_VALIDITY_YEARS,
+    _,
+    giver_key,
+)
+from coordination.consent.texts import consent_text
+from coordination.database import db
+from coordination.models import (
+    CONSENT_METHODS,
+    CONSENT_PURPOSES,
+    Child,
+    Consent,
+    ConsentArea,
+    ConsentGiver,
+    Custody,
+    MaturityAssessment,
+)
+
+
+# -- input ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GiverData:
+    """One person's part of a consent. ``guardian_id`` None means the young person."""
+
+    guardian_id: int | None
+    method: str  # one of CONSENT_METHODS
+    evidence_note: str | None = None  # at most MAX_NOTE_LENGTH characters
+    given_on: date | None = None  # None: today
+
+
+@dataclass(frozen=True)
+class ConsentData:
+    purposes: Collection[str]  # a non-empty subset of CONSENT_PURPOSES; one Consent row per purpose
+    areas: Collection[str]  # a non-empty subset of AREA_CODES
+    valid_from: date | None
+    valid_until: date | None  # required: on or after valid_from, not before today, at most 3 years on
+    givers: Collection[GiverData]
+    consent_text_version: int
+    recorded_by: StaffPerson | None
+    consent_text_language: str = DEFAULT_TEXT_LANGUAGE  # the language of the text shown to the family
+    legal_basis: str = "consent"  # or "social_services_decision" (givers may then be empty)
+
+
+# -- validation helpers -----------------------------------------------------------------------------------
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _checked_codes(values: Collection[str], known: tuple[str, ...], field: str) -> frozenset[str]:
+    chosen = frozenset(values or ())
+    if not chosen:
+        message = _("Choose at least one purpose") if field == "purposes" else _("Choose at least one area")
+        raise OperationError(message, field)
+    if not chosen <= set(known):
+        raise OperationError(_("Unknown purpose") if field == "purposes" else _("Unknown area"), field)
+    return chosen
+
+
+def _check_period(valid_from: date | None, valid_until: date | None) -> None:
+    if valid_from is None:
+        raise OperationError(_("Enter the date the consent applies from"), "valid_from")
+    if valid_until is None:
+        raise OperationError(_("Enter the last day the consent applies"), "valid_until")
+    if valid_until < valid_from:
+        raise OperationError(_("The end date must be the same as or after the start date"), "valid_until")
+    if valid_until < today():
+        raise OperationError(_("That period has already ended: the end date must be today or later"), "valid_until")
+    if valid_until > _add_years(valid_from, MAX_VALIDITY_YEARS):
+        raise OperationError(
+            _("A consent can apply for at most %(years)d years", years=MAX_VALIDITY_YEARS), "valid_until"
+        )
+
+
+def _check_recorder(recorded_by: StaffPerson | None) -> StaffPerson:
+    if recorded_by is None or not recorded_by.is_active:
+        raise OperationError(_("Say which active member of staff records this"), "recorded_by")
+    return recorded_by
+
+
+def current_custodian_ids(child_id: int) -> set[int]:
+    """The guardians with current custody of the child."""
+    return set(
+        db.session.scalars(select(Custody.guardian_id).where(Custody.child_id == child_id, Custody.ended_at.is_(None)))
+    )
+
+
+def has_maturity_assessment(child_id: int, agency_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(MaturityAssessment.id).where(
+                MaturityAssessment.child_id == child_id, MaturityAssessment.agency_id == agency_id
+            )
+        )
+        is not None
+    )
+
+
+def _check_givers(
+    child: Child, agency: Agency, givers: Iterable[GiverData], *, field: str = "givers"
+) -> list[tuple[GiverData, str | None]]:
+    """Each giver checked (method, note, date, custody, maturity); returns (giver, cleaned note)."""
+    checked: list[tuple[GiverData, str | None]] = []
+    seen: set[int | str] = set()
+    custodians: set[int] | None = None
+    for giver in givers:
+        if giver.method not in CONSENT_METHODS:
+            raise OperationError(_("Choose how the consent was given"), field)
+        note = (giver.evidence_note or "").strip() or None
+        if note is not None and len(note) > MAX_NOTE_LENGTH:
+            raise OperationError(
+                _("The evidence note can be at most %(count)d characters", count=MAX_NOTE_LENGTH), "evidence_note"
+            )
+        if giver.given_on is not None and giver.given_on > today():
+            raise OperationError(_("The date the consent was given cannot be in the future"), field)
+        key = giver_key(giver.guardian_id)
+        if key in seen:
+            raise OperationError(_("Each person can give the consent only once"), field)
+        seen.add(key)
+        if giver.guardian_id is None:
+            if not has_maturity_assessment(child.id, agency.id):
+                raise OperationError(
+                    _(
+                        "The young person can give consent only when staff have recorded that they are mature "
+                        "enough to decide for this agency"
+                    ),
+                    field,
+                )
+        else:
+            if custodians is None:
+                custodians = current_custodian_ids(child.id)
+            if giver.guardian_id not in custodians:
+                raise OperationError(_("Only a guardian with custody of the child can give consent"), field)
+        checked.append((giver, note))
+    return checked
+
+
+def _given_at(given_on: date | None) -> datetime:
+    """When a giver gave it: now for today, otherwise midday of that local day."""
+    if given_on is None or given_on == today():
+        return now()
+    return datetime.combine(given_on, time(12), tzinfo=current_clock().zone)
+
+
+def _periods_intersect(consent: Consent, valid_from: date, valid_until: date | None) -> bool:
+    starts_in_time = valid_until is None or consent.valid_from <= valid_until
+    ends_in_time = consent.valid_until is None or consent.valid_until >= valid_from
+    return starts_in_time and ends_in_time
+
+
+def _parties(consent: Consent) -> set[int | str]:
+    """Who stands behind a consent: its non-withdrawn givers, and "decision" for a social-services one."""
+    parties: set[int | str] = {giver_key(g.guardian_id) for g in consent.givers if g.withdrawn_at is None}
+    if consent.legal_basis == "social_services_decision":
+        parties.add("decision")
+    return parties
+
+
+def _overlapping(
+    child: Child,
+    agency: Agency,
+    purposes: Collection[str],
+    areas: Collection[str],
+    valid_from: date,
+    valid_until: date | None,
+    parties: set[int | str],
+    *,
+    besides: Consent | None = None,
+) -> Consent | None:
+    """A recorded, not withdrawn consent of the same child, agency and purpose sharing an area and a
+    party, whose period intersects."""
+    existing = db.session.scalars(
+        select(Consent)
+        .where(
+            Consent.child_id == child.id,
+            Consent.agency_id == agency.id,
+            Consent.purpose.in_(list(purposes)),
+            Consent.state == "recorded",
+        )
+        .options(selectinload(Consent.areas), selectinload(Consent.givers))
+    ).all()
+    for consent in existing:
+        if besides is not None and consent.id == besides.id:
+            continue
+        if consent.withdrawn_at is not None or not _periods_intersect(consent, valid_from, valid_until):
+            continue
+        if {a.area for a in consent.areas} & set(areas) and _parties(consent) & parties:
+            return consent
+    return None
+
+
+def _consent_detail(consent: Consent, **extra: object) -> dict[str, object]:
+    return {"agency_id": consent.agency_id, "purpose": consent.purpose, **extra}
+
+
+# -- writes -----------------------------------------------------------------------------------------------
+def request_consent(  # type: ignore[no-untyped-def]
+    actor,
+    child: Child,
+    agency: Agency,
+    purposes: Collection[str],
+    areas: Collection[str],
+    valid_from: date | None,
+    valid_until: date | None,
+    *,
+    requested_by: StaffPerson | None = None,
+) -> list[Consent]:
+    """Ask for consent (state "requested", one row per purpose). It grants nothing. At most one open
+    request per child, agency and purpose (field "purposes"); recording the consent later fulfils it."""
+    chosen_purposes = _checked_codes(purposes, CONSENT_PURPOSES, "purposes")
+    chosen_areas = _checked_codes(areas, AREA_CODES, "areas")
+    _check_period(valid_from, valid_until)
+    assert valid_from is not None
+    open_requests = _open_requests(child, agency, chosen_purposes)
+    if open_requests:
+        raise OperationError(_("That consent has already been requested from this agency"), "purposes")
+    moment = now()
+    created: list[Consent] = []
+    for purpose in _in_order(chosen_purposes):
+        consent = Consent(
+            child_id=child.id,
+            agency_id=agency.id,
+            purpose=purpose,
+            state="requested",
+            valid_from=valid_from,
+            valid_until=valid_until,
+            legal_basis="consent",
+            recorded_by_id=requested_by.id if requested_by is not None else None,
+            requested_at=moment,
+            created_at=moment,
+            areas=[ConsentArea(area=area) for area in _areas_in_order(chosen_areas)],
+        )
+        db.session.add(consent)
+        created.append(consent)
+    db.session.flush()
+    for consent in created:
+        record_write(
+            actor.audit_actor(),
+            "request_consent",
+            child_id=child.id,
+            object_type="consent",
+            object_id=consent.public_id,
+            legal_basis="consent",
+            detail=_consent_detail(consent),
+        )
+    return created
+
+
+def record_consent(actor, child: Child, agency: Agency, data: ConsentData) -> list[Consent]:  # type: ignore[no-untyped-def]
+    """Record a consent given to ``agency``: one row per purpose, state "recorded", with its areas and
+    each giver (each guardian separately; the young person only where a maturity assessment exists for
+    this agency). A partial recording (one of two custodial guardians) is allowed: it is stored, shown
+    as "partial", and takes effect when the other guardian is added (``add_consent_giver``).
+
+    A requested consent for the same agency and purpose is **fulfilled in place**: that row (the newest
+    open request, if several) becomes the recorded consent — its state, period, text, recorder and
+    areas are replaced by this recording's and the givers are added — so the request's history
+    (``requested_at``, its public id) stays with the consent it led to. Nothing is deleted.
+
+    Refusals (nothing written): no purpose or area ("purposes"/"areas"); a missing start ("valid_from");
+    a missing end, an end before the start, a period already ended or longer than three years
+    ("valid_until"); no giver for a consent basis, a giver without current custody, the young person
+    without a maturity assessment, a giver twice, a future date given, an unknown method ("givers"); an
+    evidence note over 1000 characters ("evidence_note"); an unknown text version or language
+    ("consent_text_version"); no active recorder ("recorded_by"); an overlap — a recorded, not withdrawn
+    consent of the same child, agency and purpose sharing an area and a giver, whose period intersects
+    ("valid_from")."""
+    purposes = _checked_codes(data.purposes, CONSENT_PURPOSES, "purposes")
+    areas = _checked_codes(data.areas, AREA_CODES, "areas")
+    _check_period(data.valid_from, data.valid_until)
+    assert data.valid_from is not None and data.valid_until is not None
+    if data.legal_basis not in CONSENT_LEGAL_BASES:
+        raise OperationError(_("Unknown legal basis"), "legal_basis")
+    text = consent_text(data.consent_text_version, data.consent_text_language)
+    if text is None:
+        raise OperationError(_("That version of the consent text does not exist"), "consent_text_version")
+    recorder = _check_recorder(data.recorded_by)
+    if not data.givers and data.legal_basis == "consent":
+        raise OperationError(_("Record who gave the consent"), "givers")
+    givers = _check_givers(child, agency, data.givers)
+    parties: set[int | str] = {giver_key(giver.guardian_id) for giver, _note in givers}
+    if data.legal_basis == "social_services_decision":
+        parties.add("decision")
+    if _overlapping(child, agency, purposes, areas, data.valid_from, data.valid_until, parties) is not None:
+        raise OperationError(
+            _("A consent for this agency, purpose and area from the same person already covers part of this period"),
+            "valid_from",
+        )
+    requests = _open_requests(child, agency, purposes)
+    moment = now()
+    recorded: list[Consent] = []
+    for purpose in _in_order(purposes):
+        consent = requests.get(purpose)
+        fulfils = consent is not None
+        if consent is None:
+            consent = Consent(child_id=child.id, agency_id=agency.id, purpose=purpose, created_at=moment)
+            db.session.add(consent)
+        consent.state = "recorded"
+        consent.valid_from = data.valid_from
+        consent.valid_until = data.valid_until
+        consent.consent_text_id = text.id
+        consent.legal_basis = data.legal_basis
+        consent.recorded_by_id = recorder.id
+        consent.recorded_at = moment
+        _replace_areas(consent, areas)
+        for giver, note in givers:
+            consent.givers.append(
+                ConsentGiver(
+                    guardian_id=giver.guardian_id,
+                    is_young_person=giver.guardian_id is None,
+                    method=giver.method,
+                    evidence_note=note,
+                    given_at=_given_at(giver.given_on),
+                )
+            )
+        recorded.append(consent)
+        db.session.flush()
+        record_write(
+            actor.audit_actor(),
+            "record_consent",
+            child_id=child.id,
+            object_type="consent",
+            object_id=consent.public_id,
+            legal_basis=data.legal_basis,
+            detail=_consent_detail(
+                consent,
+                givers=len(givers),
+                young_person=any(giver.guardian_id is None for giver, _note in givers),
+                fulfils_request=fulfils,
+                text_version=text.version,
+            ),
+        )
+    return recorded
+
+
+def add_consent_giver(actor, consent: Consent, data: GiverData, recorded_by: StaffPerson | None) -> ConsentGiver:  # type: ignore[no-untyped-def]
+    """Add one more person's consent to a recorded consent (the second guardian in joint custody, or the
+    young person): the same checks as recording; field "giver" for problems with the consent itself."""
+    _check_recorder(recorded_by)
+    if consent.state == "withdrawn":
+        raise OperationError(_("The consent has been withdrawn: record a new one"), "giver")
+    if consent.state != "recorded":
+        raise OperationError(_("Record the consent first"), "giver")
+    if consent.valid_until is not None and consent.valid_until < today():
+        raise OperationError(_("The consent has ended: record a new one"), "giver")
+    child = db.session.get(Child, consent.child_id)
+    agency = db.session.get(Agency, consent.agency_id)
+    assert child is not None and agency is not None
+    key = giver_key(data.guardian_id)
+    if key in {giver_key(g.guardian_id) for g in consent.givers}:
+        raise OperationError(_("That person has already given this consent"), "giver")
+    ((giver, note),) = _check_givers(child, agency, [data], field="giver")
+    areas = {a.area for a in consent.areas}
+    clash = _overlapping(
+        child, agency, (consent.purpose,), areas, consent.valid_from, consent.valid_until, {key}, besides=consent
+    )
+    if clash is not None:
+        raise OperationError(
+            _("A consent for this agency, purpose and area from the same person already covers part of this period"),
+            "giver",
+        )
+    added = ConsentGiver(
+        guardian_id=giver.guardian_id,
+        is_young_person=giver.guardian_id is None,
+        method=giver.method,
+        evidence_note=note,
+        given_at=_given_at(giver.given_on),
+    )
+    consent.givers.append(added)
+    db.session.flush()
+    record_write(
+        actor.audit_actor(),
+        "add_consent_giver",
+        child_id=consent.child_id,
+        object_type="consent",
+        object_id=consent.public_id,
+        legal_basis=consent.legal_basis,
+        detail=_consent_detail(consent, young_person=giver.guardian_id is None),
+    )
+    return added
+
+
+def withdraw_consent(actor, consent: Consent, giver_guardian_id: int | None, recorded_by: StaffPerson | None) -> None:  # type: ignore[no-untyped-def]
+    """Any one withdrawal ends a consent at once: the giver's ``withdrawn_at``, and the consent's state
+    "withdrawn" with ``withdrawn_at``. ``giver_guardian_id`` None means the young person. Withdrawing a
+    requested consent cancels the request (the giver is then ignored). Refused, with nothing written
+    (field "giver"): a consent already withdrawn; a person who has not given this consent."""
+    _check_recorder(recorded_by)
+    assert recorded_by is not None
+    if consent.state == "withdrawn":
+        raise OperationError(_("The consent has already been withdrawn"), "giver")
+    moment = now()
+    if consent.state == "requested":
+        consent.state = "withdrawn"
+        consent.withdrawn_at = moment
+        db.session.flush()
+        record_write(
+            actor.audit_actor(),
+            "cancel_consent_request",
+            child_id=consent.child_id,
+            object_type="consent",
+            object_id=consent.public_id,
+            legal_basis="consent",
+            detail=_consent_detail(consent, recorded_by_id=recorded_by.id),
+        )
+        return
+    key = giver_key(giver_guardian_id)
+    giver = next((g for g in consent.givers if giver_key(g.guardian_id) == key), None)
+    if giver is None:
+        raise OperationError(_("That person has not given this consent"), "giver")
+    giver.withdrawn_at = moment
+    giver.withdrawal_recorded_by_id = recorded_by.id
+    consent.state = "withdrawn"
+    consent.withdrawn_at = moment
+    db.session.flush()
+    record_write(
+        actor.audit_actor(),
+        "withdraw_consent",
+        child_id=consent.child_id,
+        object_type="consent",
+        object_id=consent.public_id,
+        legal_basis=consent.legal_basis,
+        detail=_consent_detail(consent, young_person=giver_guardian_id is None, recorded_by_id=recorded_by.id),
+    )
+
+
+def record_maturity(  # type: ignore[no-untyped-def]
+    actor, child: Child, agency: Agency, recorded_by: StaffPerson | None, note: str | None
+) -> MaturityAssessment:
+    """Record that the young person is mature enough to decide about consent for ``agency`` (one per
+    child and agency; twice is refused on field "agency"). From then on the young person decides for
+    that agency: the guardians' consent neither suffices nor is needed there."""
+    recorder = _check_recorder(recorded_by)
+    cleaned = (note or "").strip() or None
+    if cleaned is not None and len(cleaned) > MAX_NOTE_LENGTH:
+        raise OperationError(_("The note can be at most %(count)d characters", count=MAX_NOTE_LENGTH), "note")
+    if has_maturity_assessment(child.id, agency.id):
+        raise OperationError(
+            _("The young person is already recorded as mature enough to decide for this agency"), "agency"
+        )
+    assessment = MaturityAssessment(
+        child_id=child.id, agency_id=agency.id, recorded_by_id=recorder.id, note=cleaned, recorded_at=now()
+    )
+    db.session.add(assessment)
+    db.session.flush()
+    record_write(
+        actor.audit_actor(),
+        "record_maturity",
+        child_id=child.id,
+        object_type="maturity_assessment",
+        object_id=agency.public_id,
+        legal_basis="platform_administration" if actor.kind == "system" else "relation_child_contact",
+        detail={"agency_id": agency.id},
+    )
+    return assessment
+
+
+def _in_order(purposes: Collection[str]) -> list[str]:
+    return [purpose for purpose in CONSENT_PURPOSES if purpose in purposes]
+
+
+def _areas_in_order(areas: Collection[str]) -> list[str]:
+    return [area for area in AREA_CODES if area in areas]
+
+
+def _replace_areas(consent: Consent, areas: Collection[str]) -> None:
+    """Keep the rows of areas that stay (the unique (consent, area) key forbids delete-and-insert)."""
+    wanted = set(areas)
+    for row in list(consent.areas):
+        if row.area not in wanted:
+            consent.areas.remove(row)
+    have = {row.area for row in consent.areas}
+    for area in _areas_in_order(wanted - have):
+        consent.areas.append(ConsentArea(area=area))
+
+
+def _open_requests(child: Child, agency: Agency, purposes: Collection[str]) -> dict[str, Consent]:
+    """The newest requested consent per purpose (requests whose period has ended do not count)."""
+    rows = db.session.scalars(
+        select(Consent)
+        .where(
+            Consent.child_id == child.id,
+            Consent.agency_id == agency.id,
+            Consent.purpose.in_(list(purposes)),
+            Consent.state == "requested",
+        )
+        .options(selectinload(Consent.areas), selectinload(Consent.givers))
+        .order_by(Consent.created_at, Consent.id)
+    ).all()
+    day = today()
+    return {row.purpose: row for row in rows if row.valid_until is None or row.valid_until >= day}

@@ -1,0 +1,298 @@
+"""The Consent tab's view model (RULES.md §3, §4, §7): the child's consents per agency, in plain words,
+built for one viewer and holding only what that viewer may see.
+
+Consent-scoped (RULES.md §4: the list of agencies involved and their consent states is itself
+cross-agency information): the viewer always sees their **own** agency's consents; other agencies'
+consents only while the viewer's agency holds a consent for coordination that is in effect today.
+Otherwise one line says they are withheld, with the reason — shown whether or not other agencies are
+involved, so the line itself reveals nothing. A protected identity (RULES.md §7) changes nothing about
+which rows are shown (they carry no contact details), but outside the child's team (Child Contact,
+Support Coordinator) the names of guardians and staff on them are withheld. Evidence notes are free
+text; only the team sees them. Templates get these dataclasses, never a raw model object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from agencies.models import Agency, StaffPerson
+from childplan.compass import AREA_CODES, BY_CODE
+from coordination.access import STAFF, WITHHELD_NO_CONSENT, ChildAccess
+from coordination.child_view import age_in_years
+from coordination.clock import current_clock, today
+from coordination.consent import (
+    CONSENT_STATUS_LABELS,
+    EXPIRES_SOON_DAYS,
+    awaiting_guardian_ids,
+    consent_status,
+)
+from coordination.consent_forms import METHOD_LABELS, PURPOSE_HINTS, PURPOSE_LABELS
+from coordination.database import db
+from coordination.labels import AGENCY_KIND_LABELS, LANGUAGE_LABELS
+from coordination.models import CONSENT_PURPOSES, Consent, ConsentText, Guardian
+
+PROTECTED = "protected_identity"
+YOUNG_PERSON_LABEL = _l("the young person")
+# The order rows are shown in, within one agency and purpose: what counts now first.
+STATUS_ORDER = {
+    "active": 0,
+    "expires_soon": 0,
+    "partial": 1,
+    "upcoming": 2,
+    "requested": 3,
+    "withdrawn": 4,
+    "expired": 5,
+}
+
+
+@dataclass(frozen=True)
+class AreaChip:
+    code: str
+    label: object
+    css_class: str  # bk-compass--<code>
+
+
+@dataclass(frozen=True)
+class GiverLine:
+    """One person's part of a consent. ``name`` is None when withheld (see ``ConsentRow.names_withheld``)."""
+
+    name: object | None
+    is_young_person: bool
+    method: object
+    given_on: date
+    withdrawn_on: date | None
+    evidence_note: str | None  # the team only
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    public_id: str
+    purpose: str
+    purpose_label: object
+    purpose_hint: object
+    status: str  # one of CONSENT_STATUSES (data-consent-status)
+    status_label: object
+    areas: tuple[AreaChip, ...]
+    all_areas: bool
+    valid_from: date
+    valid_until: date | None
+    expires_in_days: int | None  # in effect and at most EXPIRES_SOON_DAYS left
+    givers: tuple[GiverLine, ...]
+    awaiting: tuple[str, ...]  # custodial guardians who have not given it ("partial")
+    names_withheld: str | None  # a reason code when guardian and staff names are withheld
+    by_decision: bool  # a social-services decision (no givers needed)
+    is_request: bool
+    recorded_by: str | None
+    recorded_on: date | None
+    requested_on: date | None
+    withdrawn_on: date | None
+    withdrawal_recorded_by: str | None
+    text_version: int | None
+    text_language: str | None
+    may_withdraw: bool  # the Child Contact, and the consent is not withdrawn
+
+
+@dataclass(frozen=True)
+class AgencyConsents:
+    public_id: str
+    name: str
+    kind: object
+    is_own: bool
+    young_person_decides: bool  # a maturity assessment for this agency
+    rows: tuple[ConsentRow, ...]
+
+
+@dataclass
+class ConsentView:
+    """The child page's Consent tab, for one member of staff with a relation to the child."""
+
+    public_id: str
+    name: str
+    age: int | None
+    birth_date: date | None
+    expected_birth_date: date | None
+    has_protected_identity: bool
+    own_agency: AgencyConsents
+    agencies: list[AgencyConsents]  # other agencies, only when the viewer may see them
+    others_withheld: str | None  # a reason code of WITHHELD_REASONS
+    is_child_contact: bool
+
+    @property
+    def all_agencies(self) -> list[AgencyConsents]:
+        return [self.own_agency, *self.agencies]
+
+    @classmethod
+    def for_actor(cls, access: ChildAccess) -> ConsentView:
+        actor, child, picture = access.actor, access.child, access.picture
+        if actor.kind != STAFF or actor.acting_agency is None:
+            raise ValueError("the Consent tab is for staff acting for an agency")
+        own = actor.acting_agency
+        day = today()
+        in_team = access.has_relation("child_contact") or access.has_relation("support_coordinator")
+        is_child_contact = access.has_relation("child_contact")
+        may_see_others = bool(picture.areas_for(own.id, "coordination"))
+        names_withheld = PROTECTED if child.has_protected_identity and not in_team else None
+
+        shown = [c for c in picture.consents if c.agency_id == own.id or may_see_others]
+        mature = {a for a in picture.mature_agency_ids if a == own.id or may_see_others}
+        custodial = set(picture.custodial_guardian_ids)
+
+        # The names and labels the rows need, in at most four statements however many rows.
+        agency_ids = {c.agency_id for c in shown} | mature | {own.id}
+        agencies = {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(agency_ids)))}
+        guardian_names: dict[int, str] = {}
+        staff_names: dict[int, str] = {}
+        if names_withheld is None:
+            guardian_ids = {g.guardian_id for c in shown for g in c.givers if g.guardian_id is not None}
+            if any(c.state == "recorded" for c in shown):
+                guardian_ids |= custodial
+            if guardian_ids:
+                guardian_names = {
+                    g.id: g.full_name for g in db.session.scalars(select(Guardian).where(Guardian.id.in_(guardian_ids)))
+                }
+            staff_ids = {c.recorded_by_id for c in shown if c.recorded_by_id is not None} | {
+                g.withdrawal_recorded_by_id for c in shown for g in c.givers if g.withdrawal_recorded_by_id is not None
+            }
+            if staff_ids:
+                staff_names = {
+                    p.id: p.full_name
+                    for p in db.session.scalars(select(StaffPerson).where(StaffPerson.id.in_(staff_ids)))
+                }
+        text_ids = {c.consent_text_id for c in shown if c.consent_text_id is not None}
+        texts = (
+            {t.id: t for t in db.session.scalars(select(ConsentText).where(ConsentText.id.in_(text_ids)))}
+            if text_ids
+            else {}
+        )
+
+        def row(consent: Consent) -> ConsentRow:
+            status = consent_status([consent], custodial, set(picture.mature_agency_ids), day)[
+                (consent.agency_id, consent.purpose)
+            ]
+            expires_in = None
+            if status in ("active", "expires_soon") and consent.valid_until is not None:
+                left = (consent.valid_until - day).days
+                expires_in = left if left <= EXPIRES_SOON_DAYS else None
+            codes = {a.area for a in consent.areas}
+            text = texts.get(consent.consent_text_id) if consent.consent_text_id is not None else None
+            givers = tuple(
+                GiverLine(
+                    name=(
+                        YOUNG_PERSON_LABEL
+                        if giver.guardian_id is None
+                        else None
+                        if names_withheld
+                        else guardian_names.get(giver.guardian_id)
+                    ),
+                    is_young_person=giver.guardian_id is None,
+                    method=METHOD_LABELS.get(giver.method, giver.method),
+                    given_on=_local_day(giver.given_at),
+                    withdrawn_on=_local_day(giver.withdrawn_at) if giver.withdrawn_at else None,
+                    evidence_note=giver.evidence_note if in_team else None,
+                )
+                for giver in sorted(consent.givers, key=lambda g: (g.given_at, g.id or 0))
+            )
+            awaiting: tuple[str, ...] = ()
+            if (
+                status == "partial"
+                and names_withheld is None
+                and consent.agency_id not in picture.mature_agency_ids
+                and consent.legal_basis == "consent"
+            ):
+                waiting_for = awaiting_guardian_ids(consent, custodial)
+                awaiting = tuple(sorted(guardian_names[i] for i in waiting_for if i in guardian_names))
+            withdrawal_by = next(
+                (g.withdrawal_recorded_by_id for g in consent.givers if g.withdrawal_recorded_by_id is not None), None
+            )
+            return ConsentRow(
+                public_id=consent.public_id,
+                purpose=consent.purpose,
+                purpose_label=PURPOSE_LABELS.get(consent.purpose, consent.purpose),
+                purpose_hint=PURPOSE_HINTS.get(consent.purpose, ""),
+                status=status,
+                status_label=CONSENT_STATUS_LABELS[status],
+                areas=area_chips(codes),
+                all_areas=codes >= set(AREA_CODES),
+                valid_from=consent.valid_from,
+                valid_until=consent.valid_until,
+                expires_in_days=expires_in,
+                givers=givers,
+                awaiting=awaiting,
+                names_withheld=names_withheld,
+                by_decision=consent.legal_basis == "social_services_decision",
+                is_request=consent.recorded_at is None,
+                recorded_by=staff_names.get(consent.recorded_by_id) if consent.recorded_by_id else None,
+                recorded_on=_local_day(consent.recorded_at) if consent.recorded_at else None,
+                requested_on=_local_day(consent.requested_at) if consent.requested_at else None,
+                withdrawn_on=_local_day(consent.withdrawn_at) if consent.withdrawn_at else None,
+                withdrawal_recorded_by=staff_names.get(withdrawal_by) if withdrawal_by else None,
+                text_version=text.version if text is not None else None,
+                text_language=str(LANGUAGE_LABELS.get(text.language, text.language)) if text is not None else None,
+                may_withdraw=is_child_contact and consent.state != "withdrawn",
+            )
+
+        def block(agency: Agency) -> AgencyConsents:
+            consents = [c for c in shown if c.agency_id == agency.id]
+            rows = [row(c) for c in consents]
+            purpose_order = {p: i for i, p in enumerate(CONSENT_PURPOSES)}
+            created = {c.public_id: (c.created_at, c.id or 0) for c in consents}
+            rows.sort(key=lambda r: created[r.public_id], reverse=True)  # newest first, then (stable):
+            rows.sort(key=lambda r: (purpose_order.get(r.purpose, 99), STATUS_ORDER[r.status]))
+            return AgencyConsents(
+                public_id=agency.public_id,
+                name=agency.name,
+                kind=AGENCY_KIND_LABELS.get(agency.kind, agency.kind),
+                is_own=agency.id == own.id,
+                young_person_decides=agency.id in mature,
+                rows=tuple(rows),
+            )
+
+        others = sorted((a for a in agencies.values() if a.id != own.id), key=lambda a: a.name)
+        return cls(
+            public_id=child.public_id,
+            name=child.full_name,
+            age=age_in_years(child.birth_date, day),
+            birth_date=child.birth_date,
+            expected_birth_date=child.expected_birth_date,
+            has_protected_identity=child.has_protected_identity,
+            own_agency=block(agencies.get(own.id, own)),
+            agencies=[block(a) for a in others] if may_see_others else [],
+            others_withheld=None if may_see_others else WITHHELD_NO_CONSENT,
+            is_child_contact=is_child_contact,
+        )
+
+
+def _local_day(moment: datetime) -> date:
+    return moment.astimezone(current_clock().zone).date()
+
+
+@dataclass(frozen=True)
+class ChildHeading:
+    """What the Consent action pages show about the child: the heading only."""
+
+    public_id: str
+    name: str
+    age: int | None
+    birth_date: date | None
+    expected_birth_date: date | None
+    has_protected_identity: bool
+
+    @classmethod
+    def of(cls, access: ChildAccess) -> ChildHeading:
+        child = access.child
+        return cls(
+            public_id=child.public_id,
+            name=child.full_name,
+            age=age_in_years(child.birth_date, today()),
+            birth_date=child.birth_date,
+            expected_birth_date=child.expected_birth_date,
+            has_protected_identity=child.has_protected_identity,
+        )
+
+
+def area_chips(codes: set[str] | frozenset[str]) -> tuple[AreaChip, ...]:
+    return tuple(AreaChip(code, BY_CODE[code].label, BY_CODE[code].css_class) for code in AREA_CODES if code in codes)

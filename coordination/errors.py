@@ -1,0 +1,12 @@
+"""Errors every domain package's operations share."""
+
+from __future__ import annotations
+
+
+class OperationError(ValueError):
+    """A write that cannot be done as asked; ``field`` names the form field it belongs to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field

@@ -1,0 +1,75 @@
+"""Every endpoint declares its access policy, and the declaration is enforced here (a meta-test walks
+``app.url_map`` and fails on any endpoint without one).
+
+public          anyone (login page, health, language, static files)
+authenticated   any logged-in actor
+staff           staff acting for an agency
+child           staff or family, and the view reaches the child through access.get_child_or_404
+agency_admin    staff whose acting membership holds the agency admin role
+platform_admin  platform administrators
+demo            demo mode only (the blueprint is not even registered outside it)
+Out of scope is 404, never 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort
+from flask_login import current_user
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+POLICIES = ("public", "authenticated", "staff", "child", "agency_admin", "platform_admin", "demo")
+
+
+def _actor():  # type: ignore[no-untyped-def]
+    return current_user.actor if current_user and current_user.is_authenticated else None
+
+
+def _allowed(name: str) -> bool:
+    if name in ("public", "demo"):
+        return True
+    actor = _actor()
+    if actor is None:
+        return False
+    if name == "authenticated":
+        return True
+    if name == "staff":
+        return actor.kind == "staff" and actor.acting_agency is not None
+    if name == "child":
+        return actor.kind in ("staff", "guardian", "young_person")
+    if name == "agency_admin":
+        return actor.kind == "staff" and actor.is_agency_admin
+    if name == "platform_admin":
+        return actor.kind == "platform_admin"
+    return False
+
+
+def policy(name: str) -> Callable[[F], F]:
+    """Declare and enforce who may call a view. Anonymous callers of a non-public view are sent to
+    the login page; logged-in callers outside the policy get 404."""
+    if name not in POLICIES:
+        raise ValueError(f"unknown policy {name!r}")
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if name not in ("public", "demo") and _actor() is None:
+                from flask import current_app
+
+                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+            if not _allowed(name):
+                abort(404)
+            return view(*args, **kwargs)
+
+        wrapper.bk_policy = name  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def policy_of(view: Callable[..., Any]) -> str | None:
+    return getattr(view, "bk_policy", None)

@@ -1,0 +1,71 @@
+"""The authorization matrix as data: persona × child × route → expected status and what the page
+shows or withholds. Everything not listed is 404: deny by default. It grows with every issue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from coordination.demo import NAMED_CHILDREN, PERSONAS
+
+# The routes of a child (UX.md); later issues add chronology, team, plan, …
+ROUTES: dict[str, str] = {
+    "overview": "/children/{child}",
+    "consent": "/children/{child}/consent",
+}
+
+
+@dataclass(frozen=True)
+class Expect:
+    status: int = 404
+    # Sections of the Overview and what they withhold (data-withheld codes), for a 200.
+    agencies_withheld: str | None = None  # "no_consent_for_your_agency", "protected_identity" or None
+    role_notice: bool = False  # "the Child Contact role needs a consented agency"
+    guardians_withheld: str | None = None
+    sees_agencies: frozenset[str] = field(default_factory=frozenset)  # agency names that must be listed
+    hides_agencies: frozenset[str] = field(default_factory=frozenset)  # agency names that must not be
+
+
+SCHOOL = "Ekby school"
+BVC = "Ekby child health centre (BVC)"
+PRESCHOOLS = "Ekby preschools"
+PUPIL_HEALTH = "Ekby pupil health"
+MVC = "Ekby maternity clinic (MVC)"
+
+ALLOWED: dict[tuple[str, str], Expect] = {
+    # Elsa: Child Contact anna (BVC); enrolled at Solrosen and BVC; consent for BVC, preschools,
+    # habilitation (coordination, all areas).
+    ("anna", "Elsa"): Expect(200, sees_agencies=frozenset({BVC, PRESCHOOLS})),
+    ("sara", "Elsa"): Expect(200, sees_agencies=frozenset({BVC, PRESCHOOLS})),
+    # Liam: Child Contact anna; Solrosen and BVC; consents only requested — pending grants nothing.
+    ("anna", "Liam"): Expect(
+        200, agencies_withheld="no_consent_for_your_agency", hides_agencies=frozenset({PRESCHOOLS})
+    ),
+    ("sara", "Liam"): Expect(200, agencies_withheld="no_consent_for_your_agency", hides_agencies=frozenset({BVC})),
+    # Omar: Child Contact maria; Class 4–6 and the pupil health team; consent for school, pupil health,
+    # BUP, social services.
+    ("maria", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH})),
+    ("lars", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH})),
+    ("nina", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH})),
+    # Leo: Child Contact maria; Class 4–6; the school's consent withdrawn by Eva last week.
+    ("maria", "Leo"): Expect(200, agencies_withheld=None, role_notice=True, sees_agencies=frozenset({SCHOOL})),
+    ("lars", "Leo"): Expect(200, role_notice=False, sees_agencies=frozenset({SCHOOL})),
+    # Noah: Child Contact maria; Class 7–9.
+    ("maria", "Noah"): Expect(200, sees_agencies=frozenset({SCHOOL})),
+    # Alva: protected identity; Child Contact maria (in her team: sees contacts and guardians).
+    ("maria", "Alva"): Expect(200, sees_agencies=frozenset({SCHOOL})),
+    # Maja: Child Contact maria; Class 7–9 (erik's report comes with the concerns issue).
+    ("maria", "Maja"): Expect(200, sees_agencies=frozenset({SCHOOL})),
+    # Ella: Child Contact maria; Class 1–3; sibling of Liam (anna sees nothing of her).
+    ("maria", "Ella"): Expect(200, sees_agencies=frozenset({SCHOOL})),
+    # Baby Lund: registered by mia at MVC without a number (unborn); Child Contact mia.
+    ("mia", "Baby"): Expect(200, sees_agencies=frozenset({MVC})),
+}
+
+
+def expectation(persona: str, child: str) -> Expect:
+    return ALLOWED.get((persona, child), Expect(404))
+
+
+def cases() -> list[tuple[str, str, str]]:
+    """Every (persona, child, route): the whole cross product, so anything not allowed is checked as 404."""
+    return [(persona, child, route) for persona in PERSONAS for child in NAMED_CHILDREN for route in ROUTES]

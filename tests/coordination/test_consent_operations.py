@@ -1,0 +1,1192 @@
+"""The consent ledger (RULES.md §3): its writes, the consent texts, the pure evaluation the access core
+builds on, the forms, and the demo's consent table. Refusals first; every refusal writes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from agencies.models import Agency, StaffPerson
+from agencies.operations import OperationError
+from childplan.compass import AREA_CODES
+from coordination.access import SYSTEM_ACTOR
+from coordination.consent import (
+    CONSENT_STATUSES,
+    DEFAULT_CONSENT_TEXTS,
+    YOUNG_PERSON,
+    ConsentData,
+    GiverData,
+    add_consent_giver,
+    awaiting_guardian_ids,
+    consent_facts,
+    consent_status,
+    current_consent_text,
+    effective_areas,
+    ensure_consent_text,
+    record_consent,
+    record_maturity,
+    request_consent,
+    withdraw_consent,
+)
+from coordination.database import db as shared_db
+from coordination.demo import loaded_at
+from coordination.models import (
+    Account,
+    AuditEvent,
+    Child,
+    Consent,
+    ConsentArea,
+    ConsentGiver,
+    ConsentText,
+    Custody,
+    Guardian,
+    MaturityAssessment,
+)
+
+BOTH = {"coordination", "team_meetings"}
+ALL = set(AREA_CODES)
+SCHOOL, BUP, SOCIAL, PUPIL_HEALTH = "Ekby school", "BUP Ekby", "Ekby social services", "Ekby pupil health"
+BVC, PRESCHOOLS, HABILITATION, POLICE = (
+    "Ekby child health centre (BVC)",
+    "Ekby preschools",
+    "Ekby habilitation",
+    "Ekby local police",
+)
+
+
+# -- helpers ------------------------------------------------------------------------------------------------
+def session() -> Any:
+    return shared_db.session
+
+
+def child(given_name: str) -> Child:
+    found = session().scalar(select(Child).where(Child.given_name == given_name))
+    assert found is not None, given_name
+    return found
+
+
+def agency(name: str) -> Agency:
+    found = session().scalar(select(Agency).where(Agency.name == name))
+    assert found is not None, name
+    return found
+
+
+def staff(username: str) -> StaffPerson:
+    person = session().scalar(
+        select(StaffPerson).join(Account, Account.staff_person_id == StaffPerson.id).where(Account.username == username)
+    )
+    assert person is not None, username
+    return person
+
+
+def guardian(given: str, family: str) -> Guardian:
+    found = session().scalar(select(Guardian).where(Guardian.given_name == given, Guardian.family_name == family))
+    assert found is not None, (given, family)
+    return found
+
+
+def rows(model: Any) -> int:
+    return session().scalar(select(func.count()).select_from(model)) or 0
+
+
+LEDGER = (Consent, ConsentArea, ConsentGiver, MaturityAssessment, ConsentText, AuditEvent)
+
+
+def ledger() -> tuple[int, ...]:
+    return tuple(rows(model) for model in LEDGER)
+
+
+def today_of(app: Flask) -> date:
+    return app.extensions["clock"].today()
+
+
+def load_day(app: Flask) -> date:
+    moment = loaded_at()
+    assert moment is not None
+    return moment.astimezone(ZoneInfo(app.config["TIME_ZONE"])).date()
+
+
+def giver(person: Guardian | None, note: str | None = "Given at a meeting", **kwargs: Any) -> GiverData:
+    return GiverData(person.id if person is not None else None, kwargs.pop("method", "in_person"), note, **kwargs)
+
+
+def data(
+    givers: list[GiverData],
+    *,
+    start: date,
+    days: int = 90,
+    purposes: set[str] | None = None,
+    areas: set[str] | None = None,
+    **kwargs: Any,
+) -> ConsentData:
+    values: dict[str, Any] = dict(
+        purposes=purposes if purposes is not None else {"coordination"},
+        areas=areas if areas is not None else ALL,
+        valid_from=start,
+        valid_until=start + timedelta(days=days),
+        givers=givers,
+        consent_text_version=1,
+        recorded_by=staff("maria"),
+    )
+    values.update(kwargs)
+    return ConsentData(**values)
+
+
+def facts(name: str) -> Any:
+    found = child(name)
+    return consent_facts([found.id])[found.id]
+
+
+def effective(name: str, day: date) -> dict[tuple[int, str], frozenset[str]]:
+    return facts(name).effective_areas(day)
+
+
+def status(name: str, day: date) -> dict[tuple[int, str], str]:
+    return facts(name).status(day)
+
+
+@pytest.fixture()
+def at_load(app: Flask, db: Any, clock: Any) -> Iterator[date]:
+    """The app clock at the demo's load moment (the demo's relative dates hold exactly), in an app context."""
+    with app.app_context():
+        moment = loaded_at()
+        assert moment is not None
+        clock.set(moment)
+        yield load_day(app)
+
+
+def refused(call: Callable[[], Any], field: str) -> OperationError:
+    """The call is refused on ``field`` and writes nothing."""
+    before = ledger()
+    with pytest.raises(OperationError) as error:
+        call()
+    assert error.value.field == field, (error.value.field, str(error.value))
+    assert str(error.value), "a refusal says why"
+    assert ledger() == before, "a refusal writes nothing"
+    return error.value
+
+
+# -- refusals: periods --------------------------------------------------------------------------------------------
+def test_an_expired_consent_period_is_refused(at_load: date) -> None:
+    omar, ahmed, place = child("Omar"), guardian("Ahmed", "Hassan"), agency(HABILITATION)
+    ended = at_load - timedelta(days=1)
+    refused(
+        lambda: record_consent(
+            SYSTEM_ACTOR, omar, place, data([giver(ahmed)], start=ended - timedelta(days=30), days=30)
+        ),
+        "valid_until",
+    )
+    refused(
+        lambda: request_consent(SYSTEM_ACTOR, omar, place, {"coordination"}, ALL, ended - timedelta(days=5), ended),
+        "valid_until",
+    )
+    # Ending today is still fine.
+    assert record_consent(SYSTEM_ACTOR, omar, place, data([giver(ahmed)], start=at_load - timedelta(days=9), days=9))
+
+
+def test_an_end_before_a_start_is_refused(at_load: date) -> None:
+    omar, ahmed, place = child("Omar"), guardian("Ahmed", "Hassan"), agency(HABILITATION)
+    refused(
+        lambda: record_consent(SYSTEM_ACTOR, omar, place, data([giver(ahmed)], start=at_load, days=-1)), "valid_until"
+    )
+    refused(
+        lambda: request_consent(
+            SYSTEM_ACTOR, omar, place, {"coordination"}, ALL, at_load + timedelta(days=10), at_load + timedelta(days=9)
+        ),
+        "valid_until",
+    )
+
+
+def test_a_missing_date_or_a_period_over_three_years_is_refused(at_load: date) -> None:
+    omar, ahmed, place = child("Omar"), guardian("Ahmed", "Hassan"), agency(HABILITATION)
+    base = data([giver(ahmed)], start=at_load)
+    refused(lambda: record_consent(SYSTEM_ACTOR, omar, place, replace(base, valid_from=None)), "valid_from")
+    refused(lambda: record_consent(SYSTEM_ACTOR, omar, place, replace(base, valid_until=None)), "valid_until")
+    refused(
+        lambda: record_consent(SYSTEM_ACTOR, omar, place, data([giver(ahmed)], start=at_load, days=3 * 366)),
+        "valid_until",
+    )
+    three_years = at_load.replace(year=at_load.year + 3) if (at_load.month, at_load.day) != (2, 29) else None
+    if three_years is not None:
+        assert record_consent(
+            SYSTEM_ACTOR, omar, place, data([giver(ahmed)], start=at_load, days=(three_years - at_load).days)
+        )
+
+
+# -- refusals: overlap --------------------------------------------------------------------------------------------
+def test_an_overlapping_consent_is_refused(at_load: date) -> None:
+    """The same agency, purpose, area and giver with intersecting dates."""
+    omar, ahmed, place = child("Omar"), guardian("Ahmed", "Hassan"), agency(HABILITATION)
+    (first,) = record_consent(
+        SYSTEM_ACTOR, omar, place, data([giver(ahmed)], start=at_load, days=30, areas={"safe", "healthy"})
+    )
+    # Intersecting dates, one shared area among others, same giver: refused on the start date.
+    refused(
+        lambda: record_consent(
+            SYSTEM_ACTOR,
+            omar,
+            place,
+            data([giver(ahmed)], start=at_load + timedelta(days=30), days=60, areas={"healthy", "achieving"}),
+        ),
+        "valid_from",
+    )
+    # The demo's own consent (the school, all areas, Ahmed, 12 months) refuses a second one too.
+    refused(
+        lambda: record_consent(SYSTEM_ACTOR, omar, agency(SCHOOL), data([giver(ahmed)], start=at_load)), "valid_from"
+    )
+    # Not overlapping: the day after it ends, another area, another purpose.
+    assert record_consent(SYSTEM_ACTOR, omar, place, data([giver(ahmed)], start=at_load + timedelta(days=31), days=30))
+    assert record_consent(SYSTEM_ACTOR, omar, place, data([giver(ahmed)], start=at_load, days=30, areas={"active"}))
+    assert record_consent(
+        SYSTEM_ACTOR, omar, place, data([giver(ahmed)], start=at_load, days=30, purposes={"team_meetings"})
+    )
+    # Once withdrawn, the same consent can be recorded again.
+    withdraw_consent(SYSTEM_ACTOR, first, ahmed.id, staff("maria"))
+    assert record_consent(
+        SYSTEM_ACTOR, omar, place, data([giver(ahmed)], start=at_load, days=30, areas={"safe", "healthy"})
+    )
+
+
+def test_a_different_giver_is_not_an_overlap(at_load: date) -> None:
+    """Tomas and Sofia each recorded separately for the same agency: two partial consents, no overlap."""
+    alva, tomas, sofia, place = (
+        child("Alva"),
+        guardian("Tomas", "Nilsson"),
+        guardian("Sofia", "Nilsson"),
+        agency(PUPIL_HEALTH),
+    )
+    record_consent(SYSTEM_ACTOR, alva, place, data([giver(tomas)], start=at_load))
+    assert record_consent(SYSTEM_ACTOR, alva, place, data([giver(sofia)], start=at_load))
+    refused(
+        lambda: record_consent(SYSTEM_ACTOR, alva, place, data([giver(sofia), giver(tomas)], start=at_load)),
+        "valid_from",
+    )
+
+
+# -- refusals: givers ---------------------------------------------------------------------------------------------
+def test_consent_from_a_person_without_custody_is_refused(at_load: date) -> None:
+    omar, place = child("Omar"), agency(HABILITATION)
+    lena = guardian("Lena", "Karlsson")  # Elsa's guardian, not Omar's
+    error = refused(lambda: record_consent(SYSTEM_ACTOR, omar, place, data([giver(lena)], start=at_load)), "givers")
+    assert "custody" in str(error)
+    # One giver without custody spoils the recording: nothing of it is written.
+    refused(
+        lambda: record_consent(
+            SYSTEM_ACTOR, omar, place, data([giver(guardian("Ahmed", "Hassan")), giver(lena)], start=at_load)
+        ),
+        "givers",
+    )
+
+
+def test_consent_from_a_guardian_whose_custody_has_ended_is_refused(at_load: date, clock: Any) -> None:
+    leo, karl, place = child("Leo"), guardian("Karl", "Andersson"), agency(HABILITATION)
+    custody = session().scalar(select(Custody).where(Custody.child_id == leo.id, Custody.guardian_id == karl.id))
+    custody.ended_at = clock.now()
+    session().flush()
+    refused(lambda: record_consent(SYSTEM_ACTOR, leo, place, data([giver(karl)], start=at_load)), "givers")
+
+
+def test_the_young_person_without_a_maturity_assessment_is_refused(at_load: date) -> None:
+    noah = child("Noah")
+    refused(lambda: record_consent(SYSTEM_ACTOR, noah, agency(SCHOOL), data([giver(None)], start=at_load)), "givers")
+    refused(
+        lambda: record_consent(SYSTEM_ACTOR, child("Omar"), agency(BUP), data([giver(None)], start=at_load)), "givers"
+    )
+
+
+def test_bad_givers_are_refused(at_load: date) -> None:
+    omar, ahmed, place = child("Omar"), guardian("Ahmed", "Hassan"), agency(HABILITATION)
+    refused(lambda: record_consent(SYSTEM_ACTOR, omar, place, data([], start=at_load)), "givers")
+    refused(
+        lambda: record_consent(SYSTEM_ACTOR, omar, place, data([giver(ahmed), giver(ahmed)], start=at_load)), "givers"
+    )
+    refused(
+        lambda: record_consent(SYSTEM_ACTOR, omar, place, data([giver(ahmed, method="telepathy")], start=at_load)),
+        "givers",
+    )
+    refused(
+        lambda: record_consent(
+            SYSTEM_ACTOR, omar, place, data([giver(ahmed, given_on=at_load + timedelta(days=1))], start=at_load)
+        ),
+        "givers",
+    )
+
+
+def test_over_long_text_is_refused(at_load: date) -> None:
+    omar, ahmed, place = child("Omar"), guardian("Ahmed", "Hassan"), agency(HABILITATION)
+    refused(
+        lambda: record_consent(SYSTEM_ACTOR, omar, place, data([giver(ahmed, "x" * 1001)], start=at_load)),
+        "evidence_note",
+    )
+    refused(lambda: record_maturity(SYSTEM_ACTOR, omar, place, staff("maria"), "x" * 1001), "note")
+    refused(lambda: ensure_consent_text(9, "sv", "x" * 20_001), "body")
+    # 1000 characters is fine.
+    (consent,) = record_consent(SYSTEM_ACTOR, omar, place, data([giver(ahmed, "x" * 1000)], start=at_load))
+    assert len(consent.givers[0].evidence_note) == 1000
+
+
+def test_bad_purposes_areas_texts_and_recorders_are_refused(at_load: date) -> None:
+    omar, ahmed, place = child("Omar"), guardian("Ahmed", "Hassan"), agency(HABILITATION)
+    record = lambda **kw: lambda: record_consent(SYSTEM_ACTOR, omar, place, data([giver(ahmed)], start=at_load, **kw))  # noqa: E731
+    refused(record(purposes=set()), "purposes")
+    refused(record(purposes={"everything"}), "purposes")
+    refused(record(areas=set()), "areas")
+    refused(record(areas={"safe", "wealthy"}), "areas")
+    refused(record(consent_text_version=99), "consent_text_version")
+    refused(record(consent_text_language="fi"), "consent_text_version")
+    refused(record(legal_basis="emergency"), "legal_basis")
+    refused(record(recorded_by=None), "recorded_by")
+    maria = staff("maria")
+    maria.is_active = False
+    session().flush()
+    refused(record(), "recorded_by")
+
+
+# -- refusals: withdrawal, maturity, requests, adding a giver ------------------------------------------------------
+def test_withdrawing_twice_is_refused(at_load: date) -> None:
+    leo, eva, karl = child("Leo"), guardian("Eva", "Andersson"), guardian("Karl", "Andersson")
+    school = (
+        session()
+        .scalars(select(Consent).where(Consent.child_id == leo.id, Consent.agency_id == agency(SCHOOL).id))
+        .all()
+    )
+    assert school and all(c.state == "withdrawn" for c in school), "the demo's withdrawn consent"
+    moments = [(c.withdrawn_at, [g.withdrawn_at for g in c.givers]) for c in school]
+    for consent in school:
+        error = refused(lambda c=consent: withdraw_consent(SYSTEM_ACTOR, c, eva.id, staff("maria")), "giver")
+        assert "already" in str(error)
+        refused(lambda c=consent: withdraw_consent(SYSTEM_ACTOR, c, karl.id, staff("maria")), "giver")
+    assert [(c.withdrawn_at, [g.withdrawn_at for g in c.givers]) for c in school] == moments
+    # And twice in a row on a fresh one.
+    (fresh,) = record_consent(SYSTEM_ACTOR, leo, agency(HABILITATION), data([giver(karl), giver(eva)], start=at_load))
+    withdraw_consent(SYSTEM_ACTOR, fresh, karl.id, staff("maria"))
+    refused(lambda: withdraw_consent(SYSTEM_ACTOR, fresh, eva.id, staff("maria")), "giver")
+
+
+def test_withdrawal_by_someone_who_did_not_give_it_is_refused(at_load: date) -> None:
+    omar = child("Omar")
+    consent = session().scalar(
+        select(Consent).where(Consent.child_id == omar.id, Consent.agency_id == agency(SCHOOL).id)
+    )
+    refused(lambda: withdraw_consent(SYSTEM_ACTOR, consent, guardian("Lena", "Karlsson").id, staff("maria")), "giver")
+    refused(lambda: withdraw_consent(SYSTEM_ACTOR, consent, None, staff("maria")), "giver")
+    assert consent.state == "recorded"
+
+
+def test_a_maturity_assessment_twice_is_refused(at_load: date) -> None:
+    noah = child("Noah")
+    refused(lambda: record_maturity(SYSTEM_ACTOR, noah, agency(BUP), staff("maria"), "again"), "agency")
+    assessment = record_maturity(SYSTEM_ACTOR, noah, agency(SCHOOL), staff("maria"), " Heard at a meeting ")
+    assert assessment.note == "Heard at a meeting" and assessment.recorded_by_id == staff("maria").id
+    refused(lambda: record_maturity(SYSTEM_ACTOR, noah, agency(SCHOOL), staff("maria"), None), "agency")
+
+
+def test_a_second_open_request_is_refused(at_load: date) -> None:
+    liam = child("Liam")
+    refused(
+        lambda: request_consent(
+            SYSTEM_ACTOR, liam, agency(BVC), {"coordination"}, ALL, at_load, at_load + timedelta(days=30)
+        ),
+        "purposes",
+    )
+    refused(lambda: request_consent(SYSTEM_ACTOR, liam, agency(HABILITATION), set(), ALL, at_load, at_load), "purposes")
+    refused(
+        lambda: request_consent(SYSTEM_ACTOR, liam, agency(HABILITATION), {"coordination"}, set(), at_load, at_load),
+        "areas",
+    )
+    # Another purpose for the same agency is a new request.
+    (team,) = request_consent(
+        SYSTEM_ACTOR, liam, agency(BVC), {"team_meetings"}, ALL, at_load, at_load + timedelta(days=30)
+    )
+    assert team.state == "requested" and team.purpose == "team_meetings"
+
+
+def test_adding_a_giver_is_refused_where_it_cannot_apply(at_load: date) -> None:
+    alva, tomas, sofia = child("Alva"), guardian("Tomas", "Nilsson"), guardian("Sofia", "Nilsson")
+    school = session().scalar(
+        select(Consent).where(
+            Consent.child_id == alva.id, Consent.agency_id == agency(SCHOOL).id, Consent.purpose == "coordination"
+        )
+    )
+    maria = staff("maria")
+    refused(lambda: add_consent_giver(SYSTEM_ACTOR, school, giver(sofia), maria), "giver")  # already given
+    (partial,) = record_consent(SYSTEM_ACTOR, alva, agency(PUPIL_HEALTH), data([giver(tomas)], start=at_load))
+    refused(lambda: add_consent_giver(SYSTEM_ACTOR, partial, giver(guardian("Lena", "Karlsson")), maria), "giver")
+    refused(lambda: add_consent_giver(SYSTEM_ACTOR, partial, giver(None), maria), "giver")  # no maturity
+    refused(lambda: add_consent_giver(SYSTEM_ACTOR, partial, giver(sofia, "x" * 1001), maria), "evidence_note")
+    withdraw_consent(SYSTEM_ACTOR, partial, tomas.id, maria)
+    refused(lambda: add_consent_giver(SYSTEM_ACTOR, partial, giver(sofia), maria), "giver")
+    liam_request = session().scalar(select(Consent).where(Consent.child_id == child("Liam").id))
+    refused(lambda: add_consent_giver(SYSTEM_ACTOR, liam_request, giver(guardian("Jonas", "Persson")), maria), "giver")
+
+
+def test_a_consent_text_version_keeps_its_wording(at_load: date) -> None:
+    refused(lambda: ensure_consent_text(1, "sv", "Ett annat samtycke"), "body")
+    refused(lambda: ensure_consent_text(0, "sv", "Text"), "version")
+    refused(lambda: ensure_consent_text(2, "xx", "Text"), "language")
+    refused(lambda: ensure_consent_text(2, "sv", "   "), "body")
+    same = ensure_consent_text(1, "sv", DEFAULT_CONSENT_TEXTS["sv"])
+    assert same.version == 1 and same.language == "sv"
+
+
+# -- the rules ---------------------------------------------------------------------------------------------------
+def test_joint_custody_one_guardians_consent_is_not_in_effect_until_the_other_gives_it(at_load: date) -> None:
+    alva, tomas, sofia, place = (
+        child("Alva"),
+        guardian("Tomas", "Nilsson"),
+        guardian("Sofia", "Nilsson"),
+        agency(PUPIL_HEALTH),
+    )
+    (consent,) = record_consent(SYSTEM_ACTOR, alva, place, data([giver(tomas)], start=at_load))
+    key = (place.id, "coordination")
+    assert key not in effective("Alva", at_load)
+    assert status("Alva", at_load)[key] == "partial"
+    assert awaiting_guardian_ids(consent, facts("Alva").custodial_guardian_ids) == {sofia.id}
+    added = add_consent_giver(SYSTEM_ACTOR, consent, giver(sofia, method="phone"), staff("maria"))
+    assert added.method == "phone" and added.guardian_id == sofia.id
+    assert effective("Alva", at_load)[key] == frozenset(ALL)
+    assert status("Alva", at_load)[key] == "active"
+    # Recording both at once takes effect at once.
+    (both,) = record_consent(
+        SYSTEM_ACTOR, alva, place, data([giver(tomas), giver(sofia)], start=at_load, purposes={"team_meetings"})
+    )
+    assert effective("Alva", at_load)[(place.id, "team_meetings")] == frozenset(ALL)
+    assert {g.guardian_id for g in both.givers} == {tomas.id, sofia.id}
+
+
+def test_a_new_custodian_must_give_it_too(at_load: date, clock: Any) -> None:
+    """Consent follows current custody: a guardian who gains custody later must also give it."""
+    omar, place = child("Omar"), agency(SCHOOL)
+    key = (place.id, "coordination")
+    assert key in effective("Omar", at_load)
+    other = Guardian(given_name="Ny", family_name="Vårdnadshavare", created_at=clock.now())
+    session().add(other)
+    session().flush()
+    session().add(Custody(child_id=omar.id, guardian_id=other.id, created_at=clock.now()))
+    session().flush()
+    assert key not in effective("Omar", at_load)
+    assert status("Omar", at_load)[key] == "partial"
+
+
+def test_any_one_withdrawal_ends_it_at_once(at_load: date, clock: Any) -> None:
+    alva, tomas, sofia, place = (
+        child("Alva"),
+        guardian("Tomas", "Nilsson"),
+        guardian("Sofia", "Nilsson"),
+        agency(SCHOOL),
+    )
+    key = (place.id, "coordination")
+    assert effective("Alva", at_load)[key] == frozenset(ALL)
+    consent = session().scalar(
+        select(Consent).where(
+            Consent.child_id == alva.id, Consent.agency_id == place.id, Consent.purpose == "coordination"
+        )
+    )
+    withdraw_consent(SYSTEM_ACTOR, consent, sofia.id, staff("maria"))
+    assert key not in effective("Alva", at_load), "the same day, with the other guardian's consent still on record"
+    assert (place.id, "team_meetings") in effective("Alva", at_load), "a consent per purpose: the other stands"
+    assert status("Alva", at_load)[key] == "withdrawn"
+    assert consent.state == "withdrawn" and consent.withdrawn_at == clock.now()
+    by = {g.guardian_id: g for g in consent.givers}
+    assert by[sofia.id].withdrawn_at == clock.now() and by[sofia.id].withdrawal_recorded_by_id == staff("maria").id
+    assert by[tomas.id].withdrawn_at is None
+
+
+def test_expiry_takes_effect_the_day_after_valid_until(app: Flask, db: Any, clock: Any) -> None:
+    clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
+    with app.app_context():
+        omar, ahmed, place = child("Omar"), guardian("Ahmed", "Hassan"), agency(HABILITATION)
+        record_consent(SYSTEM_ACTOR, omar, place, data([giver(ahmed)], start=date(2026, 3, 10), days=5))  # to 15 March
+        key = (place.id, "coordination")
+        clock.set(datetime(2026, 3, 15, 22, 30, tzinfo=UTC))  # 23:30 on 15 March in Stockholm
+        assert key in effective("Omar", today_of(app))
+        assert status("Omar", today_of(app))[key] == "expires_soon"
+        clock.advance(timedelta(hours=1))  # 00:30 on 16 March
+        assert today_of(app) == date(2026, 3, 16)
+        assert key not in effective("Omar", today_of(app))
+        assert status("Omar", today_of(app))[key] == "expired"
+
+
+def test_a_consent_that_starts_later_is_not_in_effect_yet(at_load: date) -> None:
+    omar, ahmed, place = child("Omar"), guardian("Ahmed", "Hassan"), agency(HABILITATION)
+    record_consent(SYSTEM_ACTOR, omar, place, data([giver(ahmed)], start=at_load + timedelta(days=3)))
+    key = (place.id, "coordination")
+    assert key not in effective("Omar", at_load)
+    assert status("Omar", at_load)[key] == "upcoming"
+    assert key in effective("Omar", at_load + timedelta(days=3))
+
+
+def test_a_requested_consent_grants_nothing_and_recording_fulfils_it_in_place(at_load: date) -> None:
+    omar, ahmed, place = child("Omar"), guardian("Ahmed", "Hassan"), agency(HABILITATION)
+    requested = request_consent(
+        SYSTEM_ACTOR, omar, place, BOTH, {"safe"}, at_load, at_load + timedelta(days=60), requested_by=staff("maria")
+    )
+    assert {c.state for c in requested} == {"requested"} and all(not c.givers for c in requested)
+    for purpose in BOTH:
+        assert (place.id, purpose) not in effective("Omar", at_load)
+        assert status("Omar", at_load)[(place.id, purpose)] == "requested"
+    ids = {c.purpose: (c.id, c.public_id, c.requested_at) for c in requested}
+    recorded = record_consent(
+        SYSTEM_ACTOR, omar, place, data([giver(ahmed)], start=at_load, days=365, areas={"healthy", "safe"})
+    )
+    assert len(recorded) == 1 and recorded[0].purpose == "coordination"
+    (consent,) = recorded
+    assert (consent.id, consent.public_id, consent.requested_at) == ids["coordination"], "the request became it"
+    assert consent.state == "recorded" and consent.recorded_at is not None
+    assert {a.area for a in consent.areas} == {"healthy", "safe"}
+    assert consent.valid_until == at_load + timedelta(days=365)
+    assert effective("Omar", at_load)[(place.id, "coordination")] == frozenset({"healthy", "safe"})
+    assert status("Omar", at_load)[(place.id, "team_meetings")] == "requested", "the other purpose still waits"
+    assert rows_for(omar, place) == 2, "nothing was deleted, nothing duplicated"
+
+
+def rows_for(person: Child, place: Agency) -> int:
+    return (
+        session().scalar(
+            select(func.count())
+            .select_from(Consent)
+            .where(Consent.child_id == person.id, Consent.agency_id == place.id)
+        )
+        or 0
+    )
+
+
+def test_withdrawing_a_request_cancels_it(at_load: date) -> None:
+    liam = child("Liam")
+    request = session().scalar(select(Consent).where(Consent.child_id == liam.id, Consent.agency_id == agency(BVC).id))
+    withdraw_consent(SYSTEM_ACTOR, request, None, staff("anna"))
+    assert request.state == "withdrawn" and request.withdrawn_at is not None
+    assert status("Liam", at_load)[(agency(BVC).id, "coordination")] == "withdrawn"
+    # A new request may follow.
+    assert request_consent(
+        SYSTEM_ACTOR, liam, agency(BVC), {"coordination"}, ALL, at_load, at_load + timedelta(days=30)
+    )
+
+
+def test_a_social_services_decision_is_its_own_basis(at_load: date) -> None:
+    leo, place = child("Leo"), agency(PUPIL_HEALTH)
+    (decision,) = record_consent(
+        SYSTEM_ACTOR, leo, place, data([], start=at_load, legal_basis="social_services_decision", areas={"safe"})
+    )
+    assert decision.legal_basis == "social_services_decision" and not decision.givers
+    assert effective("Leo", at_load)[(place.id, "coordination")] == frozenset({"safe"})
+    event = session().scalar(
+        select(AuditEvent).where(AuditEvent.action == "record_consent", AuditEvent.object_id == decision.public_id)
+    )
+    assert event is not None and event.legal_basis == "social_services_decision"
+    refused(
+        lambda: record_consent(
+            SYSTEM_ACTOR, leo, place, data([], start=at_load, legal_basis="social_services_decision", areas={"safe"})
+        ),
+        "valid_from",
+    )
+
+
+def test_the_mature_young_person_decides_for_that_agency_only(at_load: date) -> None:
+    noah, petra = child("Noah"), guardian("Petra", "Svensson")
+    bup, school, habilitation = agency(BUP), agency(SCHOOL), agency(HABILITATION)
+    now_in_effect = effective("Noah", at_load)
+    assert now_in_effect[(bup.id, "coordination")] == frozenset({"healthy", "nurtured"})
+    # For BUP the guardian's consent neither suffices ...
+    record_consent(SYSTEM_ACTOR, noah, bup, data([giver(petra)], start=at_load, areas={"safe"}))
+    assert effective("Noah", at_load)[(bup.id, "coordination")] == frozenset({"healthy", "nurtured"})
+    # ... nor is needed; elsewhere the young person cannot decide and the guardian does.
+    refused(lambda: record_consent(SYSTEM_ACTOR, noah, habilitation, data([giver(None)], start=at_load)), "givers")
+    record_consent(SYSTEM_ACTOR, noah, habilitation, data([giver(petra)], start=at_load, areas={"active"}))
+    assert effective("Noah", at_load)[(habilitation.id, "coordination")] == frozenset({"active"})
+    assert effective("Noah", at_load)[(school.id, "coordination")] == frozenset(ALL)
+    # The young person's withdrawal ends BUP's consent; the guardian's consent does not bring it back.
+    noah_bup = session().scalar(
+        select(Consent)
+        .where(
+            Consent.child_id == noah.id,
+            Consent.agency_id == bup.id,
+            Consent.purpose == "coordination",
+            Consent.state == "recorded",
+            Consent.legal_basis == "consent",
+        )
+        .where(Consent.recorded_by_id == staff("maria").id, Consent.valid_until > at_load + timedelta(days=200))
+    )
+    assert noah_bup is not None and noah_bup.givers[0].is_young_person
+    withdraw_consent(SYSTEM_ACTOR, noah_bup, None, staff("maria"))
+    assert (bup.id, "coordination") not in effective("Noah", at_load)
+
+
+# -- audit: every write in its own transaction --------------------------------------------------------------------
+WRITES: dict[str, Callable[[date], Any]] = {
+    "request_consent": lambda day: request_consent(
+        SYSTEM_ACTOR, child("Omar"), agency(HABILITATION), {"coordination"}, ALL, day, day + timedelta(days=9)
+    ),
+    "record_consent": lambda day: record_consent(
+        SYSTEM_ACTOR, child("Omar"), agency(HABILITATION), data([giver(guardian("Ahmed", "Hassan"))], start=day)
+    ),
+    "add_consent_giver": lambda day: add_consent_giver(
+        SYSTEM_ACTOR,
+        record_consent(
+            SYSTEM_ACTOR, child("Alva"), agency(PUPIL_HEALTH), data([giver(guardian("Tomas", "Nilsson"))], start=day)
+        )[0],
+        giver(guardian("Sofia", "Nilsson")),
+        staff("maria"),
+    ),
+    "withdraw_consent": lambda day: withdraw_consent(
+        SYSTEM_ACTOR,
+        session().scalar(
+            select(Consent).where(Consent.child_id == child("Omar").id, Consent.agency_id == agency(SCHOOL).id)
+        ),
+        guardian("Ahmed", "Hassan").id,
+        staff("maria"),
+    ),
+    "cancel_consent_request": lambda day: withdraw_consent(
+        SYSTEM_ACTOR, session().scalar(select(Consent).where(Consent.child_id == child("Liam").id)), None, staff("anna")
+    ),
+    "record_maturity": lambda day: record_maturity(SYSTEM_ACTOR, child("Omar"), agency(BUP), staff("maria"), "Heard"),
+    "create_consent_text": lambda day: ensure_consent_text(2, "sv", "Version två"),
+}
+
+
+@pytest.mark.parametrize("action", sorted(WRITES))
+def test_every_write_leaves_an_audit_event_in_the_same_transaction(at_load: date, action: str) -> None:
+    audited = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
+    before_events, before_ledger = session().scalar(audited), ledger()
+    WRITES[action](at_load)
+    session().flush()
+    events = session().scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
+    assert len(events) > before_events
+    latest = events[-1]
+    assert latest.outcome == "allowed" and latest.actor_kind == "system" and latest.legal_basis
+    if action != "create_consent_text":
+        assert latest.child_id is not None and latest.object_id
+    session().rollback()
+    assert session().scalar(audited) == before_events, "rolling the write back takes its audit row with it"
+    assert ledger() == before_ledger
+
+
+def test_a_refusal_leaves_no_audit_row(at_load: date) -> None:
+    before = rows(AuditEvent)
+    with pytest.raises(OperationError):
+        record_consent(
+            SYSTEM_ACTOR,
+            child("Omar"),
+            agency(HABILITATION),
+            data([giver(guardian("Lena", "Karlsson"))], start=at_load),
+        )
+    assert rows(AuditEvent) == before
+
+
+def test_audit_rows_hold_no_text_of_the_consent(at_load: date) -> None:
+    (consent,) = record_consent(
+        SYSTEM_ACTOR,
+        child("Omar"),
+        agency(HABILITATION),
+        data([giver(guardian("Ahmed", "Hassan"), "Evidence: met at the library")], start=at_load),
+    )
+    event = session().scalar(select(AuditEvent).where(AuditEvent.object_id == consent.public_id))
+    assert "library" not in str(event.detail)
+
+
+# -- consent texts ---------------------------------------------------------------------------------------------------
+def test_the_current_consent_text_is_the_newest_version_falling_back_to_swedish(at_load: date) -> None:
+    english = current_consent_text("en")
+    assert (english.version, english.language) == (1, "en") and english.body == DEFAULT_CONSENT_TEXTS["en"]
+    arabic = current_consent_text("ar")
+    assert (arabic.version, arabic.language) == (1, "sv"), "no Arabic text: Swedish"
+    ensure_consent_text(2, "sv", "Version två av samtyckestexten.")
+    newer = current_consent_text("en")
+    assert (newer.version, newer.language) == (2, "sv"), "a newer Swedish version wins over an older translation"
+    ensure_consent_text(2, "en", "Version two of the consent text.")
+    assert (current_consent_text("en").version, current_consent_text("en").language) == (2, "en")
+
+
+def test_a_fresh_database_gets_the_built_in_texts_without_a_cli_step(committed_db: Callable[..., Flask]) -> None:
+    app = committed_db("empty")
+    with app.app_context():
+        assert rows(ConsentText) == 0
+        text = current_consent_text("en")
+        assert (text.version, text.language) == (1, "en")
+        for language, body in DEFAULT_CONSENT_TEXTS.items():
+            stored = session().scalar(select(ConsentText).where(ConsentText.language == language))
+            assert stored is not None and stored.body == body and stored.version == 1
+        session().commit()
+        assert current_consent_text("sv").language == "sv"
+        assert rows(ConsentText) == 2, "created once"
+        assert (
+            session().scalar(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "create_consent_text")
+            )
+            == 2
+        )
+
+
+def test_the_built_in_texts_say_what_is_shared_with_whom_and_that_it_can_be_withdrawn() -> None:
+    swedish, english = DEFAULT_CONSENT_TEXTS["sv"], DEFAULT_CONSENT_TEXTS["en"]
+    for words in ("Vad som delas", "Med vem", "Till vad", "ta tillbaka samtycket när som helst"):
+        assert words in swedish
+    for words in ("What is shared", "With whom", "For what", "withdraw the consent at any time"):
+        assert words in english
+
+
+# -- the pure evaluation ----------------------------------------------------------------------------------------------
+DAY = date(2026, 5, 4)
+MUM, DAD, OTHER = 11, 12, 13
+
+
+def pure(
+    *,
+    agency_id: int = 1,
+    purpose: str = "coordination",
+    areas: tuple[str, ...] = ("safe", "healthy"),
+    givers: tuple[int | None, ...] = (MUM, DAD),
+    withdrawn: tuple[int | None, ...] = (),
+    state: str = "recorded",
+    start: date = DAY - timedelta(days=10),
+    until: date | None = DAY + timedelta(days=100),
+    basis: str = "consent",
+) -> Consent:
+    consent = Consent(
+        agency_id=agency_id, purpose=purpose, state=state, valid_from=start, valid_until=until, legal_basis=basis
+    )
+    consent.areas = [ConsentArea(area=area) for area in areas]
+    moment = datetime(2026, 5, 1, 10, tzinfo=UTC)
+    consent.givers = [
+        ConsentGiver(
+            guardian_id=g,
+            is_young_person=g is None,
+            method="in_person",
+            given_at=moment,
+            withdrawn_at=moment if g in withdrawn else None,
+        )
+        for g in givers
+    ]
+    if withdrawn:
+        consent.withdrawn_at = moment
+        consent.state = "withdrawn"
+    return consent
+
+
+PURE_CASES: list[tuple[str, list[Consent], set[int], set[int], dict[tuple[int, str], frozenset[str]]]] = [
+    ("both guardians gave it", [pure()], {MUM, DAD}, set(), {(1, "coordination"): frozenset({"safe", "healthy"})}),
+    ("one of two guardians", [pure(givers=(MUM,))], {MUM, DAD}, set(), {}),
+    ("sole custody", [pure(givers=(MUM,))], {MUM}, set(), {(1, "coordination"): frozenset({"safe", "healthy"})}),
+    (
+        "an extra giver without custody now",
+        [pure(givers=(MUM, OTHER))],
+        {MUM},
+        set(),
+        {(1, "coordination"): frozenset({"safe", "healthy"})},
+    ),
+    ("withdrawn by one", [pure(withdrawn=(DAD,))], {MUM, DAD}, set(), {}),
+    ("a giver withdrawn, the consent row not marked", [pure(givers=(MUM, DAD))], {MUM, DAD}, set(), None),
+    ("requested", [pure(state="requested", givers=())], {MUM, DAD}, set(), {}),
+    ("starts tomorrow", [pure(start=DAY + timedelta(days=1))], {MUM, DAD}, set(), {}),
+    ("ends today", [pure(until=DAY)], {MUM, DAD}, set(), {(1, "coordination"): frozenset({"safe", "healthy"})}),
+    ("ended yesterday", [pure(until=DAY - timedelta(days=1))], {MUM, DAD}, set(), {}),
+    ("no end", [pure(until=None)], {MUM, DAD}, set(), {(1, "coordination"): frozenset({"safe", "healthy"})}),
+    ("nobody has custody", [pure(givers=(MUM,))], set(), set(), {}),
+    (
+        "a social-services decision",
+        [pure(givers=(), basis="social_services_decision")],
+        {MUM, DAD},
+        set(),
+        {(1, "coordination"): frozenset({"safe", "healthy"})},
+    ),
+    ("a withdrawn decision", [pure(givers=(), basis="social_services_decision", state="withdrawn")], {MUM}, set(), {}),
+    (
+        "mature: the young person gave it",
+        [pure(givers=(None,))],
+        {MUM, DAD},
+        {1},
+        {(1, "coordination"): frozenset({"safe", "healthy"})},
+    ),
+    ("mature: only the guardians gave it", [pure()], {MUM, DAD}, {1}, {}),
+    ("mature elsewhere: the young person alone", [pure(givers=(None,))], {MUM, DAD}, {2}, {}),
+    ("mature: the young person withdrew", [pure(givers=(None, MUM, DAD), withdrawn=(None,))], {MUM, DAD}, {1}, {}),
+    (
+        "areas are a union per agency and purpose",
+        [
+            pure(areas=("safe",)),
+            pure(areas=("active",)),
+            pure(purpose="team_meetings", areas=("included",)),
+            pure(agency_id=2, areas=("respected",)),
+        ],
+        {MUM, DAD},
+        set(),
+        {
+            (1, "coordination"): frozenset({"safe", "active"}),
+            (1, "team_meetings"): frozenset({"included"}),
+            (2, "coordination"): frozenset({"respected"}),
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "consents", "custody", "mature", "expected"), PURE_CASES, ids=[c[0] for c in PURE_CASES]
+)
+def test_effective_areas(
+    case: str, consents: list[Consent], custody: set[int], mature: set[int], expected: dict[Any, Any] | None
+) -> None:
+    if expected is None:  # a giver's withdrawal alone (however it came about) ends the consent
+        consents[0].givers[1].withdrawn_at = datetime(2026, 5, 2, tzinfo=UTC)
+        expected = {}
+    assert effective_areas(consents, custody, mature, DAY) == expected
+
+
+STATUS_CASES: list[tuple[str, list[Consent], str]] = [
+    ("active", [pure()], "active"),
+    ("30 days left", [pure(until=DAY + timedelta(days=30))], "expires_soon"),
+    ("31 days left", [pure(until=DAY + timedelta(days=31))], "active"),
+    (
+        "renewed: the later end counts",
+        [pure(until=DAY + timedelta(days=5)), pure(areas=("active",), until=DAY + timedelta(days=200))],
+        "active",
+    ),
+    ("partial", [pure(givers=(MUM,))], "partial"),
+    ("partial beats requested", [pure(givers=(MUM,)), pure(state="requested", givers=())], "partial"),
+    ("upcoming", [pure(start=DAY + timedelta(days=3))], "upcoming"),
+    ("requested", [pure(state="requested", givers=())], "requested"),
+    ("withdrawn", [pure(withdrawn=(MUM,))], "withdrawn"),
+    ("expired", [pure(until=DAY - timedelta(days=1))], "expired"),
+    ("a stale request is expired", [pure(state="requested", givers=(), until=DAY - timedelta(days=1))], "expired"),
+    ("active beats withdrawn", [pure(withdrawn=(MUM,)), pure()], "active"),
+    (
+        "the most recent end: withdrawn after an older expiry",
+        [pure(until=DAY - timedelta(days=40), start=DAY - timedelta(days=90)), pure(withdrawn=(DAD,))],
+        "withdrawn",
+    ),
+    (
+        "the most recent end: expired after an older withdrawal",
+        [
+            pure(withdrawn=(DAD,), start=DAY - timedelta(days=90), until=DAY - timedelta(days=1)),
+            pure(until=DAY - timedelta(days=1)),
+        ],
+        "expired",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "consents", "expected"), STATUS_CASES, ids=[c[0] for c in STATUS_CASES])
+def test_consent_status(case: str, consents: list[Consent], expected: str) -> None:
+    if case == "the most recent end: expired after an older withdrawal":
+        consents[0].withdrawn_at = datetime(2026, 3, 1, tzinfo=UTC)
+    assert expected in CONSENT_STATUSES
+    assert consent_status(consents, {MUM, DAD}, set(), DAY) == {(1, "coordination"): expected}
+
+
+def test_consent_facts_take_the_same_statements_for_one_child_or_all(app: Flask, db: Any, count_queries: Any) -> None:
+    with app.app_context():
+        ids = list(session().scalars(select(Child.id)))
+        one = [child("Omar").id]
+        with count_queries() as single:
+            consent_facts(one)
+        with count_queries() as everyone:
+            everything = consent_facts(ids)
+        assert single.count == everyone.count <= 5
+        assert set(everything) == set(ids)
+        assert consent_facts([]) == {}
+
+
+# -- the forms ------------------------------------------------------------------------------------------------------
+def test_the_record_form_checks_its_fields_without_queries(app: Flask) -> None:
+    from coordination.consent_forms import RecordConsentForm
+
+    good = {
+        "agency": "a1",
+        "purposes": ["coordination", "team_meetings"],
+        "areas": list(AREA_CODES),
+        "valid_from": "2026-05-04",
+        "valid_until": "2027-05-03",
+        "consent_text_version": "1",
+        "consent_text_language": "sv",
+        "text_shown": "y",
+        "givers-0-giver": "g-tomas",
+        "givers-0-given": "y",
+        "givers-0-method": "in_person",
+        "givers-0-given_on": "2026-05-04",
+        "givers-0-evidence_note": "Met at school",
+        "givers-1-giver": "g-sofia",
+        "givers-1-method": "in_person",
+    }
+
+    def check(changes: dict[str, Any]) -> RecordConsentForm:
+        payload = MultiDict()
+        for key, value in {**good, **changes}.items():
+            if value is None:
+                continue
+            for item in value if isinstance(value, list) else [value]:
+                payload.add(key, item)
+        with app.test_request_context(method="POST", data=payload):
+            form = RecordConsentForm(meta={"csrf": False})
+            form.set_choices([("a1", "Ekby school")], [("g-tomas", "Tomas"), ("g-sofia", "Sofia")], [("sv", "Svenska")])
+            form.validate()
+            return form
+
+    ok = check({})
+    assert not ok.errors, ok.errors
+    (block,) = ok.given_blocks()
+    assert (block.giver, block.method, block.given_on, block.evidence_note) == (
+        "g-tomas",
+        "in_person",
+        date(2026, 5, 4),
+        "Met at school",
+    )
+    assert check({"valid_until": "2026-05-03"}).valid_until.errors
+    assert check({"purposes": None}).purposes.errors
+    assert check({"areas": ["safe", "wealthy"]}).areas.errors
+    assert check({"givers-0-evidence_note": "x" * 1001}).givers.entries[0].form.evidence_note.errors
+    assert check({"givers-0-given": None}).form_errors, "somebody must have given it"
+    assert check({"givers-0-giver": "g-stranger"}).form_errors, "only the offered givers"
+    assert check({"givers-0-given_on": None}).givers.entries[0].form.given_on.errors
+    assert check({"givers-0-method": "telepathy"}).givers.entries[0].form.method.errors
+    assert check({"agency": "a2"}).agency.errors
+    assert check({"text_shown": None}).text_shown.errors
+
+
+def test_the_record_form_offers_all_eight_areas_and_one_block_per_giver(app: Flask) -> None:
+    from coordination.consent_forms import RecordConsentForm
+
+    with app.test_request_context():
+        form = RecordConsentForm(meta={"csrf": False})
+        form.set_choices([("a1", "Ekby school")], [("g1", "Tomas"), (YOUNG_PERSON, "Noah")], [("sv", "Svenska")])
+        form.add_giver_blocks()
+        assert form.areas.data == list(AREA_CODES)
+        assert [entry.form.giver.data for entry in form.givers.entries] == ["g1", YOUNG_PERSON]
+        assert form.giver_label(form.givers.entries[1].form) == "Noah"
+        html = form.areas()
+        assert html.count('type="checkbox"') == 8 and html.count("checked") == 8
+        assert 'maxlength="1000"' in form.givers.entries[0].form.evidence_note()
+
+
+def test_the_withdraw_form_needs_the_confirmation(app: Flask) -> None:
+    from coordination.consent_forms import WithdrawConsentForm, apply_operation_error
+
+    with app.test_request_context(method="POST", data={"giver": "g1"}):
+        form = WithdrawConsentForm(meta={"csrf": False})
+        form.set_choices([("g1", "Eva"), ("g2", "Karl")])
+        assert not form.validate() and form.confirm.errors
+        apply_operation_error(form, OperationError("The consent has already been withdrawn", "giver"))
+        assert form.giver.errors == ["The consent has already been withdrawn"]
+        apply_operation_error(form, OperationError("Nope", "givers"))
+        assert "Nope" in form.form_errors
+    with app.test_request_context(method="POST", data={"giver": "g1", "confirm": "y"}):
+        form = WithdrawConsentForm(meta={"csrf": False})
+        form.set_choices([("g1", "Eva")])
+        assert form.validate()
+
+
+def test_the_request_and_maturity_forms(app: Flask) -> None:
+    from coordination.consent_forms import MaturityForm, RequestConsentForm
+
+    with app.test_request_context(
+        method="POST",
+        data=MultiDict(
+            [
+                ("agency", "a1"),
+                ("purposes", "coordination"),
+                ("areas", "safe"),
+                ("valid_from", "2026-05-04"),
+                ("valid_until", "2026-06-04"),
+            ]
+        ),
+    ):
+        form = RequestConsentForm(meta={"csrf": False})
+        form.set_choices([("a1", "BVC")])
+        assert form.validate(), form.errors
+    with app.test_request_context(method="POST", data={"agency": "a1", "note": "x" * 1001, "confirm": "y"}):
+        maturity = MaturityForm(meta={"csrf": False})
+        maturity.set_choices([("a1", "BUP")])
+        assert not maturity.validate() and maturity.note.errors
+
+
+# -- the demo --------------------------------------------------------------------------------------------------------
+def demo_consents(name: str, agency_name: str) -> list[Consent]:
+    return list(
+        session().scalars(
+            select(Consent)
+            .where(Consent.child_id == child(name).id, Consent.agency_id == agency(agency_name).id)
+            .order_by(Consent.purpose)
+        )
+    )
+
+
+def test_the_demo_consent_table(app: Flask, db: Any) -> None:
+    with app.app_context():
+        day = load_day(app)
+        expected_active = {
+            "Elsa": {BVC, PRESCHOOLS, HABILITATION},
+            "Omar": {SCHOOL, PUPIL_HEALTH, BUP, SOCIAL},
+            "Noah": {SCHOOL, BUP},
+            "Alva": {SCHOOL},
+            "Leo": {SOCIAL},
+            "Liam": set(),
+        }
+        for name, agencies in expected_active.items():
+            in_effect = effective(name, day)
+            names = {session().get(Agency, agency_id).name for agency_id, _ in in_effect}
+            assert names == agencies, name
+            for agency_name in agencies:
+                for purpose in BOTH:
+                    assert (agency(agency_name).id, purpose) in in_effect, (name, agency_name, purpose)
+        for name in ("Maja", "Ella"):
+            assert facts(name).consents == ()
+        text = session().scalar(select(ConsentText).where(ConsentText.version == 1, ConsentText.language == "sv"))
+        every = session().scalars(select(Consent)).all()
+        assert every and all(c.consent_text_id == text.id for c in every if c.state != "requested")
+        assert all(g.method == "in_person" for c in every for g in c.givers)
+        assert {lang for lang in session().scalars(select(ConsentText.language).where(ConsentText.version == 1))} == {
+            "sv",
+            "en",
+        }
+
+
+def test_the_demo_elsa_is_active_for_twelve_months_given_by_lena(app: Flask, db: Any) -> None:
+    with app.app_context():
+        day, lena, anna = load_day(app), guardian("Lena", "Karlsson"), staff("anna")
+        for agency_name in (BVC, PRESCHOOLS, HABILITATION):
+            consents = demo_consents("Elsa", agency_name)
+            assert {c.purpose for c in consents} == BOTH
+            for consent in consents:
+                assert consent.state == "recorded" and consent.recorded_by_id == anna.id
+                assert {a.area for a in consent.areas} == ALL
+                assert [g.guardian_id for g in consent.givers] == [lena.id]
+                assert consent.valid_until == consent.valid_from.replace(year=consent.valid_from.year + 1)
+                assert day - timedelta(days=42) <= consent.valid_from < day, "recorded a few weeks ago"
+        assert set(status("Elsa", day).values()) == {"active"}
+
+
+def test_the_demo_omars_bup_consent_is_active_and_expires_in_20_days(app: Flask, db: Any) -> None:
+    with app.app_context():
+        day, bup = load_day(app), agency(BUP)
+        statuses = status("Omar", day)
+        for purpose in BOTH:
+            assert statuses[(bup.id, purpose)] == "expires_soon"
+            assert effective("Omar", day)[(bup.id, purpose)] == frozenset(ALL)
+        for consent in demo_consents("Omar", BUP):
+            assert consent.valid_until == day + timedelta(days=20)
+            assert [g.guardian_id for g in consent.givers] == [guardian("Ahmed", "Hassan").id]
+            assert consent.recorded_by_id == staff("maria").id
+        assert (bup.id, "coordination") in effective("Omar", day + timedelta(days=20))
+        assert (bup.id, "coordination") not in effective("Omar", day + timedelta(days=21))
+        for agency_name in (SCHOOL, PUPIL_HEALTH, SOCIAL):
+            assert statuses[(agency(agency_name).id, "coordination")] == "active"
+
+
+def test_the_demo_leos_school_consent_was_withdrawn_by_eva_last_week(app: Flask, db: Any) -> None:
+    with app.app_context():
+        day = load_day(app)
+        eva, karl = guardian("Eva", "Andersson"), guardian("Karl", "Andersson")
+        zone = ZoneInfo(app.config["TIME_ZONE"])
+        school = demo_consents("Leo", SCHOOL)
+        assert {c.purpose for c in school} == BOTH
+        for consent in school:
+            assert consent.state == "withdrawn"
+            assert consent.withdrawn_at.astimezone(zone).date() == day - timedelta(days=7)
+            assert consent.recorded_at < consent.withdrawn_at, "recorded first, withdrawn later"
+            by = {g.guardian_id: g for g in consent.givers}
+            assert set(by) == {karl.id, eva.id}
+            assert by[eva.id].withdrawn_at == consent.withdrawn_at and by[karl.id].withdrawn_at is None
+            assert by[eva.id].withdrawal_recorded_by_id == staff("maria").id
+            assert status("Leo", day)[(agency(SCHOOL).id, consent.purpose)] == "withdrawn"
+        social = agency(SOCIAL)
+        assert status("Leo", day)[(social.id, "coordination")] == "active"
+        assert {g.guardian_id for c in demo_consents("Leo", SOCIAL) for g in c.givers} == {karl.id, eva.id}
+
+
+def test_the_demo_liams_consents_are_requested_only(app: Flask, db: Any) -> None:
+    with app.app_context():
+        day = load_day(app)
+        consents = facts("Liam").consents
+        assert consents and {c.state for c in consents} == {"requested"}
+        assert all(not c.givers and c.requested_at is not None for c in consents)
+        assert {(session().get(Agency, c.agency_id).name, c.purpose) for c in consents} == {
+            (BVC, "coordination"),
+            (PRESCHOOLS, "coordination"),
+        }
+        assert all({a.area for a in c.areas} == ALL for c in consents)
+        assert effective("Liam", day) == {}
+        assert set(status("Liam", day).values()) == {"requested"}
+
+
+def test_the_demo_noahs_bup_consent_is_his_own_for_healthy_and_nurtured(app: Flask, db: Any) -> None:
+    with app.app_context():
+        day, noah, bup, maria = load_day(app), child("Noah"), agency(BUP), staff("maria")
+        assessment = session().scalar(
+            select(MaturityAssessment).where(
+                MaturityAssessment.child_id == noah.id, MaturityAssessment.agency_id == bup.id
+            )
+        )
+        assert assessment is not None and assessment.recorded_by_id == maria.id and assessment.note
+        assert facts("Noah").mature_agency_ids == frozenset({bup.id})
+        for consent in demo_consents("Noah", BUP):
+            assert {a.area for a in consent.areas} == {"healthy", "nurtured"}
+            (only,) = consent.givers
+            assert only.is_young_person and only.guardian_id is None
+            assert consent.recorded_by_id == maria.id
+            assert assessment.recorded_at < consent.recorded_at, "the maturity assessment came first"
+            assert effective("Noah", day)[(bup.id, consent.purpose)] == frozenset({"healthy", "nurtured"})
+        petra = guardian("Petra", "Svensson")
+        assert [g.guardian_id for c in demo_consents("Noah", SCHOOL) for g in c.givers] == [petra.id, petra.id]
+        assert set(status("Noah", day).values()) == {"active"}
+
+
+def test_the_demo_alva_has_protected_identity_and_both_guardians_consent(app: Flask, db: Any) -> None:
+    with app.app_context():
+        day, alva = load_day(app), child("Alva")
+        assert alva.protection_level == "protected_registration" and alva.has_protected_identity
+        others = session().scalars(select(Child).where(Child.protection_level != "none")).all()
+        assert [c.given_name for c in others] == ["Alva"], "nobody else is protected"
+        tomas, sofia = guardian("Tomas", "Nilsson"), guardian("Sofia", "Nilsson")
+        for consent in demo_consents("Alva", SCHOOL):
+            assert {g.guardian_id for g in consent.givers} == {tomas.id, sofia.id}
+        assert effective("Alva", day)[(agency(SCHOOL).id, "coordination")] == frozenset(ALL)
+        assert set(status("Alva", day).values()) == {"active"}
+
+
+def test_the_demo_consents_were_recorded_after_the_child_contact_took_the_child_on(app: Flask, db: Any) -> None:
+    from coordination.models import RoleAssignment
+
+    with app.app_context():
+        for consent in session().scalars(select(Consent)):
+            contact = session().scalar(
+                select(RoleAssignment).where(
+                    RoleAssignment.child_id == consent.child_id, RoleAssignment.role == "child_contact"
+                )
+            )
+            moment = consent.recorded_at or consent.requested_at
+            assert contact is not None and moment is not None and contact.started_at < moment
+            events = (
+                session()
+                .scalars(
+                    select(AuditEvent.occurred_at)
+                    .where(AuditEvent.object_id == consent.public_id)
+                    .order_by(AuditEvent.id)
+                )
+                .all()
+            )
+            assert events and events == sorted(events), "replayed in date order"
+        assert not any(c.areas == [] for c in session().scalars(select(Consent))), "every consent names its areas"
+        assert rows(Consent) == 2 * (3 + 4 + 1 + 1 + 1 + 1 + 1) + 2, "the table: two purposes a line, Liam's one"
+        police = agency(POLICE)
+        assert session().scalar(select(Consent.id).where(Consent.agency_id == police.id)) is None
+
+
+def test_a_refusal_is_plain_text_for_the_cli_and_the_viewers_language_in_a_request(app: Flask, db: Any) -> None:
+    """Outside a request (the CLI, the demo loader) no locale can be chosen: the message is plain English;
+    inside one it is translated for the person who asked (a ``str`` either way, never a lazy string)."""
+    with app.app_context():
+        omar, lena = child("Omar"), guardian("Lena", "Karlsson")
+        start = today_of(app)
+        with pytest.raises(OperationError) as outside:
+            record_consent(SYSTEM_ACTOR, omar, agency(HABILITATION), data([giver(lena)], start=start))
+        assert type(outside.value.message) is str and "custody" in outside.value.message
+    with app.test_request_context():
+        with pytest.raises(OperationError) as inside:
+            record_consent(SYSTEM_ACTOR, child("Omar"), agency(HABILITATION), data([giver(lena)], start=start))
+        assert type(inside.value.message) is str and inside.value.field == "givers"
