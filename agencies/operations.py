@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from agencies.models import AGENCY_KINDS, AGENCY_LEVELS, Agency, Membership, StaffPerson, Unit
-from coordination.audit import record_write
+from coordination.audit import record_write, refusals_audited
 from coordination.clock import now
 from coordination.database import db
 from coordination.errors import OperationError
@@ -98,6 +98,7 @@ def create_staff_person(actor, data: StaffData) -> StaffPerson:  # type: ignore[
     return person
 
 
+@refusals_audited("add_membership")
 def add_membership(
     actor,
     person: StaffPerson,
@@ -140,9 +141,14 @@ def add_membership(
     return membership
 
 
+@refusals_audited("deactivate_staff_person")
 def deactivate_staff_person(actor, person: StaffPerson) -> None:  # type: ignore[no-untyped-def]
-    """Deactivation takes effect at once: the person's sessions end and their account is closed."""
+    """Deactivation takes effect at once: the person's sessions end and their account is closed. Their
+    Child Contact duties stay current, so they land on the agency admin's "needs reassigning" list;
+    a Support Coordinator role they held ends, and goes back to the Child Contact, who keeps the plan
+    and requests a new coordinator (RULES.md §10)."""
     from coordination.auth import end_all_sessions
+    from coordination.models import RoleAssignment
 
     if not person.is_active:
         raise OperationError("The person is already deactivated")
@@ -154,6 +160,23 @@ def deactivate_staff_person(actor, person: StaffPerson) -> None:  # type: ignore
         account.is_active = False
         account.deactivated_at = moment
         end_all_sessions(account.id)
+    vacated = db.session.scalars(
+        select(RoleAssignment).where(
+            RoleAssignment.staff_person_id == person.id,
+            RoleAssignment.role == "support_coordinator",
+            RoleAssignment.ended_at.is_(None),
+        )
+    ).all()
+    for assignment in vacated:
+        assignment.ended_at = moment
+        assignment.end_reason = "holder deactivated; the role went back to the Child Contact"
+        record_write(
+            actor.audit_actor(),
+            "end_support_coordinator",
+            child_id=assignment.child_id,
+            object_type="role_assignment",
+            legal_basis="platform_administration",
+        )
     db.session.flush()
     record_write(
         actor.audit_actor(),

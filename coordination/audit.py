@@ -209,3 +209,43 @@ def init_app(app: Flask) -> None:
             flush_pending()
         except Exception:  # noqa: BLE001 - logged in flush_pending
             pass
+
+
+def refusals_audited(action: str):  # type: ignore[no-untyped-def]
+    """Decorate an operation ``verb_noun(actor, …)``: when it refuses (``OperationError``), the attempt
+    is noted as a denial that is written after the request — after its rollback — so a refused or
+    rolled-back write still leaves its trail (RULES.md §9)."""
+    from functools import wraps
+
+    from coordination.errors import OperationError
+
+    def decorate(operation):  # type: ignore[no-untyped-def]
+        @wraps(operation)
+        def wrapper(actor, *args, **kwargs):  # type: ignore[no-untyped-def]
+            try:
+                return operation(actor, *args, **kwargs)
+            except OperationError as error:
+                if has_request_context():
+                    note_denied(
+                        actor.audit_actor(),
+                        action,
+                        child_id=_child_id_among([*args, *kwargs.values()]),
+                        detail={"refused": error.field or "form"},
+                    )
+                raise
+
+        return wrapper
+
+    return decorate
+
+
+def _child_id_among(values: list[Any]) -> int | None:
+    from coordination.models import Child
+
+    for value in values:
+        if isinstance(value, Child):
+            return value.id
+        child_id = getattr(value, "child_id", None)
+        if isinstance(child_id, int):
+            return child_id
+    return None

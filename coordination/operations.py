@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from agencies.models import Membership, StaffPerson, Unit
 from agencies.operations import OperationError
-from coordination.audit import record_write
+from coordination.audit import record_write, refusals_audited
 from coordination.auth import hash_password
 from coordination.clock import now, today
 from coordination.database import db
@@ -69,6 +69,7 @@ class ChildData:
     protection_level: str = "none"
 
 
+@refusals_audited("register_child")
 def register_child(actor, data: ChildData) -> Child:  # type: ignore[no-untyped-def]
     if (data.identity_number is None) == (data.missing_number_reason is None):
         raise OperationError("Give the identity number, or the reason there is none", "identity_number")
@@ -131,6 +132,7 @@ class GuardianData:
     interpreter_language: str | None = None
 
 
+@refusals_audited("add_guardian")
 def add_guardian(actor, data: GuardianData) -> Guardian:  # type: ignore[no-untyped-def]
     if data.preferred_language not in LANGUAGES:
         raise OperationError("Unknown language", "preferred_language")
@@ -163,6 +165,7 @@ def add_guardian(actor, data: GuardianData) -> Guardian:  # type: ignore[no-unty
     return guardian
 
 
+@refusals_audited("link_custody")
 def link_custody(
     actor,
     child: Child,
@@ -193,6 +196,7 @@ def link_custody(
     return custody
 
 
+@refusals_audited("confirm_guardian_identity")
 def confirm_guardian_identity(actor, custody: Custody, checked_by: StaffPerson) -> None:  # type: ignore[no-untyped-def]
     """The Child Contact confirms "identity checked" before a guardian's first login (RULES.md §6)."""
     if custody.identity_checked_at is not None:
@@ -210,6 +214,7 @@ def confirm_guardian_identity(actor, custody: Custody, checked_by: StaffPerson) 
     )
 
 
+@refusals_audited("enrol_child")
 def enrol_child(actor, child: Child, unit: Unit, started_on: date) -> Enrolment:  # type: ignore[no-untyped-def]
     current = db.session.scalar(
         select(Enrolment.id).where(
@@ -232,6 +237,7 @@ def enrol_child(actor, child: Child, unit: Unit, started_on: date) -> Enrolment:
     return enrolment
 
 
+@refusals_audited("link_siblings")
 def link_siblings(actor, child: Child, sibling: Child, recorded_by: StaffPerson | None) -> SiblingLink:  # type: ignore[no-untyped-def]
     if child.id == sibling.id:
         raise OperationError("A child cannot be their own sibling", "sibling")
@@ -257,6 +263,7 @@ def link_siblings(actor, child: Child, sibling: Child, recorded_by: StaffPerson 
     return link
 
 
+@refusals_audited("assign_child_contact")
 def assign_child_contact(
     actor,
     child: Child,
@@ -267,6 +274,7 @@ def assign_child_contact(
     return _assign(actor, child, membership, "child_contact", assigned_by, reason)
 
 
+@refusals_audited("assign_support_coordinator")
 def assign_support_coordinator(
     actor,
     child: Child,

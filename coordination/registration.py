@@ -35,7 +35,7 @@ from coordination.access import (
     Actor,
     ChildAccess,
 )
-from coordination.audit import record_write
+from coordination.audit import record_write, refusals_audited
 from coordination.clock import now, today
 from coordination.database import db
 from coordination.models import (
@@ -165,6 +165,7 @@ def _check_guardians(guardians: tuple[GuardianEntry, ...]) -> None:
             raise OperationError("The restriction note is too long", "guardians")
 
 
+@refusals_audited("register_child_for_unit")
 def register_child_for_unit(actor: Actor, data: RegistrationData) -> RegistrationResult:
     """Register a child the actor's unit serves (RULES.md §5). See the module docstring.
 
@@ -375,6 +376,7 @@ def _decide(actor: Actor, link: PendingLink, state: Literal["approved", "rejecte
     return basis
 
 
+@refusals_audited("approve_pending_link")
 def approve_pending_link(actor: Actor, link: PendingLink) -> PendingLink:
     """Approve: the child is enrolled at the link's unit from today (the unit relation then reaches the
     child), and the link is approved. Refused, writing nothing, when decided before or not the actor's."""
@@ -393,6 +395,7 @@ def approve_pending_link(actor: Actor, link: PendingLink) -> PendingLink:
     return link
 
 
+@refusals_audited("reject_pending_link")
 def reject_pending_link(actor: Actor, link: PendingLink) -> PendingLink:
     """Reject: the link is rejected and grants nothing. Refused, writing nothing, when decided before."""
     basis = _decide(actor, link, "rejected")

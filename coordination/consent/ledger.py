@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from agencies.models import Agency, StaffPerson
 from agencies.operations import OperationError
 from childplan.compass import AREA_CODES
-from coordination.audit import record_write
+from coordination.audit import record_write, refusals_audited
 from coordination.clock import current_clock, now, today
 from coordination.consent.common import (
     CONSENT_LEGAL_BASES,
@@ -219,6 +219,7 @@ def _consent_detail(consent: Consent, **extra: object) -> dict[str, object]:
 
 
 # -- writes -----------------------------------------------------------------------------------------------
+@refusals_audited("request_consent")
 def request_consent(  # type: ignore[no-untyped-def]
     actor,
     child: Child,
@@ -271,6 +272,7 @@ def request_consent(  # type: ignore[no-untyped-def]
     return created
 
 
+@refusals_audited("record_consent")
 def record_consent(actor, child: Child, agency: Agency, data: ConsentData) -> list[Consent]:  # type: ignore[no-untyped-def]
     """Record a consent given to ``agency``: one row per purpose, state "recorded", with its areas and
     each giver (each guardian separately; the young person only where a maturity assessment exists for
@@ -358,6 +360,7 @@ def record_consent(actor, child: Child, agency: Agency, data: ConsentData) -> li
     return recorded
 
 
+@refusals_audited("add_consent_giver")
 def add_consent_giver(actor, consent: Consent, data: GiverData, recorded_by: StaffPerson | None) -> ConsentGiver:  # type: ignore[no-untyped-def]
     """Add one more person's consent to a recorded consent (the second guardian in joint custody, or the
     young person): the same checks as recording; field "giver" for problems with the consent itself."""
@@ -405,6 +408,7 @@ def add_consent_giver(actor, consent: Consent, data: GiverData, recorded_by: Sta
     return added
 
 
+@refusals_audited("withdraw_consent")
 def withdraw_consent(actor, consent: Consent, giver_guardian_id: int | None, recorded_by: StaffPerson | None) -> None:  # type: ignore[no-untyped-def]
     """Any one withdrawal ends a consent at once: the giver's ``withdrawn_at``, and the consent's state
     "withdrawn" with ``withdrawn_at``. ``giver_guardian_id`` None means the young person. Withdrawing a
@@ -449,6 +453,7 @@ def withdraw_consent(actor, consent: Consent, giver_guardian_id: int | None, rec
     )
 
 
+@refusals_audited("record_maturity")
 def record_maturity(  # type: ignore[no-untyped-def]
     actor, child: Child, agency: Agency, recorded_by: StaffPerson | None, note: str | None
 ) -> MaturityAssessment:

@@ -4,13 +4,11 @@ version 1 that a fresh database gets without a CLI step."""
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from agencies.operations import OperationError
 from coordination.audit import record_write
 from coordination.clock import now
 from coordination.consent.common import (
-    CONSENT_TEXT_VERSION,
     DEFAULT_TEXT_LANGUAGE,
     MAX_TEXT_LENGTH,
     _,
@@ -92,14 +90,11 @@ def ensure_consent_text(version: int, language: str, body: str, *, actor=None) -
 def current_consent_text(language: str) -> ConsentText:
     """The consent text to show now: the newest version that exists in ``language`` or in Swedish,
     in ``language`` when that version has it, otherwise in Swedish (an older translation is never
-    preferred over a newer Swedish version). On a database without any text in either language the
-    built-in version-1 texts (Swedish and English) are created first, in a savepoint, so a fresh
-    production database needs no CLI step (two first requests racing are harmless)."""
+    preferred over a newer Swedish version). Version 1 comes with the database (migration
+    ``0003_consent_texts``), so reading it never writes."""
     chosen = _newest_text(language)
     if chosen is None:
-        _create_default_texts()
-        chosen = _newest_text(language)
-    assert chosen is not None
+        raise RuntimeError("no consent text: run `barnkompass db upgrade`")
     return chosen
 
 
@@ -121,20 +116,6 @@ def _newest_text(language: str) -> ConsentText | None:
     if not candidates:
         return None
     return max(candidates, key=lambda text: (text.version, text.language == language))
-
-
-def _create_default_texts() -> None:
-    for language, body in DEFAULT_CONSENT_TEXTS.items():
-        if _text(CONSENT_TEXT_VERSION, language) is not None:
-            continue
-        try:
-            with db.session.begin_nested():
-                text = ConsentText(version=CONSENT_TEXT_VERSION, language=language, body=body, created_at=now())
-                db.session.add(text)
-                db.session.flush()
-                _audit_text(None, text)
-        except IntegrityError:  # another request created it first
-            continue
 
 
 def _audit_text(actor, text: ConsentText) -> None:  # type: ignore[no-untyped-def]

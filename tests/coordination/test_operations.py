@@ -495,3 +495,30 @@ def test_siblings_and_roles_in_the_demo(app: Flask, db: Any) -> None:
             )
         )
         assert intake_kinds == {"social_services"}
+
+
+def test_deactivating_a_support_coordinator_hands_the_role_back_to_the_child_contact(app, db) -> None:  # type: ignore[no-untyped-def]
+    from agencies.models import Membership, StaffPerson
+    from agencies.operations import deactivate_staff_person
+    from coordination.access import SYSTEM_ACTOR
+    from coordination.database import db as database
+    from coordination.models import Child, RoleAssignment
+    from coordination.operations import assign_support_coordinator
+
+    with app.app_context():
+        session = database.session
+        johan = session.scalar(select(StaffPerson).where(StaffPerson.given_name == "Johan"))
+        omar = session.scalar(select(Child).where(Child.given_name == "Omar"))
+        membership = session.scalar(select(Membership).where(Membership.staff_person_id == johan.id))
+        assign_support_coordinator(SYSTEM_ACTOR, omar, membership)
+        deactivate_staff_person(SYSTEM_ACTOR, johan)
+        current = session.scalars(
+            select(RoleAssignment.role).where(RoleAssignment.child_id == omar.id, RoleAssignment.ended_at.is_(None))
+        ).all()
+        assert current == ["child_contact"], "the Child Contact keeps the plan; no Support Coordinator is current"
+        ended = session.scalar(
+            select(RoleAssignment).where(
+                RoleAssignment.child_id == omar.id, RoleAssignment.role == "support_coordinator"
+            )
+        )
+        assert ended.ended_at is not None and "Child Contact" in ended.end_reason

@@ -298,15 +298,26 @@ def _rules_accepting_get_and_a_write(app: Flask) -> set[str]:
     }
 
 
-def test_no_route_accepts_both_get_and_a_writing_method_except_the_login_form(app: Flask, committed_db) -> None:  # type: ignore[no-untyped-def]
-    # The login form, and confirmation pages that show what a POST to the same address will do.
-    assert _rules_accepting_get_and_a_write(app) == {"/login", "/admin/staff/<public_id>/deactivate"}
+FORM_PAGES = {
+    "/login",
+    "/admin/staff/<public_id>/deactivate",
+    "/children/<child_id>/consent/record",
+    "/children/<child_id>/consent/request",
+    "/children/<child_id>/consent/<consent_id>/withdraw",
+    "/children/<child_id>/consent/maturity",
+}
+
+
+def test_no_route_accepts_both_get_and_a_writing_method_except_the_form_pages(app: Flask, committed_db) -> None:  # type: ignore[no-untyped-def]
+    # Form pages whose GET shows the form (or a confirmation) and whose POST to the same address does
+    # it; each is listed on purpose, so a new one is a conscious choice (its GET must not write).
+    assert _rules_accepting_get_and_a_write(app) == FORM_PAGES
     writing_rules = {rule.rule for rule in app.url_map.iter_rules() if "POST" in (rule.methods or set())}
     assert {"/login", "/logout", "/language"} <= writing_rules, "the walk sees the app's write routes"
     # Demo mode adds routes of its own (the persona picker); the same holds there.
     demo = committed_db("empty", DEMO_MODE=True)
     assert any(rule.rule.startswith("/demo/") for rule in demo.url_map.iter_rules())
-    assert _rules_accepting_get_and_a_write(demo) == {"/login", "/admin/staff/<public_id>/deactivate"}
+    assert _rules_accepting_get_and_a_write(demo) == FORM_PAGES
 
 
 def test_the_login_form_does_not_log_in_on_get(app: Flask, db: Any) -> None:

@@ -1,0 +1,54 @@
+"""RULES.md §9 at the edges: a refused write rolls back everything the request did, yet leaves its
+attempt in the audit trail; a 404 leaves its denial (see tests/access/test_matrix.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from agencies.models import Agency, StaffPerson
+from coordination.access import SYSTEM_ACTOR
+from coordination.consent import withdraw_consent
+from coordination.database import db
+from coordination.errors import OperationError
+from coordination.models import AuditEvent, Child, Consent
+from coordination.operations import ChildData, register_child
+
+
+def test_a_refused_write_rolls_back_and_leaves_its_attempt(committed_db: Callable[..., Flask]) -> None:
+    app = committed_db()
+
+    def attempt():  # type: ignore[no-untyped-def]
+        register_child(SYSTEM_ACTOR, ChildData("Rullad", "Tillbaka", date(2020, 2, 2), missing_number_reason="none"))
+        leo = db.session.scalar(select(Child).where(Child.given_name == "Leo"))
+        school = db.session.scalar(select(Agency).where(Agency.name == "Ekby school"))
+        withdrawn = db.session.scalar(
+            select(Consent).where(
+                Consent.child_id == leo.id, Consent.agency_id == school.id, Consent.state == "withdrawn"
+            )
+        )
+        maria = db.session.scalar(select(StaffPerson).where(StaffPerson.given_name == "Maria"))
+        try:
+            withdraw_consent(SYSTEM_ACTOR, withdrawn, withdrawn.givers[0].guardian_id, maria)
+        except OperationError:
+            return "refused", 409  # no commit: the whole request is rolled back
+        db.session.commit()
+        return "done", 200
+
+    app.add_url_rule("/attempt", "attempt", attempt)
+    with app.app_context():
+        leo_id = db.session.scalar(select(Child.id).where(Child.given_name == "Leo"))
+        before = db.session.scalar(select(func.count(AuditEvent.id)))
+
+    assert app.test_client().get("/attempt").status_code == 409
+
+    with app.app_context():
+        assert db.session.scalar(select(Child.id).where(Child.given_name == "Rullad")) is None, "rolled back"
+        new = db.session.scalars(select(AuditEvent).where(AuditEvent.id > 0).order_by(AuditEvent.id)).all()[before:]
+        assert [(event.action, event.outcome, event.child_id) for event in new] == [
+            ("withdraw_consent", "denied", leo_id)
+        ], "the rolled-back registration left no write row; the refused withdrawal left its attempt"
+        assert new[0].request_id and new[0].detail == {"refused": "giver"}
