@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from math import ceil
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, exists, false, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
@@ -26,6 +24,8 @@ from sqlalchemy.orm.interfaces import ORMOption
 from agencies.models import Agency, Membership, StaffPerson, Unit
 from coordination.database import db
 from coordination.models import Account, Child, Enrolment, RoleAssignment
+from coordination.paging import Page, page_number  # noqa: F401 (agencies.views pages through here)
+from coordination.paging import paginate as shared_paginate
 
 PAGE_SIZE = 25
 MAX_SEARCH_LENGTH = 100
@@ -59,65 +59,15 @@ def _usable_id(public_id: str | None) -> bool:
     return bool(public_id) and len(public_id or "") <= MAX_PUBLIC_ID_LENGTH and "\x00" not in (public_id or "")
 
 
-# -- paging ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: Sequence[T]
-    number: int  # 1-based, clamped to 1..pages
-    pages: int
-    total: int
-    per_page: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
-
-    @property
-    def first_index(self) -> int:
-        """1-based position of the first item on this page (0 when there are none)."""
-        return (self.number - 1) * self.per_page + 1 if self.items else 0
-
-    @property
-    def last_index(self) -> int:
-        return (self.number - 1) * self.per_page + len(self.items)
-
-
-def page_number(value: str | None) -> int:
-    """``?page=`` as a positive number; anything else is the first page (never an error)."""
-    if value is None or not value.isdigit() or len(value) > 6:
-        return 1
-    return max(1, int(value))
-
-
+# -- paging: the shared helper, with the agency pages' size ------------------------------------------
 def paginate(
     statement: Select[tuple[T]], number: int, options: Sequence[ORMOption] = (), per_page: int = PAGE_SIZE
 ) -> Page[T]:
-    """Two statements: the count, and one page of rows with ``options`` (plus the options' own loads).
-    A page past the end shows the last page."""
-    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
-    pages = max(1, ceil(total / per_page))
-    number = min(max(1, number), pages)
-    items = (
-        db.session.scalars(statement.options(*options).limit(per_page).offset((number - 1) * per_page)).unique().all()
-        if total
-        else []
-    )
-    return Page(items=items, number=number, pages=pages, total=total, per_page=per_page)
+    return shared_paginate(statement, number, options, per_page)
 
 
 def count(statement: Select[Any]) -> int:
     return db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
-
-
-def age_in_years(birth_date: date | None, on: date) -> int | None:
-    """Completed years on ``on``; None when the child is not born yet (or the date is unknown)."""
-    if birth_date is None or birth_date > on:
-        return None
-    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
 
 
 # -- platform admin: staff and agencies (no child data) -------------------------------------------

@@ -30,7 +30,7 @@ from coordination.clock import today
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.extensions import login_manager
-from coordination.models import Child, RoleAssignment
+from coordination.models import Child, RoleAssignment, age_in_years
 from coordination.operations import assign_child_contact
 from coordination.policies import policy
 from coordination.views import current_actor
@@ -201,7 +201,7 @@ class ChildLine:
         return cls(
             public_id=child.public_id,
             name=child.full_name,
-            age=access.age_in_years(child.birth_date, today()),
+            age=age_in_years(child.birth_date, today()),
             protected=child.has_protected_identity,
         )
 

@@ -21,7 +21,7 @@ from coordination.access import (
 from coordination.clock import today
 from coordination.database import db
 from coordination.labels import AGENCY_KIND_LABELS
-from coordination.models import Child, Custody, Enrolment, Guardian, RoleAssignment
+from coordination.models import Child, Custody, Enrolment, Guardian, RoleAssignment, age_in_years
 
 WITHHELD_REASONS = {
     WITHHELD_NO_CONSENT: _l("withheld: no consent for your agency"),
@@ -34,12 +34,6 @@ RELATION_LABELS = {
     "unit": _l("Enrolled at your unit"),
 }
 ROLE_LABELS = {"child_contact": _l("Child Contact"), "support_coordinator": _l("Support Coordinator")}
-
-
-def age_in_years(birth_date: date | None, on: date) -> int | None:
-    if birth_date is None:
-        return None
-    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
 
 
 @dataclass(frozen=True)

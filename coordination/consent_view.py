@@ -22,7 +22,6 @@ from sqlalchemy import select
 from agencies.models import Agency, StaffPerson
 from childplan.compass import AREA_CODES, BY_CODE
 from coordination.access import STAFF, WITHHELD_NO_CONSENT, ChildAccess
-from coordination.child_view import age_in_years
 from coordination.clock import current_clock, today
 from coordination.consent import (
     CONSENT_STATUS_LABELS,
@@ -33,7 +32,7 @@ from coordination.consent import (
 from coordination.consent_forms import METHOD_LABELS, PURPOSE_HINTS, PURPOSE_LABELS
 from coordination.database import db
 from coordination.labels import AGENCY_KIND_LABELS, LANGUAGE_LABELS
-from coordination.models import CONSENT_PURPOSES, Consent, ConsentText, Guardian
+from coordination.models import CONSENT_PURPOSES, Consent, ConsentText, Guardian, age_in_years
 
 PROTECTED = "protected_identity"
 YOUNG_PERSON_LABEL = _l("the young person")
@@ -152,19 +151,35 @@ class ConsentView:
                 guardian_ids |= custodial
             if guardian_ids:
                 guardian_names = {
-                    g.id: g.full_name for g in db.session.scalars(select(Guardian).where(Guardian.id.in_(guardian_ids)))
+                    row.id: f"{row.given_name} {row.family_name}"
+                    for row in db.session.execute(
+                        select(Guardian.id, Guardian.given_name, Guardian.family_name).where(
+                            Guardian.id.in_(guardian_ids)
+                        )
+                    )
                 }
             staff_ids = {c.recorded_by_id for c in shown if c.recorded_by_id is not None} | {
                 g.withdrawal_recorded_by_id for c in shown for g in c.givers if g.withdrawal_recorded_by_id is not None
             }
             if staff_ids:
                 staff_names = {
-                    p.id: p.full_name
-                    for p in db.session.scalars(select(StaffPerson).where(StaffPerson.id.in_(staff_ids)))
+                    row.id: f"{row.given_name} {row.family_name}"
+                    for row in db.session.execute(
+                        select(StaffPerson.id, StaffPerson.given_name, StaffPerson.family_name).where(
+                            StaffPerson.id.in_(staff_ids)
+                        )
+                    )
                 }
         text_ids = {c.consent_text_id for c in shown if c.consent_text_id is not None}
-        texts = (
-            {t.id: t for t in db.session.scalars(select(ConsentText).where(ConsentText.id.in_(text_ids)))}
+        texts = (  # (version, language): the bodies are not needed here
+            {
+                row.id: (row.version, row.language)
+                for row in db.session.execute(
+                    select(ConsentText.id, ConsentText.version, ConsentText.language).where(
+                        ConsentText.id.in_(text_ids)
+                    )
+                )
+            }
             if text_ids
             else {}
         )
@@ -230,8 +245,8 @@ class ConsentView:
                 requested_on=_local_day(consent.requested_at) if consent.requested_at else None,
                 withdrawn_on=_local_day(consent.withdrawn_at) if consent.withdrawn_at else None,
                 withdrawal_recorded_by=staff_names.get(withdrawal_by) if withdrawal_by else None,
-                text_version=text.version if text is not None else None,
-                text_language=str(LANGUAGE_LABELS.get(text.language, text.language)) if text is not None else None,
+                text_version=text[0] if text is not None else None,
+                text_language=str(LANGUAGE_LABELS.get(text[1], text[1])) if text is not None else None,
                 may_withdraw=is_child_contact and consent.state != "withdrawn",
             )
 

@@ -14,7 +14,7 @@ from coordination.models import Child, Custody, RoleAssignment
 
 
 def family_child_rows(actor: Actor, children: list[Child]) -> list[dict[str, object]]:
-    from coordination.child_view import age_in_years
+    from coordination.models import age_in_years
 
     ids = [child.id for child in children]
     if not ids:

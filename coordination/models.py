@@ -35,6 +35,13 @@ LANGUAGES: tuple[str, ...] = ("sv", "en", "ar", "fi", "so", "fa", "ti", "uk", "p
 
 
 # -- children and families -------------------------------------------------------------------------
+def age_in_years(birth_date: date | None, on: date) -> int | None:
+    """Completed years on ``on``; None when the child is not born yet (or the date is unknown)."""
+    if birth_date is None or birth_date > on:
+        return None
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+
+
 class Child(PublicIdMixin, Base):
     __tablename__ = "child"
     __table_args__ = (

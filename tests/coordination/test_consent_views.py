@@ -149,6 +149,11 @@ def post(client: FlaskClient, path: str, data: dict[str, Any]) -> Any:
     return client.post(path, data=payload)
 
 
+def app_today(app: Flask) -> date:
+    """Today as the app counts it (Europe/Stockholm), not the machine's date."""
+    return app.extensions["clock"].today()
+
+
 def fixed_clock(clock: Any) -> None:
     clock.set(datetime.now(UTC))
 
@@ -170,7 +175,7 @@ def as_user(app: Flask, db: Any) -> Iterator[Any]:
 
 def record_form(app: Flask, child: str, agency: str, givers: dict[str, dict[str, str]], **extra: Any) -> dict:
     """A complete, valid post of the record form; ``givers``: giver key → block fields."""
-    day = date.today()
+    day = app_today(app)
     data: dict[str, Any] = {
         "agency": agency_id(app, agency),
         "purposes": ["coordination", "team_meetings"],
@@ -293,7 +298,7 @@ def _bad_record_cases(app: Flask) -> dict[str, tuple[dict[str, Any], str, str]]:
     """name → (changes to a valid post as anna for Elsa, the field, a part of the message)."""
     lena = guardian_id(app, "Lena")
     ahmed = guardian_id(app, "Ahmed")
-    day = date.today()
+    day = app_today(app)
     return {
         "no purpose": ({"purposes": []}, "purposes", "Choose at least one purpose"),
         "no area": ({"areas": []}, "areas", "Choose at least one area"),
@@ -331,7 +336,11 @@ def _bad_record_cases(app: Flask) -> dict[str, tuple[dict[str, Any], str, str]]:
             "The form has changed",
         ),
         "nobody ticked": ({"givers-0-given": ""}, "form", "Tick who has given consent"),
-        "a ticked giver without a date": ({"givers-0-given_on": ""}, "givers-0-given_on", "Enter the date it was given"),
+        "a ticked giver without a date": (
+            {"givers-0-given_on": ""},
+            "givers-0-given_on",
+            "Enter the date it was given",
+        ),
         "a date given in the future": (
             {"givers-0-given_on": (day + timedelta(days=2)).isoformat()},
             "form",
@@ -408,6 +417,28 @@ def test_bad_input_on_the_record_form_is_refused_next_to_the_field_and_writes_no
         assert f'value="{data["valid_from"]}"' in html, case
 
 
+def test_a_refused_write_leaves_its_attempt_in_the_audit(app: Flask, as_user: Any) -> None:
+    # RULES.md §9: the refusal is noted and written after the request's rollback.
+    client = as_user("anna")
+    elsa = child_id(app, "Elsa")
+    day = app_today(app)
+    data = record_form(
+        app,
+        "Elsa",
+        POLICE,
+        {guardian_id(app, "Lena"): {}},
+        valid_from=(day - timedelta(days=60)).isoformat(),
+        valid_until=(day - timedelta(days=30)).isoformat(),
+    )
+    assert post(client, f"/children/{elsa}/consent/record", data).status_code == 422
+    assert ("denied", internal_child_id(app, "Elsa"), None) in audit_rows(app, "record_consent")
+    with app.app_context():
+        refused = database.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "record_consent", AuditEvent.outcome == "denied")
+        ).all()
+    assert refused and refused[-1].detail == {"refused": "valid_until"}
+
+
 def test_script_in_the_evidence_note_is_escaped_on_the_form_and_on_the_tab(app: Flask, as_user: Any) -> None:
     client = as_user("anna")
     elsa = child_id(app, "Elsa")
@@ -469,7 +500,7 @@ def test_the_withdraw_form_refuses_without_the_confirmation_or_with_a_stranger(a
 def test_requesting_twice_and_maturity_twice_are_refused_next_to_the_field(app: Flask, as_user: Any) -> None:
     client = as_user("anna")
     liam = child_id(app, "Liam")
-    day = date.today()
+    day = app_today(app)
     request = {
         "agency": agency_id(app, BVC),
         "purposes": ["coordination"],
@@ -492,7 +523,9 @@ def test_requesting_twice_and_maturity_twice_are_refused_next_to_the_field(app: 
     twice = post(maria, f"/children/{noah}/consent/maturity", mature)
     assert twice.status_code == 422
     assert "already recorded as mature" in (field_error(twice.get_data(as_text=True), "agency") or "")
-    long_note = post(maria, f"/children/{noah}/consent/maturity", {**mature, "agency": agency_id(app, SCHOOL), "note": "y" * 1001})
+    long_note = post(
+        maria, f"/children/{noah}/consent/maturity", {**mature, "agency": agency_id(app, SCHOOL), "note": "y" * 1001}
+    )
     assert long_note.status_code == 422
     assert "at most 1000 characters" in (field_error(long_note.get_data(as_text=True), "note") or "")
     assert written(app) == before
@@ -569,7 +602,7 @@ def test_the_record_form_offers_each_custodial_guardian_and_sensible_defaults(ap
     assert f'value="{YOUNG_PERSON}"' not in html, "no maturity assessment for Alva"
     boxes = [tag for tag in re.findall(r"<input[^>]*>", html) if 'name="areas"' in tag]
     assert len(boxes) == 8 and all(" checked" in tag for tag in boxes), "all eight areas ticked"
-    day = date.today()
+    day = app_today(app)
     assert f'value="{day.isoformat()}"' in html
     assert f'value="{day.replace(year=day.year + 1).isoformat()}"' in html
     assert 'data-text-language="sv"' in html and 'data-text-language="en"' in html
@@ -613,7 +646,7 @@ def test_anna_records_a_consent_for_elsa_for_the_police(app: Flask, as_user: Any
 def test_request_cancel_and_maturity_through_their_pages(app: Flask, as_user: Any) -> None:
     client = as_user("maria")
     noah = child_id(app, "Noah")
-    day = date.today()
+    day = app_today(app)
     requested = post(
         client,
         f"/children/{noah}/consent/request",
@@ -650,9 +683,7 @@ def test_request_cancel_and_maturity_through_their_pages(app: Flask, as_user: An
 
 
 # -- withdrawal and expiry take effect on the very next request ----------------------------------------------
-def test_withdrawing_pupil_healths_consent_hides_the_other_agencies_from_nina_at_once(
-    app: Flask, as_user: Any
-) -> None:
+def test_withdrawing_pupil_healths_consent_hides_the_other_agencies_from_nina_at_once(app: Flask, as_user: Any) -> None:
     omar = child_id(app, "Omar")
     nina = as_user("nina")
     overview = nina.get(f"/children/{omar}").get_data(as_text=True)
@@ -690,7 +721,12 @@ def test_recording_and_withdrawing_a_consent_shows_on_the_next_request_of_anothe
     assert agency_id(app, SOCIAL) in agencies_shown(tab) and withheld_codes(tab) == []
 
     new = consent_id(app, "Leo", SCHOOL)
-    assert post(maria, f"/children/{leo}/consent/{new}/withdraw", {"giver": guardian_id(app, "Eva"), "confirm": "y"}).status_code == 302
+    assert (
+        post(
+            maria, f"/children/{leo}/consent/{new}/withdraw", {"giver": guardian_id(app, "Eva"), "confirm": "y"}
+        ).status_code
+        == 302
+    )
     tab = lars.get(f"/children/{leo}/consent").get_data(as_text=True)
     assert withheld_codes(tab) == [WITHHELD] and agencies_shown(tab) == {agency_id(app, SCHOOL)}
     # (Leo's Overview lists no other agency for lars either way until teams arrive: nina's test
@@ -729,7 +765,7 @@ def _record_for_liam(app: Flask, agencies: list[str], purposes: set[str]) -> Non
             select(Guardian.id).join(Custody, Custody.guardian_id == Guardian.id).where(Custody.child_id == liam.id)
         )
         anna = session.scalar(select(StaffPerson).where(StaffPerson.given_name == "Anna"))
-        day = date.today()
+        day = app_today(app)
         for name in agencies:
             agency = session.scalar(select(Agency).where(Agency.name == name))
             data = ConsentData(
@@ -754,7 +790,12 @@ def test_the_consent_tab_does_not_grow_from_2_to_20_consents(
     liam = child_id(app, "Liam")
     _record_for_liam(app, [BVC], {"coordination"})  # fulfils BVC's request: anna now sees both rows
     with app.app_context():
-        assert database.session.scalar(select(func.count(Consent.id)).where(Consent.child_id == internal_child_id(app, "Liam"))) == 2
+        assert (
+            database.session.scalar(
+                select(func.count(Consent.id)).where(Consent.child_id == internal_child_id(app, "Liam"))
+            )
+            == 2
+        )
     login(client, "anna")
     with count_queries() as counter:
         few = client.get(f"/children/{liam}/consent")
@@ -768,7 +809,12 @@ def test_the_consent_tab_does_not_grow_from_2_to_20_consents(
     _record_for_liam(app, [BVC], {"team_meetings"})
     _record_for_liam(app, others, {"coordination", "team_meetings"})
     with app.app_context():
-        assert database.session.scalar(select(func.count(Consent.id)).where(Consent.child_id == internal_child_id(app, "Liam"))) == 20
+        assert (
+            database.session.scalar(
+                select(func.count(Consent.id)).where(Consent.child_id == internal_child_id(app, "Liam"))
+            )
+            == 20
+        )
     with count_queries() as counter:
         many = client.get(f"/children/{liam}/consent")
     html = many.get_data(as_text=True)
