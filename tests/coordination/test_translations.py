@@ -16,7 +16,14 @@ TRANSLATIONS = ROOT / "coordination" / "translations"
 
 def _extracted() -> set[str]:
     method_map, options_map = parse_mapping_cfg((ROOT / "babel.cfg").open())
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+    keywords = {
+        "_": None,
+        "gettext": None,
+        "ngettext": (1, 2),
+        "_l": None,
+        "lazy_gettext": None,
+        "pgettext": ((1, "c"), 2),
+    }
     found: set[str] = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=keywords
@@ -56,7 +63,9 @@ def test_the_compiled_catalogues_match_the_po_files() -> None:
                 or (not isinstance(message.string, str) and not any(message.string))
             ):
                 continue
-            if isinstance(message.id, str):
+            if isinstance(message.id, str) and message.context:
+                assert compiled.pgettext(message.context, message.id) == message.string, f"recompile {language}"
+            elif isinstance(message.id, str):
                 assert compiled.gettext(message.id) == message.string, f"recompile {language}: {message.id!r}"
             else:
                 assert compiled.ngettext(message.id[0], message.id[1], 1) == message.string[0]
