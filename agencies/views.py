@@ -365,7 +365,14 @@ def _reassign_page(
         for duty in page.items:
             public_id = duty.child.public_id
             form = (failed and failed.form_for(section, public_id)) or ChildContactForm(formdata=None)
-            form.with_people([m for m in people if m.staff_person_id != duty.staff_person_id])
+            # For a protected child the holder is withheld, so leaving them out of the choices would
+            # name them by elimination: everyone is offered then.
+            choices = (
+                people
+                if duty.child.has_protected_identity
+                else [m for m in people if m.staff_person_id != duty.staff_person_id]
+            )
+            form.with_people(choices)
             form.staff.id = f"{section}-staff-{public_id}"
             made.append((duty, ChildLine.of(duty.child), form))
         return made

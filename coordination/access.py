@@ -133,6 +133,12 @@ class SystemActor:
 SYSTEM_ACTOR = SystemActor()
 
 
+def mask_digits(text: str) -> str:
+    from coordination.security import loggable_path
+
+    return loggable_path(text)
+
+
 # -- relations (RULES.md §2) -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Relation:
@@ -199,6 +205,7 @@ def related_child_ids(actor: Actor) -> Select[tuple[int]]:
             .where(
                 Custody.guardian_id == actor.account.guardian_id,
                 Custody.ended_at.is_(None),
+                Custody.identity_checked_at.is_not(None),  # checked by the Child Contact first (RULES.md §6)
                 (Child.birth_date.is_(None)) | (Child.birth_date > _adult_cutoff()),
             )
         )
@@ -367,23 +374,35 @@ WITHHELD_NO_CONSENT = "no_consent_for_your_agency"
 WITHHELD_AREAS = "consent_does_not_cover_the_areas"
 
 
-def may_see_item(
-    actor: Actor, picture: ConsentPicture, owner_agency_id: int, purpose: str, areas: frozenset[str] | set[str]
-) -> Decision:
-    """May a staff member with a relation see an item owned by ``owner_agency_id`` with these areas?
+def may_see_item(access: ChildAccess, owner_agency_id: int, purpose: str, areas: frozenset[str] | set[str]) -> Decision:
+    """May the viewer of this child (``access``: the relation is already established by
+    ``get_child_or_404``) see an item owned by ``owner_agency_id`` with these Needs Compass areas?
 
     Own agency's records: yes (own agency's record). Another agency's: only while a consent for the
     viewer's agency covers the purpose and every area of the item. Roles do not override consent."""
-    if actor.kind != STAFF or actor.acting_agency is None:
+    actor = access.actor
+    if actor.kind != STAFF or actor.acting_agency is None or not access.relations:
         return Decision(False, "not_staff")
     if owner_agency_id == actor.acting_agency.id:
         return Decision(True, "own_agency", "own_agency_record")
-    granted = picture.areas_for(actor.acting_agency.id, purpose)
+    granted = access.picture.areas_for(actor.acting_agency.id, purpose)
     if not granted:
         return Decision(False, WITHHELD_NO_CONSENT)
     if not set(areas) <= granted:
         return Decision(False, WITHHELD_AREAS)
     return Decision(True, "consent", "consent")
+
+
+def may_know_other_agencies(access: ChildAccess) -> Decision:
+    """The list of agencies involved with a child, their consents and their people, is itself
+    cross-agency information (RULES.md §4): open while the viewer's agency holds a consent for
+    coordination, in any area."""
+    actor = access.actor
+    if actor.kind != STAFF or actor.acting_agency is None or not access.relations:
+        return Decision(False, "not_staff")
+    if access.picture.areas_for(actor.acting_agency.id, "coordination"):
+        return Decision(True, "consent", "consent")
+    return Decision(False, WITHHELD_NO_CONSENT)
 
 
 @dataclass
@@ -420,7 +439,9 @@ def get_child_or_404(actor: Actor, public_id: str, action: str = "view_child") -
     """The one way a view reaches a child: 404 when unknown or out of scope, audited either way."""
     child = db.session.scalar(select(Child).where(Child.public_id == public_id[:64])) if public_id else None
     if child is None:
-        audit.note_denied(actor.audit_actor(), action, object_type="child", object_id=public_id[:64])
+        # What was typed is kept for the record, but a run of digits (an identity number typed into the
+        # address) is masked: it must not be stored in clear.
+        audit.note_denied(actor.audit_actor(), action, object_type="child", object_id=mask_digits(public_id[:64]))
         abort(404)
     if actor.kind == STAFF:
         relations = relations_to(actor, child.id)

@@ -17,6 +17,7 @@ from coordination.access import (
     WITHHELD_NO_CONSENT,
     ChildAccess,
     Relation,
+    may_know_other_agencies,
 )
 from coordination.clock import today
 from coordination.database import db
@@ -26,7 +27,7 @@ from coordination.models import Child, Custody, Enrolment, Guardian, RoleAssignm
 WITHHELD_REASONS = {
     WITHHELD_NO_CONSENT: _l("withheld: no consent for your agency"),
     "protected_identity": _l("withheld: the child has protected identity"),
-    "restricted": _l("withheld: not shown to you"),
+    "restricted": _l("withheld: a guardian's details are restricted to the child's team"),
 }
 RELATION_LABELS = {
     "child_contact": _l("Child Contact"),
@@ -118,7 +119,7 @@ class ChildView:
 
     @classmethod
     def for_actor(cls, access: ChildAccess) -> ChildView:
-        actor, child, picture = access.actor, access.child, access.picture
+        actor, child = access.actor, access.child
         assignments = list(
             db.session.scalars(
                 select(RoleAssignment)
@@ -136,24 +137,33 @@ class ChildView:
         )
         own_agency_id = actor.acting_agency.id if actor.acting_agency else None
         in_team = access.has_relation("child_contact") or access.has_relation("support_coordinator")
-        may_know_agencies = bool(own_agency_id and picture.areas_for(own_agency_id, "coordination"))
+        may_know_agencies = bool(may_know_other_agencies(access))
         protected = child.has_protected_identity and not in_team
 
-        # Who to reach: the Child Contact and the Support Coordinator.
+        # Who to reach: the Child Contact and the Support Coordinator. A role holder of another agency
+        # reveals that agency's involvement, so it is shown only as far as consent allows — except the
+        # plan keeper's means of contact, which everyone with a relation needs (RULES.md §4), shown
+        # without their agency.
         contacts: list[PersonContact] = []
         contacts_withheld: str | None = None
         if protected:
             contacts_withheld = "protected_identity"
         else:
+            keeper = next((a for a in assignments if a.role == "support_coordinator"), None) or next(
+                (a for a in assignments if a.role == "child_contact"), None
+            )
             for assignment in assignments:
                 person = assignment.staff_person
+                if assignment.agency_id == own_agency_id or may_know_agencies:
+                    role, agency = ROLE_LABELS[assignment.role], assignment.agency.name
+                elif assignment is keeper:
+                    role, agency = _l("How to reach the plan keeper"), ""
+                else:
+                    contacts_withheld = WITHHELD_NO_CONSENT
+                    continue
                 contacts.append(
                     PersonContact(
-                        role=ROLE_LABELS[assignment.role],
-                        name=person.full_name,
-                        agency=assignment.agency.name,
-                        phone=person.phone,
-                        email=person.email,
+                        role=role, name=person.full_name, agency=agency, phone=person.phone, email=person.email
                     )
                 )
 
@@ -180,16 +190,21 @@ class ChildView:
         guardians: list[GuardianContact] = []
         guardians_withheld: str | None = None
         if actor.kind == STAFF:
-            if protected:
-                guardians_withheld = "protected_identity"
-            else:
-                links = db.session.scalars(
+            links = list(
+                db.session.scalars(
                     select(Custody)
                     .where(Custody.child_id == child.id, Custody.ended_at.is_(None))
                     .options(joinedload(Custody.guardian))
                     .join(Guardian, Guardian.id == Custody.guardian_id)
                     .order_by(Guardian.family_name, Guardian.given_name)
                 )
+            )
+            if protected:
+                guardians_withheld = "protected_identity"
+            elif any(link.is_restricted for link in links) and not in_team:
+                # A restricted guardian: contact details stay within the child's team (RULES.md §7).
+                guardians_withheld = "restricted"
+            else:
                 for link in links:
                     guardian = link.guardian
                     guardians.append(

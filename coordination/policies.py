@@ -48,6 +48,25 @@ def _allowed(name: str) -> bool:
     return False
 
 
+def _audit_denial(name: str) -> None:
+    """A logged-in caller outside the policy: the attempt is audited (RULES.md §9), naming the child
+    id from the address when there is one (digit runs masked)."""
+    from flask import request
+
+    from coordination.access import mask_digits
+    from coordination.audit import note_denied
+
+    actor = _actor()
+    object_id = (request.view_args or {}).get("child_id")
+    note_denied(
+        actor.audit_actor(),
+        f"open:{request.endpoint}",
+        object_type="child" if object_id else None,
+        object_id=mask_digits(str(object_id)[:64]) if object_id else None,
+        detail={"policy": name},
+    )
+
+
 def policy(name: str) -> Callable[[F], F]:
     """Declare and enforce who may call a view. Anonymous callers of a non-public view are sent to
     the login page; logged-in callers outside the policy get 404."""
@@ -62,6 +81,7 @@ def policy(name: str) -> Callable[[F], F]:
 
                 return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
             if not _allowed(name):
+                _audit_denial(name)
                 abort(404)
             return view(*args, **kwargs)
 

@@ -30,6 +30,7 @@ BVC = "Ekby child health centre (BVC)"
 PRESCHOOLS = "Ekby preschools"
 PUPIL_HEALTH = "Ekby pupil health"
 MVC = "Ekby maternity clinic (MVC)"
+SOCIAL_SERVICES = "Ekby social services"
 
 ALLOWED: dict[tuple[str, str], Expect] = {
     # Elsa: Child Contact anna (BVC); enrolled at Solrosen and BVC; consent for BVC, preschools,
@@ -47,8 +48,11 @@ ALLOWED: dict[tuple[str, str], Expect] = {
     ("lars", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH})),
     ("nina", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH})),
     # Leo: Child Contact maria; Class 4–6; the school's consent withdrawn by Eva last week.
-    ("maria", "Leo"): Expect(200, agencies_withheld=None, role_notice=True, sees_agencies=frozenset({SCHOOL})),
-    ("lars", "Leo"): Expect(200, role_notice=False, sees_agencies=frozenset({SCHOOL})),
+    # Social services holds consent for Leo, but the school does not: nothing of it reaches school staff.
+    ("maria", "Leo"): Expect(
+        200, role_notice=True, sees_agencies=frozenset({SCHOOL}), hides_agencies=frozenset({SOCIAL_SERVICES})
+    ),
+    ("lars", "Leo"): Expect(200, sees_agencies=frozenset({SCHOOL}), hides_agencies=frozenset({SOCIAL_SERVICES})),
     # Noah: Child Contact maria; Class 7–9.
     ("maria", "Noah"): Expect(200, sees_agencies=frozenset({SCHOOL})),
     # Alva: protected identity; Child Contact maria (in her team: sees contacts and guardians).

@@ -47,3 +47,26 @@ def test_an_unknown_policy_name_is_refused_at_import(name: str) -> None:
 
     with pytest.raises(ValueError):
         policy(name)
+
+
+def test_a_caller_outside_the_policy_gets_404_and_leaves_a_denial(app: Flask, db: Any) -> None:
+    from sqlalchemy import select
+
+    from coordination.database import db as database
+    from coordination.models import AuditEvent, Child
+    from tests.helpers import login
+
+    client = app.test_client()
+    login(client, "fia")
+    with app.app_context():
+        omar = database.session.scalar(select(Child.public_id).where(Child.given_name == "Omar"))
+    assert client.get(f"/children/{omar}").status_code == 404
+    assert client.get("/search").status_code == 404
+    with app.app_context():
+        rows = database.session.scalars(
+            select(AuditEvent).where(AuditEvent.outcome == "denied", AuditEvent.action.like("open:%"))
+        ).all()
+    assert {(row.action, row.object_id) for row in rows} >= {
+        ("open:children.overview", omar),
+        ("open:children.search", None),
+    }
