@@ -1,6 +1,6 @@
 """Administration pages: the platform admin's staff and agency lists (``/admin``, no child data) and
 the agency admin's pages (``/agency``: children without a Child Contact, Child Contact duties to
-reassign).
+reassign, requests to link a unit to a child that the admin decides).
 
 Each view declares its policy (``coordination.policies``); each blueprint also checks it before any
 view runs, so that the refusal (404: out of scope is 404, never 403) is audited. Every list comes
@@ -26,6 +26,7 @@ from agencies.forms import ChildContactForm, DeactivateForm, StaffSearchForm
 from agencies.models import Membership, StaffPerson
 from agencies.operations import deactivate_staff_person
 from coordination import audit
+from coordination.access import links_awaiting_agency_admin_statement
 from coordination.clock import today
 from coordination.database import db
 from coordination.errors import OperationError
@@ -33,6 +34,7 @@ from coordination.extensions import login_manager
 from coordination.models import Child, RoleAssignment, age_in_years
 from coordination.operations import assign_child_contact
 from coordination.policies import policy
+from coordination.registration import LINK_LOADING
 from coordination.views import current_actor
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
@@ -249,6 +251,7 @@ def index():  # type: ignore[no-untyped-def]
         without_child_contact=access.count(access.agency_children_without_child_contact(actor)),
         needing_reassignment=access.count(access.child_contact_duties_needing_reassignment(actor)),
         duties=access.count(access.agency_child_contact_duties(actor)),
+        links_to_decide=access.count(links_awaiting_agency_admin_statement(actor)),
     )
 
 
@@ -411,3 +414,38 @@ def reassign_duty(child_id: str):  # type: ignore[no-untyped-def]
             return redirect(url_for("agency.reassign", needs_page=needs_number, page=all_number), 303)
     failed = FailedRow(section, duty.child.public_id, duty.child.full_name, form)
     return _reassign_page(needs_number, all_number, failed, status=422)
+
+
+# requests to link a unit to a child (RULES.md §5: without a Child Contact, the agency admin decides)
+@dataclass(frozen=True)
+class LinkLine:
+    """A request on the admin's list: the child's name only, the unit that asked, and when."""
+
+    child_public_id: str
+    child_name: str
+    unit_name: str
+    agency_name: str
+    requested_at: Any
+
+
+@agency.get("/links")
+@policy("agency_admin")
+def links():  # type: ignore[no-untyped-def]
+    """The pending links the acting agency admin decides (``coordination.access`` says which); each one
+    is decided on the child's links page."""
+    actor = _actor()
+    page = access.paginate(
+        links_awaiting_agency_admin_statement(actor), access.page_number(request.args.get("page")), LINK_LOADING
+    )
+    rows = [
+        LinkLine(
+            child_public_id=link.child.public_id,
+            child_name=link.child.full_name,
+            unit_name=link.unit.name,
+            agency_name=link.unit.agency.name,
+            requested_at=link.requested_at,
+        )
+        for link in page.items
+    ]
+    _note_reads(actor, [link.child for link in page.items], "links_to_decide")
+    return render_template("agency/links.html", page=page, rows=rows)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import abort
-from sqlalchemy import Select, exists, false, literal, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Select, and_, exists, false, literal, or_, select, union_all
+from sqlalchemy.orm import aliased, selectinload
 
 from agencies.models import Agency, Membership, Unit
 from coordination import audit
@@ -276,10 +276,14 @@ def identity_lookup_allowed(actor: Actor) -> bool:
     return (count or 0) < IDENTITY_LOOKUPS_PER_10_MINUTES
 
 
-def find_child_by_identity_number(actor: Actor, number_hash: str) -> Child | None:
-    """Look up a child by keyed hash WITHIN the actor's scope. Unknown and out of scope answer the same
-    (None); the lookup is audited either way (a denial when the child exists but is out of scope),
-    after the request ends, so a failed request keeps it and the rate limit counts it."""
+def look_up_identity_number(
+    actor: Actor, number_hash: str, detail: dict[str, str] | None = None
+) -> tuple[Child | None, bool]:
+    """The child with this number, in the actor's scope or not, and whether it is in scope — audited the
+    one way every lookup by number is (search, registration): a read on the actor's legal basis when in
+    scope, otherwise a denial (the child's id when known, never the number), after the request ends, so
+    a failed request keeps it and the rate limit counts it. Only ``find_child_by_identity_number`` and
+    registration (which must tell known from unknown, but never shows it) call this."""
     child = db.session.scalar(select(Child).where(Child.identity_number_hash == number_hash))
     in_scope = child is not None and bool(
         db.session.scalar(select(literal(True)).where(literal(child.id).in_(related_child_ids(actor))))
@@ -293,12 +297,24 @@ def find_child_by_identity_number(actor: Actor, number_hash: str) -> Child | Non
             object_type="child",
             object_id=child.public_id if child else None,
             legal_basis=relations_basis(actor, child),
+            detail=detail,
         )
-        return child
+        return child, True
     audit.note_denied(
-        actor.audit_actor(), IDENTITY_LOOKUP_ACTION, child_id=outcome_child, object_type="identity_lookup"
+        actor.audit_actor(),
+        IDENTITY_LOOKUP_ACTION,
+        child_id=outcome_child,
+        object_type="identity_lookup",
+        detail=detail,
     )
-    return None
+    return child, False
+
+
+def find_child_by_identity_number(actor: Actor, number_hash: str) -> Child | None:
+    """Look up a child by keyed hash WITHIN the actor's scope. Unknown and out of scope answer the same
+    (None); the lookup is audited either way (``look_up_identity_number``)."""
+    child, in_scope = look_up_identity_number(actor, number_hash)
+    return child if in_scope else None
 
 
 def relations_basis(actor: Actor, child: Child | None) -> str | None:
@@ -329,10 +345,16 @@ class ConsentPicture:
         return bool(granted) and set(areas) <= granted
 
 
-def consent_picture(child_id: int) -> ConsentPicture:
+def consent_picture(child: Child | int) -> ConsentPicture:
     """Load the child's consents, custody and maturity assessments and evaluate them for today (three
     statements). Expiry and withdrawal therefore take effect on the very next request."""
-    from coordination.consent import effective_areas
+    from coordination.consent import effective_areas, maturity_min_age
+
+    if isinstance(child, Child):
+        child_id, birth_date = child.id, child.birth_date
+    else:
+        child_id = child
+        birth_date = db.session.scalar(select(Child.birth_date).where(Child.id == child_id))
 
     consents = tuple(
         db.session.scalars(
@@ -350,7 +372,15 @@ def consent_picture(child_id: int) -> ConsentPicture:
     )
     return ConsentPicture(
         child_id=child_id,
-        effective=effective_areas(list(consents), set(guardians), set(mature), today()),
+        effective=effective_areas(
+            list(consents),
+            set(guardians),
+            set(mature),
+            today(),
+            # the young person decides only from the minimum age, and alone from 18 (RULES.md §3)
+            birth_date=birth_date,
+            maturity_min_age=maturity_min_age(),
+        ),
         consents=consents,
         custodial_guardian_ids=guardians,
         mature_agency_ids=mature,
@@ -478,29 +508,122 @@ def get_child_or_404(actor: Actor, public_id: str, action: str = "view_child") -
         object_id=child.public_id,
         legal_basis=basis,
     )
-    return ChildAccess(
-        child=child, actor=actor, relations=relations, legal_basis=basis, picture=consent_picture(child.id)
+    return ChildAccess(child=child, actor=actor, relations=relations, legal_basis=basis, picture=consent_picture(child))
+
+
+# -- who decides a pending link (RULES.md §5) --------------------------------------------------------
+# A pending link (a unit asks to be linked to a child; registration.py) is decided by:
+#   1. the child's current Child Contact (acting for the agency of the assignment); otherwise
+#   2. an agency admin of an agency where the child is CURRENTLY enrolled (never the requesting agency
+#      just because it asked); otherwise, when the child has no current enrolment at all (e.g. a child
+#      this very registration created),
+#   3. an agency admin of the requesting unit's agency.
+# An agency admin never decides a request they made themselves. The decider's legal basis is the Child
+# Contact relation or agency administration. Everything below reads these rules from here.
+CHILD_CONTACT_DECIDES = "relation_child_contact"
+AGENCY_ADMIN_DECIDES = "agency_administration"
+
+
+def current_child_contact(child_id: int) -> RoleAssignment | None:
+    return db.session.scalar(
+        select(RoleAssignment).where(
+            RoleAssignment.child_id == child_id,
+            RoleAssignment.role == "child_contact",
+            RoleAssignment.ended_at.is_(None),
+        )
     )
 
 
-# -- agency administration of pending links (RULES.md §5) -------------------------------------------
-def admin_decides_for(actor: Actor, child_id: int) -> bool:
-    """An agency admin may open the links page of a child they have no relation to only while the child
-    has no Child Contact and a unit of their agency asked (not they themselves) to be linked."""
-    if actor.kind != STAFF or actor.acting_agency is None or not actor.is_agency_admin:
-        return False
-    asked = exists().where(
-        PendingLink.child_id == child_id,
-        PendingLink.unit_id == Unit.id,
-        Unit.agency_id == actor.acting_agency.id,
-        PendingLink.requested_by_id != actor.account.staff_person_id,
-    )
-    has_contact = exists().where(
-        RoleAssignment.child_id == child_id,
+def _is_the_child_contact(actor: Actor, contact: RoleAssignment) -> bool:
+    assert actor.acting_agency is not None
+    return contact.staff_person_id == actor.account.staff_person_id and contact.agency_id == actor.acting_agency.id
+
+
+def _is_deciding_admin(actor: Actor) -> bool:
+    return actor.kind == STAFF and actor.acting_agency is not None and actor.is_agency_admin
+
+
+def _admin_decides_link(actor: Actor) -> ColumnElement[bool]:
+    """A condition on ``PendingLink`` (its state aside): the actor, an agency admin, decides it.
+
+    Units are aliased in every subquery so that they never correlate with a query that joins ``Unit``."""
+    if not _is_deciding_admin(actor):
+        return false()
+    assert actor.acting_agency is not None
+    agency_id = actor.acting_agency.id
+    enrolled_unit = aliased(Unit)
+    requesting_unit = aliased(Unit)
+    has_child_contact = exists().where(
+        RoleAssignment.child_id == PendingLink.child_id,
         RoleAssignment.role == "child_contact",
         RoleAssignment.ended_at.is_(None),
     )
-    return bool(db.session.scalar(select(asked & ~has_contact)))
+    enrolled_anywhere = exists().where(Enrolment.child_id == PendingLink.child_id, Enrolment.ended_on.is_(None))
+    enrolled_here = exists().where(
+        Enrolment.child_id == PendingLink.child_id,
+        Enrolment.ended_on.is_(None),
+        Enrolment.unit_id == enrolled_unit.id,
+        enrolled_unit.agency_id == agency_id,
+    )
+    requested_from_here = exists().where(
+        requesting_unit.id == PendingLink.unit_id, requesting_unit.agency_id == agency_id
+    )
+    return and_(
+        PendingLink.requested_by_id != actor.account.staff_person_id,
+        ~has_child_contact,
+        or_(enrolled_here, and_(~enrolled_anywhere, requested_from_here)),
+    )
+
+
+def link_decision_basis(actor: Actor, link: PendingLink) -> str | None:
+    """The legal basis on which the actor decides this link, or None when they may not (see above).
+
+    The link's state is not looked at: whoever could decide it is told "already decided" by the
+    operation, anyone else gets 404."""
+    if actor.kind != STAFF or actor.acting_agency is None:
+        return None
+    contact = current_child_contact(link.child_id)
+    if contact is not None:
+        return CHILD_CONTACT_DECIDES if _is_the_child_contact(actor, contact) else None
+    if not _is_deciding_admin(actor):
+        return None
+    decides = db.session.scalar(select(PendingLink.id).where(PendingLink.id == link.id, _admin_decides_link(actor)))
+    return AGENCY_ADMIN_DECIDES if decides is not None else None
+
+
+def pending_links_to_decide_statement(actor: Actor, child_id: int) -> Select[tuple[PendingLink]]:
+    """The pending links of one child that the actor decides, oldest first (one statement to find the
+    Child Contact here; the caller runs the returned one)."""
+    statement = (
+        select(PendingLink)
+        .where(PendingLink.child_id == child_id, PendingLink.state == "pending")
+        .order_by(PendingLink.requested_at, PendingLink.id)
+    )
+    if actor.kind != STAFF or actor.acting_agency is None:
+        return statement.where(false())
+    contact = current_child_contact(child_id)
+    if contact is not None:
+        return statement if _is_the_child_contact(actor, contact) else statement.where(false())
+    return statement.where(_admin_decides_link(actor))
+
+
+def links_awaiting_agency_admin_statement(actor: Actor) -> Select[tuple[PendingLink]]:
+    """Every pending link the acting agency admin decides (the agency admin's queue), oldest first."""
+    statement = select(PendingLink).where(PendingLink.state == "pending")
+    if not _is_deciding_admin(actor):
+        return statement.where(false())
+    return statement.where(_admin_decides_link(actor)).order_by(PendingLink.requested_at, PendingLink.id)
+
+
+def admin_decides_for(actor: Actor, child_id: int) -> bool:
+    """An agency admin may open the links page of a child they have no relation to only while a link of
+    that child is PENDING and theirs to decide: they lose sight of the child once it is decided."""
+    if not _is_deciding_admin(actor):
+        return False
+    pending = exists().where(
+        PendingLink.child_id == child_id, PendingLink.state == "pending", _admin_decides_link(actor)
+    )
+    return bool(db.session.scalar(select(pending)))
 
 
 def _no_consent(child_id: int) -> ConsentPicture:
@@ -515,9 +638,11 @@ def _no_consent(child_id: int) -> ConsentPicture:
 
 def get_child_for_links_or_404(actor: Actor, public_id: str, action: str) -> ChildAccess:
     """The child of the links pages: through ``access.get_child_or_404`` for anyone with a relation;
-    besides, an agency admin who decides a pending link of their agency for a child without a Child
-    Contact (RULES.md §5) reaches it on the basis "agency administration" — with no relation and no
-    consent, so such an access opens the link requests and the child's name, nothing else."""
+    besides, an agency admin who decides one of the child's pending links (``admin_decides_for``:
+    no Child Contact, and the child enrolled at their agency or, enrolled nowhere, asked for by a unit
+    of their agency; never their own request) reaches it on the basis "agency administration" — with no
+    relation and no consent, so such an access opens the link requests and the child's name, nothing
+    else, and only while such a link is pending."""
     if actor.kind == STAFF and actor.is_agency_admin and public_id:
         child = db.session.scalar(select(Child).where(Child.public_id == public_id[:64]))
         if child is not None and not relations_to(actor, child.id) and admin_decides_for(actor, child.id):
@@ -527,13 +652,13 @@ def get_child_for_links_or_404(actor: Actor, public_id: str, action: str) -> Chi
                 child_id=child.id,
                 object_type="child",
                 object_id=child.public_id,
-                legal_basis="agency_administration",
+                legal_basis=AGENCY_ADMIN_DECIDES,
             )
             return ChildAccess(
                 child=child,
                 actor=actor,
                 relations=[],
-                legal_basis="agency_administration",
+                legal_basis=AGENCY_ADMIN_DECIDES,
                 picture=_no_consent(child.id),
             )
     return get_child_or_404(actor, public_id, action)

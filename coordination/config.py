@@ -37,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     "ALLOW_DEMO_LOGINS_IN_TEST": True,
     "SWITCHBOARD_PHONE": "0771-00 00 00",
     "PROXY_HOPS": 0,
+    # The youngest age at which staff may record a young person as mature enough to decide about consent
+    # for an agency (RULES.md §3); evaluation ignores such an assessment for a younger child.
+    "MATURITY_MIN_AGE": 12,
 }
 
 # Keys read from the environment (BARNKOMPASS_<KEY>) and how to convert them.
@@ -152,3 +155,5 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError("DEFAULT_LANGUAGE must be one of LANGUAGES")
     if int(config["SESSION_IDLE_MINUTES"]) <= 0 or int(config["SESSION_ABSOLUTE_HOURS"]) <= 0:
         raise ConfigError("Session timeouts must be positive")
+    if not 1 <= int(config["MATURITY_MIN_AGE"]) <= 18:
+        raise ConfigError("MATURITY_MIN_AGE must be a whole number of years from 1 to 18")

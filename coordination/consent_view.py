@@ -9,6 +9,15 @@ involved, so the line itself reveals nothing. A protected identity (RULES.md §7
 which rows are shown (they carry no contact details), but outside the child's team (Child Contact,
 Support Coordinator) the names of guardians and staff on them are withheld. Evidence notes are free
 text; only the team sees them. Templates get these dataclasses, never a raw model object.
+
+Staff names are cross-agency information too: who recorded, requested or withdrew a consent is named only
+when that person belongs to the viewer's agency, or while the viewer's agency holds a consent for
+coordination. Otherwise the row says "by the Child Contact" (no name) when it was the child's current
+Child Contact, and nothing when it was someone else — so the preschool never learns that BVC's nurse
+asked for its consent.
+
+Age (RULES.md §3, §6): the status is evaluated with the child's birth date and the configured minimum
+age for a maturity assessment; from 18 the young person decides for every agency.
 """
 
 from __future__ import annotations
@@ -17,9 +26,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select
 
-from agencies.models import Agency, StaffPerson
+from agencies.models import Agency, Membership, StaffPerson
 from childplan.compass import AREA_CODES, BY_CODE
 from coordination.access import STAFF, WITHHELD_NO_CONSENT, ChildAccess
 from coordination.clock import current_clock, today
@@ -28,11 +37,14 @@ from coordination.consent import (
     EXPIRES_SOON_DAYS,
     awaiting_guardian_ids,
     consent_status,
+    deciding_guardian_ids,
+    maturity_min_age,
+    young_person_decides,
 )
 from coordination.consent_forms import METHOD_LABELS, PURPOSE_HINTS, PURPOSE_LABELS
 from coordination.database import db
 from coordination.labels import AGENCY_KIND_LABELS, LANGUAGE_LABELS
-from coordination.models import CONSENT_PURPOSES, Consent, ConsentText, Guardian, age_in_years
+from coordination.models import CONSENT_PURPOSES, Consent, ConsentText, Guardian, RoleAssignment, age_in_years
 
 PROTECTED = "protected_identity"
 YOUNG_PERSON_LABEL = _l("the young person")
@@ -85,11 +97,13 @@ class ConsentRow:
     names_withheld: str | None  # a reason code when guardian and staff names are withheld
     by_decision: bool  # a social-services decision (no givers needed)
     is_request: bool
-    recorded_by: str | None
+    recorded_by: str | None  # named only as far as the viewer may know (see the module's docstring)
+    recorded_by_child_contact: bool  # not named, but the child's current Child Contact
     recorded_on: date | None
     requested_on: date | None
     withdrawn_on: date | None
     withdrawal_recorded_by: str | None
+    withdrawal_recorded_by_child_contact: bool
     text_version: int | None
     text_language: str | None
     may_withdraw: bool  # the Child Contact, and the consent is not withdrawn
@@ -101,7 +115,7 @@ class AgencyConsents:
     name: str
     kind: object
     is_own: bool
-    young_person_decides: bool  # a maturity assessment for this agency
+    young_person_decides: bool  # a maturity assessment for this agency that counts, or 18 or older
     rows: tuple[ConsentRow, ...]
 
 
@@ -137,14 +151,22 @@ class ConsentView:
         names_withheld = PROTECTED if child.has_protected_identity and not in_team else None
 
         shown = [c for c in picture.consents if c.agency_id == own.id or may_see_others]
+        minimum = maturity_min_age()
         mature = {a for a in picture.mature_agency_ids if a == own.id or may_see_others}
         custodial = set(picture.custodial_guardian_ids)
+        deciding = deciding_guardian_ids(custodial, day, birth_date=child.birth_date)
+
+        def decides(agency_id: int) -> bool:
+            """The young person decides for this agency today (asked only for agencies the viewer sees)."""
+            return young_person_decides(
+                agency_id, picture.mature_agency_ids, day, birth_date=child.birth_date, maturity_min_age=minimum
+            )
 
         # The names and labels the rows need, in at most four statements however many rows.
         agency_ids = {c.agency_id for c in shown} | mature | {own.id}
         agencies = {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(agency_ids)))}
         guardian_names: dict[int, str] = {}
-        staff_names: dict[int, str] = {}
+        staff: dict[int, tuple[str, bool, bool]] = {}  # id → (name, in my agency, the current Child Contact)
         if names_withheld is None:
             guardian_ids = {g.guardian_id for c in shown for g in c.givers if g.guardian_id is not None}
             if any(c.state == "recorded" for c in shown):
@@ -162,14 +184,43 @@ class ConsentView:
                 g.withdrawal_recorded_by_id for c in shown for g in c.givers if g.withdrawal_recorded_by_id is not None
             }
             if staff_ids:
-                staff_names = {
-                    row.id: f"{row.given_name} {row.family_name}"
+                in_own_agency = exists().where(
+                    and_(
+                        Membership.staff_person_id == StaffPerson.id,
+                        Membership.agency_id == own.id,
+                        Membership.ended_at.is_(None),
+                    )
+                )
+                is_child_contact_now = exists().where(
+                    and_(
+                        RoleAssignment.staff_person_id == StaffPerson.id,
+                        RoleAssignment.child_id == child.id,
+                        RoleAssignment.role == "child_contact",
+                        RoleAssignment.ended_at.is_(None),
+                    )
+                )
+                staff = {
+                    row.id: (f"{row.given_name} {row.family_name}", bool(row.in_own), bool(row.contact))
                     for row in db.session.execute(
-                        select(StaffPerson.id, StaffPerson.given_name, StaffPerson.family_name).where(
-                            StaffPerson.id.in_(staff_ids)
-                        )
+                        select(
+                            StaffPerson.id,
+                            StaffPerson.given_name,
+                            StaffPerson.family_name,
+                            in_own_agency.label("in_own"),
+                            is_child_contact_now.label("contact"),
+                        ).where(StaffPerson.id.in_(staff_ids))
                     )
                 }
+
+        def staff_name(staff_id: int | None) -> tuple[str | None, bool]:
+            """(the name, if the viewer may know it; whether it was the current Child Contact otherwise)."""
+            if staff_id is None or staff_id not in staff:
+                return None, False
+            name, in_own, contact = staff[staff_id]
+            if in_own or may_see_others:
+                return name, False
+            return None, contact
+
         text_ids = {c.consent_text_id for c in shown if c.consent_text_id is not None}
         texts = (  # (version, language): the bodies are not needed here
             {
@@ -185,9 +236,14 @@ class ConsentView:
         )
 
         def row(consent: Consent) -> ConsentRow:
-            status = consent_status([consent], custodial, set(picture.mature_agency_ids), day)[
-                (consent.agency_id, consent.purpose)
-            ]
+            status = consent_status(
+                [consent],
+                custodial,
+                set(picture.mature_agency_ids),
+                day,
+                birth_date=child.birth_date,
+                maturity_min_age=minimum,
+            )[(consent.agency_id, consent.purpose)]
             expires_in = None
             if status in ("active", "expires_soon") and consent.valid_until is not None:
                 left = (consent.valid_until - day).days
@@ -215,14 +271,16 @@ class ConsentView:
             if (
                 status == "partial"
                 and names_withheld is None
-                and consent.agency_id not in picture.mature_agency_ids
+                and not decides(consent.agency_id)
                 and consent.legal_basis == "consent"
             ):
-                waiting_for = awaiting_guardian_ids(consent, custodial)
+                waiting_for = awaiting_guardian_ids(consent, deciding)
                 awaiting = tuple(sorted(guardian_names[i] for i in waiting_for if i in guardian_names))
             withdrawal_by = next(
                 (g.withdrawal_recorded_by_id for g in consent.givers if g.withdrawal_recorded_by_id is not None), None
             )
+            recorder, recorder_is_contact = staff_name(consent.recorded_by_id)
+            withdrawer, withdrawer_is_contact = staff_name(withdrawal_by)
             return ConsentRow(
                 public_id=consent.public_id,
                 purpose=consent.purpose,
@@ -240,11 +298,13 @@ class ConsentView:
                 names_withheld=names_withheld,
                 by_decision=consent.legal_basis == "social_services_decision",
                 is_request=consent.recorded_at is None,
-                recorded_by=staff_names.get(consent.recorded_by_id) if consent.recorded_by_id else None,
+                recorded_by=recorder,
+                recorded_by_child_contact=recorder_is_contact,
                 recorded_on=_local_day(consent.recorded_at) if consent.recorded_at else None,
                 requested_on=_local_day(consent.requested_at) if consent.requested_at else None,
                 withdrawn_on=_local_day(consent.withdrawn_at) if consent.withdrawn_at else None,
-                withdrawal_recorded_by=staff_names.get(withdrawal_by) if withdrawal_by else None,
+                withdrawal_recorded_by=withdrawer,
+                withdrawal_recorded_by_child_contact=withdrawer_is_contact,
                 text_version=text[0] if text is not None else None,
                 text_language=str(LANGUAGE_LABELS.get(text[1], text[1])) if text is not None else None,
                 may_withdraw=is_child_contact and consent.state != "withdrawn",
@@ -262,7 +322,7 @@ class ConsentView:
                 name=agency.name,
                 kind=AGENCY_KIND_LABELS.get(agency.kind, agency.kind),
                 is_own=agency.id == own.id,
-                young_person_decides=agency.id in mature,
+                young_person_decides=decides(agency.id),
                 rows=tuple(rows),
             )
 

@@ -37,10 +37,13 @@ from coordination.consent import (
     GiverData,
     consent_status,
     current_consent_text,
+    is_adult,
+    maturity_min_age,
     record_consent,
     record_maturity,
     request_consent,
     withdraw_consent,
+    young_person_decides,
 )
 from coordination.consent_forms import (
     CANCEL_REQUEST,
@@ -117,6 +120,22 @@ def _recorder(actor: Actor):  # type: ignore[no-untyped-def]
 
 def _tab_url(child_id: str) -> str:
     return url_for("consent.tab", child_id=child_id)
+
+
+def _may_see_others(actor: Actor, access: ChildAccess) -> bool:
+    """Whether the viewer may see other agencies' consents (RULES.md §4): while their own agency holds a
+    consent for coordination that is in effect."""
+    own = actor.acting_agency
+    assert own is not None
+    return bool(access.picture.areas_for(own.id, "coordination"))
+
+
+def _agency_hidden(actor: Actor, access: ChildAccess, agency_id: int) -> bool:
+    """Whether the viewer may not see this agency's consents, requests and maturity assessments: then an
+    action for it must never be refused because of them (the refusal would reveal them)."""
+    own = actor.acting_agency
+    assert own is not None
+    return agency_id != own.id and not _may_see_others(actor, access)
 
 
 # -- the tab ----------------------------------------------------------------------------------------------
@@ -210,27 +229,41 @@ def record(child_id: str):  # type: ignore[no-untyped-def]
     child, heading = access.child, ChildHeading.of(access)
     agencies = _all_agencies()
     guardians = _custodial_guardians(child.id)
-    # The young person is offered when staff have recorded them as mature enough to decide for some
-    # agency; the agencies are named as far as the viewer may see them (RULES.md §4). The operation
-    # refuses the young person for any other agency, next to the givers.
+    # Who decides (RULES.md §3): from 18 the young person alone, for every agency, so only they are
+    # offered. Before that the guardians, and the young person where staff have recorded them as mature
+    # enough to decide for an agency (and they are old enough for that to count) — offered only when the
+    # viewer may see such an agency (their own, or others' while their agency holds consent, RULES.md
+    # §4): an offer that names no agency would reveal an assessment the viewer may not see. The
+    # operation refuses the young person for any other agency, next to the givers.
     picture, own = access.picture, actor.acting_agency
     assert own is not None
-    may_see_others = bool(picture.areas_for(own.id, "coordination"))
+    day = today()
+    adult = is_adult(child.birth_date, day)
+    may_see_others = _may_see_others(actor, access)
     mature_names = [
-        a.name for a in agencies if a.id in picture.mature_agency_ids and (a.id == own.id or may_see_others)
+        a.name
+        for a in agencies
+        if (a.id == own.id or may_see_others)
+        and young_person_decides(
+            a.id,
+            picture.mature_agency_ids,
+            day,
+            birth_date=child.birth_date,
+            maturity_min_age=maturity_min_age(),
+        )
     ]
-    givers: list[tuple[str, object]] = [(g.public_id, g.name) for g in guardians]
-    if picture.mature_agency_ids:
-        label = (
-            _(
+    givers: list[tuple[str, object]]
+    if adult:
+        givers = [(YOUNG_PERSON, _("%(name)s, 18 or older (decides for every agency)", name=child.given_name))]
+    else:
+        givers = [(g.public_id, g.name) for g in guardians]
+        if mature_names:
+            label = _(
                 "%(name)s, the young person (decides for: %(agencies)s)",
                 name=child.given_name,
                 agencies=", ".join(mature_names),
             )
-            if mature_names
-            else _("%(name)s, the young person (only for an agency they decide for)", name=child.given_name)
-        )
-        givers.append((YOUNG_PERSON, label))
+            givers.append((YOUNG_PERSON, label))
     version, texts = _current_texts()
     form = RecordConsentForm()
     form.set_choices(_agency_pairs(agencies), givers, [(t.language, t.label) for t in texts])
@@ -244,7 +277,8 @@ def record(child_id: str):  # type: ignore[no-untyped-def]
                 texts=texts,
                 text_version=version,
                 has_guardians=bool(guardians),
-                mature_names=mature_names,
+                is_adult=adult,
+                young_person_key=YOUNG_PERSON,
                 purpose_hints=PURPOSE_HINTS,
             ),
             status,
@@ -283,7 +317,7 @@ def record(child_id: str):  # type: ignore[no-untyped-def]
     )
     agency_row = db.session.get(Agency, agency.id)
     try:
-        record_consent(actor, child, agency_row, data)
+        record_consent(actor, child, agency_row, data, agency_hidden=_agency_hidden(actor, access, agency.id))
         db.session.commit()
     except OperationError as error:
         db.session.rollback()
@@ -298,15 +332,19 @@ def record(child_id: str):  # type: ignore[no-untyped-def]
 
 
 def _apply_record_error(form: RecordConsentForm, error: OperationError) -> None:
-    """An operation's refusal next to its field; an evidence note's next to the note that is too long."""
+    """An operation's refusal next to its field; an evidence note's next to the note that is too long,
+    or next to the young person's note when it is missing."""
     if error.field == "evidence_note":
-        long_notes = [
-            entry.form.evidence_note
-            for entry in form.givers.entries
-            if entry.form.given.data and len((entry.form.evidence_note.data or "").strip()) > MAX_NOTE_LENGTH
+        ticked = [entry.form for entry in form.givers.entries if entry.form.given.data]
+        notes = [
+            block.evidence_note for block in ticked if len((block.evidence_note.data or "").strip()) > MAX_NOTE_LENGTH
+        ] or [
+            block.evidence_note
+            for block in ticked
+            if block.giver.data == YOUNG_PERSON and not (block.evidence_note.data or "").strip()
         ]
-        if long_notes:
-            for field in long_notes:
+        if notes:
+            for field in notes:
                 field.errors = [*list(field.errors or ()), error.message]
             return
     apply_operation_error(form, error)
@@ -347,6 +385,7 @@ def request_page(child_id: str):  # type: ignore[no-untyped-def]
             form.valid_from.data,
             form.valid_until.data,
             requested_by=_recorder(actor),
+            agency_hidden=_agency_hidden(actor, access, agency.id),
         )
         db.session.commit()
     except OperationError as error:
@@ -419,9 +458,14 @@ def withdraw(child_id: str, consent_id: str):  # type: ignore[no-untyped-def]
     heading = ChildHeading.of(access)
     item = _consent_or_404(actor, access, consent_id, WITHDRAW_PAGE)
     picture = access.picture
-    status = consent_status([item], set(picture.custodial_guardian_ids), set(picture.mature_agency_ids), today())[
-        (item.agency_id, item.purpose)
-    ]
+    status = consent_status(
+        [item],
+        set(picture.custodial_guardian_ids),
+        set(picture.mature_agency_ids),
+        today(),
+        birth_date=access.child.birth_date,
+        maturity_min_age=maturity_min_age(),
+    )[(item.agency_id, item.purpose)]
     agency = db.session.get(Agency, item.agency_id)
     assert agency is not None
     is_request = item.recorded_at is None
@@ -515,7 +559,7 @@ def maturity(child_id: str):  # type: ignore[no-untyped-def]
     agencies = _all_agencies()
     own = actor.acting_agency
     assert own is not None
-    may_see_others = bool(access.picture.areas_for(own.id, "coordination"))
+    may_see_others = _may_see_others(actor, access)
     decides_for = [
         a.name for a in agencies if a.id in access.picture.mature_agency_ids and (a.id == own.id or may_see_others)
     ]
@@ -539,7 +583,14 @@ def maturity(child_id: str):  # type: ignore[no-untyped-def]
     assert agency is not None
     agency_row = db.session.get(Agency, agency.id)
     try:
-        record_maturity(actor, child, agency_row, _recorder(actor), form.note.data)
+        record_maturity(
+            actor,
+            child,
+            agency_row,
+            _recorder(actor),
+            form.note.data,
+            agency_hidden=_agency_hidden(actor, access, agency.id),
+        )
         db.session.commit()
     except OperationError as error:
         db.session.rollback()

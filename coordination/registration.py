@@ -1,20 +1,25 @@
 """Registering a child at one's own unit, and the pending links a known identity number creates
 (RULES.md §5 "Looking up by identity number" and the pending link; §9 audit; §10 identity numbers).
 
-Registering answers the same whether the identity number is unknown or belongs to a child who is
-already registered:
+Registering answers the same — and leaves the registering person seeing the same nothing — whether
+the identity number is unknown or belongs to a child who is already registered. Both end in a
+**pending link** (child, unit, requester), which grants nothing until it is approved:
 
-* an unknown number (or none, with a reason) registers the child, the guardians with custody and the
-  enrolment at the chosen unit, so the unit relation lets the registering person see the child. The
-  Child Contact is not assigned here (the agency admin sees the agency's children without one);
-* a known number creates a **pending link** (child, unit, requester) — or reuses the one already
-  pending for that child and unit — which the child's current Child Contact, or, when the child has
-  none, an agency admin of the requested unit's agency, approves (the child is enrolled at the unit)
-  or rejects. Until then the link grants nothing.
+* an unknown number (or none, with a reason) registers the child and the guardians with custody, but
+  NOT the enrolment: a pending link for the chosen unit is created instead, exactly as for a known
+  number. Until it is approved the child shows nowhere for the registering person (My children,
+  search), so registering and then searching cannot tell whether a number was known;
+* a known number creates a pending link — or reuses the one already pending for that child and unit.
+  The guardians typed in are not added to the existing child.
 
-Every lookup by number is audited (``lookup_identity_number``, object type ``identity_lookup``, never
-the number) after the request ends, so a failed request still counts towards the rate limit.
-Operations flush and audit their writes; the caller commits once.
+Who decides a link is ``coordination.access`` (``link_decision_basis``): the child's current Child
+Contact; otherwise an agency admin of an agency where the child is currently enrolled; otherwise (the
+child is enrolled nowhere, e.g. it was created by this registration) an agency admin of the requesting
+unit's agency — never on their own request. Approving enrols the child at the unit.
+
+Every lookup by number is audited like search audits it (``access.look_up_identity_number``: a read
+when in scope, otherwise a denial; never the number) after the request ends, so a failed request
+still counts towards the rate limit. Operations flush and audit their writes; the caller commits once.
 """
 
 from __future__ import annotations
@@ -23,17 +28,20 @@ from dataclasses import dataclass
 from typing import Literal
 
 from flask import abort
-from sqlalchemy import exists, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from agencies.models import Unit
 from agencies.operations import OperationError
 from coordination import audit
 from coordination.access import (
-    IDENTITY_LOOKUP_ACTION,
     STAFF,
     Actor,
     ChildAccess,
+    link_decision_basis,
+    links_awaiting_agency_admin_statement,
+    look_up_identity_number,
+    pending_links_to_decide_statement,
 )
 from coordination.audit import record_write, refusals_audited
 from coordination.clock import now, today
@@ -44,7 +52,6 @@ from coordination.models import (
     Child,
     Enrolment,
     PendingLink,
-    RoleAssignment,
 )
 from coordination.operations import (
     ChildData,
@@ -70,7 +77,7 @@ class LinkAlreadyDecided(OperationError):
 
 
 class NotYourDecision(OperationError):
-    """The actor is neither the child's Child Contact nor, without one, an agency admin who may decide."""
+    """The actor does not decide this link (``access.link_decision_basis``)."""
 
 
 # -- what the registering person sends ------------------------------------------------------------------
@@ -100,7 +107,7 @@ class RegistrationResult:
 
     outcome: Literal["registered", "pending_link", "already_enrolled"]
     child: Child | None = None  # the newly registered child ("registered" only)
-    pending_link: PendingLink | None = None  # the link created or reused ("pending_link" only)
+    pending_link: PendingLink | None = None  # the link created or reused ("registered", "pending_link")
 
 
 # -- who may register, where ------------------------------------------------------------------------------
@@ -176,14 +183,7 @@ def register_child_for_unit(actor: Actor, data: RegistrationData) -> Registratio
     _check_guardians(data.guardians)
     number = data.child.identity_number
     if number is not None:
-        existing = db.session.scalar(select(Child).where(Child.identity_number_hash == number_hash(number)))
-        audit.note_read(
-            actor.audit_actor(),
-            IDENTITY_LOOKUP_ACTION,
-            child_id=existing.id if existing is not None else None,
-            object_type="identity_lookup",
-            detail={"purpose": "register_child"},
-        )
+        existing, _in_scope = look_up_identity_number(actor, number_hash(number), detail={"purpose": "register_child"})
         if existing is not None:
             # Known number: nothing here may tell the registering person that the child exists. The
             # guardians typed in are NOT added to the existing child: whoever registers a known number
@@ -201,8 +201,10 @@ def register_child_for_unit(actor: Actor, data: RegistrationData) -> Registratio
             restricted=entry.restricted,
             restriction_note=((entry.restriction_note or "").strip() or None) if entry.restricted else None,
         )
-    enrol_child(actor, child, data.unit, today())
-    return RegistrationResult("registered", child=child)
+    # Not enrolled: a new child waits for approval exactly like a known one (the same link, the same
+    # audit row), so that nothing the registering person sees afterwards tells the two apart.
+    requested = _request_link(actor, child, data.unit)
+    return RegistrationResult("registered", child=child, pending_link=requested.pending_link)
 
 
 def _current_enrolment_id(child_id: int, unit_id: int) -> int | None:
@@ -254,59 +256,18 @@ def _request_link(actor: Actor, child: Child, unit: Unit) -> RegistrationResult:
     return RegistrationResult("pending_link", pending_link=link)
 
 
-# -- who decides a pending link ----------------------------------------------------------------------------
-def current_child_contact(child_id: int) -> RoleAssignment | None:
-    return db.session.scalar(
-        select(RoleAssignment).where(
-            RoleAssignment.child_id == child_id,
-            RoleAssignment.role == "child_contact",
-            RoleAssignment.ended_at.is_(None),
-        )
-    )
-
-
-def decision_basis(actor: Actor, link: PendingLink, contact: RoleAssignment | None) -> str | None:
-    """The legal basis on which the actor decides this link, or None when they may not.
-
-    The child's current Child Contact (acting for the agency of the assignment) decides. Only when the
-    child has no Child Contact does an agency admin of the requested unit's agency decide — and never
-    on a request of their own (the link would otherwise approve itself)."""
-    if actor.kind != STAFF or actor.acting_agency is None:
-        return None
-    if contact is not None:
-        if contact.staff_person_id == actor.account.staff_person_id and contact.agency_id == actor.acting_agency.id:
-            return "relation_child_contact"
-        return None
-    if not actor.is_agency_admin:
-        return None
-    if link.unit.agency_id != actor.acting_agency.id or link.requested_by_id == actor.account.staff_person_id:
-        return None
-    return "agency_administration"
-
-
-def _links_of(child_id: int, *, pending_only: bool) -> list[PendingLink]:
-    statement = (
-        select(PendingLink)
-        .where(PendingLink.child_id == child_id)
-        .options(
-            joinedload(PendingLink.unit).joinedload(Unit.agency),
-            joinedload(PendingLink.requested_by),
-        )
-        .order_by(PendingLink.requested_at, PendingLink.id)
-    )
-    if pending_only:
-        statement = statement.where(PendingLink.state == "pending")
-    return list(db.session.scalars(statement))
+# -- the links a person decides (who decides: ``access.link_decision_basis``) -------------------------
+LINK_LOADING = (
+    joinedload(PendingLink.child),
+    joinedload(PendingLink.unit).joinedload(Unit.agency),
+    joinedload(PendingLink.requested_by),
+)
 
 
 def pending_links_to_decide(actor: Actor, child_access: ChildAccess) -> list[PendingLink]:
     """The pending links of this child that this actor may approve or reject (oldest first)."""
-    contact = current_child_contact(child_access.child.id)
-    return [
-        link
-        for link in _links_of(child_access.child.id, pending_only=True)
-        if decision_basis(actor, link, contact) is not None
-    ]
+    statement = pending_links_to_decide_statement(actor, child_access.child.id)
+    return list(db.session.scalars(statement.options(*LINK_LOADING)))
 
 
 def get_link_to_decide_or_404(actor: Actor, child_access: ChildAccess, public_id: str, action: str) -> PendingLink:
@@ -318,7 +279,7 @@ def get_link_to_decide_or_404(actor: Actor, child_access: ChildAccess, public_id
         .where(PendingLink.public_id == (public_id or "")[:64], PendingLink.child_id == child_access.child.id)
         .options(joinedload(PendingLink.unit).joinedload(Unit.agency), joinedload(PendingLink.requested_by))
     )
-    if link is None or decision_basis(actor, link, current_child_contact(child_access.child.id)) is None:
+    if link is None or link_decision_basis(actor, link) is None:
         audit.note_denied(
             actor.audit_actor(),
             action,
@@ -332,33 +293,14 @@ def get_link_to_decide_or_404(actor: Actor, child_access: ChildAccess, public_id
 
 
 def links_awaiting_agency_admin(actor: Actor) -> list[PendingLink]:
-    """Pending links an agency admin may decide (children without a Child Contact asked for by a unit
-    of the acting agency, not by the admin): for the agency admin's pages."""
-    if actor.kind != STAFF or actor.acting_agency is None or not actor.is_agency_admin:
-        return []
-    has_contact = exists().where(
-        RoleAssignment.child_id == PendingLink.child_id,
-        RoleAssignment.role == "child_contact",
-        RoleAssignment.ended_at.is_(None),
-    )
-    statement = (
-        select(PendingLink)
-        .join(Unit, Unit.id == PendingLink.unit_id)
-        .where(
-            PendingLink.state == "pending",
-            Unit.agency_id == actor.acting_agency.id,
-            PendingLink.requested_by_id != actor.account.staff_person_id,
-            ~has_contact,
-        )
-        .options(joinedload(PendingLink.child), joinedload(PendingLink.unit), joinedload(PendingLink.requested_by))
-        .order_by(PendingLink.requested_at, PendingLink.id)
-    )
-    return list(db.session.scalars(statement))
+    """Every pending link the acting agency admin decides, oldest first (the queue at ``/agency/links``
+    pages ``access.links_awaiting_agency_admin_statement`` itself)."""
+    return list(db.session.scalars(links_awaiting_agency_admin_statement(actor).options(*LINK_LOADING)))
 
 
 # -- deciding ------------------------------------------------------------------------------------------------
 def _decide(actor: Actor, link: PendingLink, state: Literal["approved", "rejected"]) -> str:
-    basis = decision_basis(actor, link, current_child_contact(link.child_id))
+    basis = link_decision_basis(actor, link)
     if basis is None:
         raise NotYourDecision("You cannot decide this request", "link")
     if link.state != "pending":

@@ -2,8 +2,10 @@
 a Child Contact (or, without one, an agency admin) decides (``/children/<child_id>/links``).
 
 The receipt is the same page, with the same text, status and shape, whether the number was unknown
-(the child is registered) or known (a pending link was created): its URL carries an opaque random token
-kept in the person's session, never the child's id. The identity number travels only in the POST body.
+(the child is registered, not enrolled) or known: either way a pending link was created, and the
+child shows nowhere for the registering person until it is approved. Its URL carries an opaque random
+token kept in the person's session, never the child's id. The identity number travels only in the POST
+body.
 """
 
 from __future__ import annotations
@@ -163,6 +165,13 @@ def receipt(token: str):  # type: ignore[no-untyped-def]
 
 
 # -- pending links ---------------------------------------------------------------------------------------
+def _agency_queue_url(actor) -> str | None:  # type: ignore[no-untyped-def]
+    """The agency admin's list of link requests to decide (``/agency/links``), for an agency admin."""
+    if actor.is_agency_admin and "agency.links" in current_app.view_functions:
+        return url_for("agency.links")
+    return None
+
+
 def _links_page(actor, access, status: int = 200, error: str | None = None):  # type: ignore[no-untyped-def]
     child_url = None
     if access.relations and "children.overview" in current_app.view_functions:
@@ -173,6 +182,7 @@ def _links_page(actor, access, status: int = 200, error: str | None = None):  # 
             child=access.child,
             links=pending_links_to_decide(actor, access),
             child_url=child_url,
+            queue_url=_agency_queue_url(actor),
             error=error,
         ),
         status,
@@ -229,4 +239,5 @@ def _decide(child_id: str, link_id: str, *, approving: bool):  # type: ignore[no
     child = access.child
     if relations_to(actor, child.id) or admin_decides_for(actor, child.id):
         return redirect(url_for("registration.links", child_id=child.public_id))
-    return redirect(url_for("main.home"))
+    # An agency admin without a relation loses sight of the child once its request is decided.
+    return redirect(_agency_queue_url(actor) or url_for("main.home"))

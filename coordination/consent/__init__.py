@@ -12,30 +12,40 @@ The ledger in one paragraph: a ``Consent`` row is one agency, one purpose, a set
 and a period. Its ``ConsentGiver`` rows say who gave it (each guardian separately, or the young person),
 how, when and on what evidence. It is **in effect** on a day when it is recorded, the day is inside its
 period, nobody has withdrawn it, and the right people have given it: every current custodial guardian,
-or — for an agency the young person has been recorded as mature enough to decide for — the young
-person. A consent whose legal basis is a social-services decision is in effect regardless of givers. A
-requested consent grants nothing. Any one withdrawal ends a consent at once.
+or — for an agency the young person has been recorded as mature enough to decide for, while they are at
+least ``MATURITY_MIN_AGE`` (configuration, default 12), and for every agency from 18 — the young person.
+A consent whose legal basis is a social-services decision is in effect regardless of givers. A requested
+consent grants nothing. Any one withdrawal ends a consent at once. The evaluation functions apply the age
+rules when given the child's ``birth_date`` (and ``maturity_min_age``); callers should always pass them.
 """
 
 from coordination.consent.common import (
+    ADULT_AGE,
     CONSENT_LEGAL_BASES,
     CONSENT_TEXT_VERSION,
+    DEFAULT_MATURITY_MIN_AGE,
     DEFAULT_TEXT_LANGUAGE,
     EXPIRES_SOON_DAYS,
     MAX_NOTE_LENGTH,
     MAX_TEXT_LENGTH,
     MAX_VALIDITY_YEARS,
     YOUNG_PERSON,
+    maturity_min_age,
 )
 from coordination.consent.evaluation import (
+    AGE_NOT_CHECKED,
     CONSENT_STATUS_LABELS,
     CONSENT_STATUSES,
     ConsentFacts,
     awaiting_guardian_ids,
     consent_facts,
     consent_status,
+    deciding_guardian_ids,
     effective_areas,
     in_effect,
+    is_adult,
+    local_date,
+    young_person_decides,
 )
 from coordination.consent.ledger import (
     ConsentData,
@@ -47,6 +57,7 @@ from coordination.consent.ledger import (
     record_maturity,
     request_consent,
     withdraw_consent,
+    young_person_not_mature,
 )
 from coordination.consent.texts import (
     DEFAULT_CONSENT_TEXTS,
@@ -56,11 +67,14 @@ from coordination.consent.texts import (
 )
 
 __all__ = [
+    "ADULT_AGE",
+    "AGE_NOT_CHECKED",
     "CONSENT_LEGAL_BASES",
     "CONSENT_STATUSES",
     "CONSENT_STATUS_LABELS",
     "CONSENT_TEXT_VERSION",
     "DEFAULT_CONSENT_TEXTS",
+    "DEFAULT_MATURITY_MIN_AGE",
     "DEFAULT_TEXT_LANGUAGE",
     "EXPIRES_SOON_DAYS",
     "MAX_NOTE_LENGTH",
@@ -77,12 +91,18 @@ __all__ = [
     "consent_text",
     "current_consent_text",
     "current_custodian_ids",
+    "deciding_guardian_ids",
     "effective_areas",
     "ensure_consent_text",
     "has_maturity_assessment",
     "in_effect",
+    "is_adult",
+    "local_date",
+    "maturity_min_age",
     "record_consent",
     "record_maturity",
     "request_consent",
     "withdraw_consent",
+    "young_person_decides",
+    "young_person_not_mature",
 ]

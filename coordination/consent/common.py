@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import has_request_context
+from flask import current_app, has_app_context, has_request_context
 from flask_babel import gettext
 
 from coordination.audit import SYSTEM, AuditActor
@@ -26,6 +26,18 @@ EXPIRES_SOON_DAYS = 30
 # The legal bases a consent row may carry (the audit's fixed list has more).
 CONSENT_LEGAL_BASES: tuple[str, ...] = ("consent", "social_services_decision")
 YOUNG_PERSON = "young_person"  # the giver key of the young person (a guardian's key is their id)
+# From this age the guardians no longer decide: the young person (an adult) decides for every agency.
+ADULT_AGE = 18
+# The youngest age at which staff may record the young person as mature enough to decide for an agency
+# (configuration key MATURITY_MIN_AGE; this is its default, coordination/config.py DEFAULTS).
+DEFAULT_MATURITY_MIN_AGE = 12
+
+
+def maturity_min_age() -> int:
+    """The configured minimum age for a maturity assessment (the default outside an app)."""
+    if has_app_context():
+        return int(current_app.config.get("MATURITY_MIN_AGE", DEFAULT_MATURITY_MIN_AGE))
+    return DEFAULT_MATURITY_MIN_AGE
 
 
 def audit_actor(actor) -> AuditActor:  # type: ignore[no-untyped-def]

@@ -1,20 +1,44 @@
-"""Consent evaluation: pure functions of one child's consents, custody and maturity assessments and
-a day (no database, no clock), plus the loader that gathers those facts for the access core."""
+"""Consent evaluation: pure functions of one child's consents, custody and maturity assessments, the
+child's birth date and a day (no database, no clock), plus the loader that gathers those facts for the
+access core.
+
+Age (RULES.md §3, §6): a maturity assessment counts only while the child is at least the configured
+minimum age (``MATURITY_MIN_AGE``) on the day evaluated; from 18 the guardians no longer decide and the
+young person — now an adult — decides for every agency. The evaluation functions take the child's
+``birth_date`` and ``maturity_min_age`` as keyword arguments; a caller that passes no ``birth_date`` gets
+the evaluation without the age rules (kept only so that existing callers go on working: pass it)."""
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Final, Literal
+from zoneinfo import ZoneInfo
 
+from flask import has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from coordination.consent.common import EXPIRES_SOON_DAYS
+from coordination.clock import current_clock
+from coordination.consent.common import ADULT_AGE, DEFAULT_MATURITY_MIN_AGE, EXPIRES_SOON_DAYS, maturity_min_age
 from coordination.database import db
-from coordination.models import Consent, Custody, MaturityAssessment
+from coordination.models import Child, Consent, Custody, MaturityAssessment, age_in_years
+
+LOCAL_ZONE = ZoneInfo("Europe/Stockholm")  # the calendar of a timestamp outside an app (pure tests)
+
+
+class _Unchecked(enum.Enum):
+    AGE_NOT_CHECKED = "age not checked"
+
+
+# The default of ``birth_date``: the caller did not say, so no age rule is applied (backwards
+# compatibility only). ``birth_date=None`` means "not born / not known": no maturity counts then.
+AGE_NOT_CHECKED: Final = _Unchecked.AGE_NOT_CHECKED
+BirthDate = date | None | Literal[_Unchecked.AGE_NOT_CHECKED]
 
 # ``consent_status`` answers one of these per (agency, purpose), the most telling first.
 CONSENT_STATUSES: tuple[str, ...] = (
@@ -45,18 +69,35 @@ class ConsentFacts:
     consents: tuple[Consent, ...]
     custodial_guardian_ids: frozenset[int]
     mature_agency_ids: frozenset[int]
+    birth_date: BirthDate = AGE_NOT_CHECKED
+    maturity_min_age: int = DEFAULT_MATURITY_MIN_AGE
 
     def effective_areas(self, day: date) -> dict[tuple[int, str], frozenset[str]]:
-        return effective_areas(list(self.consents), set(self.custodial_guardian_ids), set(self.mature_agency_ids), day)
+        return effective_areas(
+            list(self.consents),
+            set(self.custodial_guardian_ids),
+            set(self.mature_agency_ids),
+            day,
+            birth_date=self.birth_date,
+            maturity_min_age=self.maturity_min_age,
+        )
 
     def status(self, day: date) -> dict[tuple[int, str], str]:
-        return consent_status(list(self.consents), set(self.custodial_guardian_ids), set(self.mature_agency_ids), day)
+        return consent_status(
+            list(self.consents),
+            set(self.custodial_guardian_ids),
+            set(self.mature_agency_ids),
+            day,
+            birth_date=self.birth_date,
+            maturity_min_age=self.maturity_min_age,
+        )
 
 
 def consent_facts(child_ids: Collection[int]) -> dict[int, ConsentFacts]:
     """The consent facts of several children in five statements, however many children (consents, their
-    areas and givers, current custody, maturity assessments). Meant for the access core, which decides
-    who may see them; views never call it."""
+    areas and givers, current custody, the children's birth dates with their maturity assessments), with
+    the configured minimum age for a maturity assessment. Meant for the access core, which decides who
+    may see them; views never call it."""
     ids = sorted(set(child_ids))
     if not ids:
         return {}
@@ -74,12 +115,24 @@ def consent_facts(child_ids: Collection[int]) -> dict[int, ConsentFacts]:
     ):
         custody[child_id].add(guardian_id)
     mature: dict[int, set[int]] = defaultdict(set)
-    for child_id, agency_id in db.session.execute(
-        select(MaturityAssessment.child_id, MaturityAssessment.agency_id).where(MaturityAssessment.child_id.in_(ids))
+    born: dict[int, date | None] = {}
+    for child_id, birth_date, agency_id in db.session.execute(
+        select(Child.id, Child.birth_date, MaturityAssessment.agency_id)
+        .outerjoin(MaturityAssessment, MaturityAssessment.child_id == Child.id)
+        .where(Child.id.in_(ids))
     ):
-        mature[child_id].add(agency_id)
+        born[child_id] = birth_date
+        if agency_id is not None:
+            mature[child_id].add(agency_id)
+    minimum = maturity_min_age()
     return {
-        child_id: ConsentFacts(tuple(consents[child_id]), frozenset(custody[child_id]), frozenset(mature[child_id]))
+        child_id: ConsentFacts(
+            tuple(consents[child_id]),
+            frozenset(custody[child_id]),
+            frozenset(mature[child_id]),
+            birth_date=born.get(child_id),
+            maturity_min_age=minimum,
+        )
         for child_id in ids
     }
 
@@ -93,41 +146,116 @@ def _withdrawn(consent: Consent) -> bool:
     return consent.withdrawn_at is not None or any(g.withdrawn_at is not None for g in consent.givers)
 
 
-def _given_by_the_right_people(consent: Consent, custodial_guardian_ids: set[int], mature_agency_ids: set[int]) -> bool:
+def is_adult(birth_date: BirthDate, day: date) -> bool:
+    """Whether the child is 18 or older on ``day`` (then the guardians no longer decide)."""
+    if birth_date is AGE_NOT_CHECKED:
+        return False
+    age = age_in_years(birth_date, day)
+    return age is not None and age >= ADULT_AGE
+
+
+def young_person_decides(
+    agency_id: int,
+    mature_agency_ids: Collection[int],
+    day: date,
+    *,
+    birth_date: BirthDate = AGE_NOT_CHECKED,
+    maturity_min_age: int = DEFAULT_MATURITY_MIN_AGE,
+) -> bool:
+    """Whether the young person (not the guardians) decides about consent for ``agency_id`` on ``day``:
+    always from 18; before that only with a maturity assessment for that agency, and only while the child
+    is at least ``maturity_min_age`` (an assessment for a younger child, or a child not born or without a
+    birth date, never counts)."""
+    if birth_date is AGE_NOT_CHECKED:
+        return agency_id in mature_agency_ids
+    age = age_in_years(birth_date, day)
+    if age is None:
+        return False
+    if age >= ADULT_AGE:
+        return True
+    return agency_id in mature_agency_ids and age >= maturity_min_age
+
+
+def deciding_guardian_ids(
+    custodial_guardian_ids: Collection[int], day: date, *, birth_date: BirthDate = AGE_NOT_CHECKED
+) -> set[int]:
+    """The custodial guardians who decide on ``day``: none once the child is 18."""
+    return set() if is_adult(birth_date, day) else set(custodial_guardian_ids)
+
+
+def _given_by_the_right_people(
+    consent: Consent,
+    custodial_guardian_ids: set[int],
+    mature_agency_ids: set[int],
+    day: date,
+    birth_date: BirthDate = AGE_NOT_CHECKED,
+    maturity_min_age: int = DEFAULT_MATURITY_MIN_AGE,
+) -> bool:
     if consent.legal_basis == "social_services_decision":
         return True
-    if consent.agency_id in mature_agency_ids:
+    if young_person_decides(
+        consent.agency_id, mature_agency_ids, day, birth_date=birth_date, maturity_min_age=maturity_min_age
+    ):
         return any(g.guardian_id is None and g.withdrawn_at is None for g in consent.givers)
-    if not custodial_guardian_ids:  # nobody with custody: only a social-services decision opens anything
+    custodial = deciding_guardian_ids(custodial_guardian_ids, day, birth_date=birth_date)
+    if not custodial:  # nobody with custody: only a social-services decision opens anything
         return False
     given = {g.guardian_id for g in consent.givers if g.guardian_id is not None and g.withdrawn_at is None}
-    return custodial_guardian_ids <= given
+    return custodial <= given
 
 
-def in_effect(consent: Consent, custodial_guardian_ids: set[int], mature_agency_ids: set[int], day: date) -> bool:
+def in_effect(
+    consent: Consent,
+    custodial_guardian_ids: set[int],
+    mature_agency_ids: set[int],
+    day: date,
+    *,
+    birth_date: BirthDate = AGE_NOT_CHECKED,
+    maturity_min_age: int = DEFAULT_MATURITY_MIN_AGE,
+) -> bool:
     """Whether one consent row is in effect on ``day`` (see ``effective_areas``)."""
     return (
         consent.state == "recorded"
         and not _withdrawn(consent)
         and _in_period(consent, day)
-        and _given_by_the_right_people(consent, custodial_guardian_ids, mature_agency_ids)
+        and _given_by_the_right_people(
+            consent, custodial_guardian_ids, mature_agency_ids, day, birth_date, maturity_min_age
+        )
     )
 
 
 def effective_areas(
-    consents: Iterable[Consent], custodial_guardian_ids: set[int], mature_agency_ids: set[int], today: date
+    consents: Iterable[Consent],
+    custodial_guardian_ids: set[int],
+    mature_agency_ids: set[int],
+    today: date,
+    *,
+    birth_date: BirthDate = AGE_NOT_CHECKED,
+    maturity_min_age: int = DEFAULT_MATURITY_MIN_AGE,
 ) -> dict[tuple[int, str], frozenset[str]]:
     """For one child's consents: (agency_id, purpose) → the union of the areas of the consents in
     effect on ``today``. A consent is in effect when its state is "recorded"; valid_from ≤ today ≤
     valid_until (no end: open); neither it nor any giver is withdrawn; and either its legal basis is a
-    social-services decision, or — for an agency in ``mature_agency_ids`` — a not withdrawn young-person
-    giver exists (the young person decides: guardians neither suffice nor are needed), or otherwise every
-    current custodial guardian is among its not withdrawn givers (joint custody: all of them; a child with
-    no custodial guardian gets nothing but a social-services decision). Keys with no area in effect are
-    absent. Pure: the caller passes the day."""
+    social-services decision, or — where the young person decides (see ``young_person_decides``: for an
+    agency in ``mature_agency_ids`` while the child is at least ``maturity_min_age``, and for every agency
+    from 18) — a not withdrawn young-person giver exists (guardians neither suffice nor are needed), or
+    otherwise every current custodial guardian is among its not withdrawn givers (joint custody: all of
+    them; a child with no custodial guardian, or 18 or older, gets nothing from the guardians). Keys with
+    no area in effect are absent. Pure: the caller passes the day.
+
+    ``birth_date`` (the child's; None when not born or not known) and ``maturity_min_age`` (the
+    configured ``MATURITY_MIN_AGE``) switch on the age rules; without ``birth_date`` they are not applied
+    (backwards compatibility only)."""
     result: dict[tuple[int, str], set[str]] = defaultdict(set)
     for consent in consents:
-        if in_effect(consent, custodial_guardian_ids, mature_agency_ids, today):
+        if in_effect(
+            consent,
+            custodial_guardian_ids,
+            mature_agency_ids,
+            today,
+            birth_date=birth_date,
+            maturity_min_age=maturity_min_age,
+        ):
             result[(consent.agency_id, consent.purpose)].update(a.area for a in consent.areas)
     return {key: frozenset(areas) for key, areas in result.items() if areas}
 
@@ -138,15 +266,31 @@ def awaiting_guardian_ids(consent: Consent, custodial_guardian_ids: set[int]) ->
     return set(custodial_guardian_ids) - given
 
 
+def local_date(moment: datetime) -> date:
+    """The calendar date of a (UTC) timestamp in the app's time zone (Europe/Stockholm): a withdrawal at
+    23:30 UTC in winter happened on the next local day."""
+    zone = current_clock().zone if has_app_context() else LOCAL_ZONE
+    if moment.tzinfo is None:  # the columns are aware; a naive value is UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).date()
+
+
 def _ended_on(consent: Consent) -> date:
-    """When a consent stopped counting, for choosing the most recent of several ended ones."""
+    """When a consent stopped counting (a local calendar day), for choosing the most recent of several
+    ended ones."""
     if consent.state == "withdrawn" and consent.withdrawn_at is not None:
-        return consent.withdrawn_at.date()
+        return local_date(consent.withdrawn_at)
     return (consent.valid_until or consent.valid_from) + timedelta(days=1)
 
 
 def consent_status(
-    consents: Iterable[Consent], custodial_guardian_ids: set[int], mature_agency_ids: set[int], today: date
+    consents: Iterable[Consent],
+    custodial_guardian_ids: set[int],
+    mature_agency_ids: set[int],
+    today: date,
+    *,
+    birth_date: BirthDate = AGE_NOT_CHECKED,
+    maturity_min_age: int = DEFAULT_MATURITY_MIN_AGE,
 ) -> dict[tuple[int, str], str]:
     """For one child's consents: (agency_id, purpose) → one of CONSENT_STATUSES, for plain words.
 
@@ -154,18 +298,23 @@ def consent_status(
     the latest end among the consents in effect) › "partial" (recorded, current and not withdrawn, but
     not everyone who must give it has) › "upcoming" (given, starts later) › "requested" (open request) ›
     otherwise the most recently ended: "withdrawn" (a withdrawal, or a cancelled request) or "expired"
-    (its period is over; also a request whose period passed)."""
+    (its period is over; also a request whose period passed). ``birth_date`` and ``maturity_min_age``
+    as for ``effective_areas``; an upcoming consent is judged by the child's age on its first day."""
     grouped: dict[tuple[int, str], list[Consent]] = defaultdict(list)
     for consent in consents:
         grouped[(consent.agency_id, consent.purpose)].append(consent)
     result: dict[tuple[int, str], str] = {}
     for key, group in grouped.items():
-        result[key] = _status_of(group, custodial_guardian_ids, mature_agency_ids, today)
+        result[key] = _status_of(group, custodial_guardian_ids, mature_agency_ids, today, birth_date, maturity_min_age)
     return result
 
 
-def _status_of(group: list[Consent], custodial: set[int], mature: set[int], day: date) -> str:
-    effective = [c for c in group if in_effect(c, custodial, mature, day)]
+def _status_of(
+    group: list[Consent], custodial: set[int], mature: set[int], day: date, birth_date: BirthDate, minimum: int
+) -> str:
+    effective = [
+        c for c in group if in_effect(c, custodial, mature, day, birth_date=birth_date, maturity_min_age=minimum)
+    ]
     if effective:
         ends = [c.valid_until for c in effective]
         if any(end is None for end in ends):
@@ -175,7 +324,10 @@ def _status_of(group: list[Consent], custodial: set[int], mature: set[int], day:
     live = [c for c in group if c.state == "recorded" and not _withdrawn(c)]
     if any(_in_period(c, day) for c in live):
         return "partial"
-    if any(c.valid_from > day and _given_by_the_right_people(c, custodial, mature) for c in live):
+    if any(
+        c.valid_from > day and _given_by_the_right_people(c, custodial, mature, c.valid_from, birth_date, minimum)
+        for c in live
+    ):
         return "upcoming"
     if any(c.valid_from > day for c in live):
         return "partial"

@@ -19,12 +19,14 @@ from childplan.compass import AREA_CODES
 from coordination.audit import record_write, refusals_audited
 from coordination.clock import current_clock, now, today
 from coordination.consent.common import (
+    ADULT_AGE,
     CONSENT_LEGAL_BASES,
     DEFAULT_TEXT_LANGUAGE,
     MAX_NOTE_LENGTH,
     MAX_VALIDITY_YEARS,
     _,
     giver_key,
+    maturity_min_age,
 )
 from coordination.consent.texts import consent_text
 from coordination.database import db
@@ -37,6 +39,7 @@ from coordination.models import (
     ConsentGiver,
     Custody,
     MaturityAssessment,
+    age_in_years,
 )
 
 
@@ -121,13 +124,49 @@ def has_maturity_assessment(child_id: int, agency_id: int) -> bool:
     )
 
 
+def _check_maturity_age(child: Child, field: str) -> None:
+    """A maturity assessment, and the young person's own consent under one, need a child of at least the
+    configured minimum age today (RULES.md §3): an unborn child, or one without a birth date, never."""
+    minimum = maturity_min_age()
+    age = age_in_years(child.birth_date, today())
+    if age is None:
+        raise OperationError(
+            _("The child's birth date is not known, so the young person cannot be recorded as mature enough to decide"),
+            field,
+        )
+    if age < minimum:
+        raise OperationError(
+            _(
+                "The young person must be at least %(age)d years old to decide about consent themselves",
+                age=minimum,
+            ),
+            field,
+        )
+
+
+def _is_adult(child: Child) -> bool:
+    age = age_in_years(child.birth_date, today())
+    return age is not None and age >= ADULT_AGE
+
+
 def _check_givers(
-    child: Child, agency: Agency, givers: Iterable[GiverData], *, field: str = "givers"
+    child: Child,
+    agency: Agency,
+    givers: Iterable[GiverData],
+    *,
+    field: str = "givers",
+    agency_hidden: bool = False,
 ) -> list[tuple[GiverData, str | None]]:
-    """Each giver checked (method, note, date, custody, maturity); returns (giver, cleaned note)."""
+    """Each giver checked (method, note, date, custody, maturity and age); returns (giver, cleaned note).
+    From 18 only the young person gives consent (the guardians no longer decide); before that the young
+    person only for an agency with a maturity assessment, and only from the minimum age. The young
+    person's consent always needs an evidence note. ``agency_hidden``: the recorder may not see the
+    agency's maturity assessments, so the young person (under 18) is refused there whether or not one
+    exists — the answer must not depend on what they may not see."""
     checked: list[tuple[GiverData, str | None]] = []
     seen: set[int | str] = set()
     custodians: set[int] | None = None
+    adult = _is_adult(child)
     for giver in givers:
         if giver.method not in CONSENT_METHODS:
             raise OperationError(_("Choose how the consent was given"), field)
@@ -143,21 +182,36 @@ def _check_givers(
             raise OperationError(_("Each person can give the consent only once"), field)
         seen.add(key)
         if giver.guardian_id is None:
-            if not has_maturity_assessment(child.id, agency.id):
+            if not adult:
+                if agency_hidden or not has_maturity_assessment(child.id, agency.id):
+                    raise OperationError(young_person_not_mature(), field)
+                _check_maturity_age(child, field)
+            if note is None:
                 raise OperationError(
-                    _(
-                        "The young person can give consent only when staff have recorded that they are mature "
-                        "enough to decide for this agency"
-                    ),
-                    field,
+                    _("Write an evidence note for the young person's consent: how and where they gave it"),
+                    "evidence_note",
                 )
         else:
+            if adult:
+                raise OperationError(
+                    _("The young person is 18 or older and gives consent themselves: the guardians no longer do"),
+                    field,
+                )
             if custodians is None:
                 custodians = current_custodian_ids(child.id)
             if giver.guardian_id not in custodians:
                 raise OperationError(_("Only a guardian with custody of the child can give consent"), field)
         checked.append((giver, note))
     return checked
+
+
+def young_person_not_mature() -> str:
+    """The refusal for the young person's consent to an agency they do not decide for (the views use it
+    too, so a refusal reads the same whatever the viewer may see)."""
+    return _(
+        "The young person can give consent only when staff have recorded that they are mature enough to decide "
+        "for this agency"
+    )
 
 
 def _given_at(given_on: date | None) -> datetime:
@@ -230,19 +284,26 @@ def request_consent(  # type: ignore[no-untyped-def]
     valid_until: date | None,
     *,
     requested_by: StaffPerson | None = None,
+    agency_hidden: bool = False,
 ) -> list[Consent]:
     """Ask for consent (state "requested", one row per purpose). It grants nothing. At most one open
-    request per child, agency and purpose (field "purposes"); recording the consent later fulfils it."""
+    request per child, agency and purpose (field "purposes"); recording the consent later fulfils it.
+
+    ``agency_hidden``: the person asking may not see this agency's consents (RULES.md §4), so refusing
+    would tell them a request is open: a purpose already requested is then left as it is (no new row)
+    and the others are requested; the answer looks the same either way. Returns the new rows."""
     chosen_purposes = _checked_codes(purposes, CONSENT_PURPOSES, "purposes")
     chosen_areas = _checked_codes(areas, AREA_CODES, "areas")
     _check_period(valid_from, valid_until)
     assert valid_from is not None
     open_requests = _open_requests(child, agency, chosen_purposes)
-    if open_requests:
+    if open_requests and not agency_hidden:
         raise OperationError(_("That consent has already been requested from this agency"), "purposes")
     moment = now()
     created: list[Consent] = []
     for purpose in _in_order(chosen_purposes):
+        if purpose in open_requests:
+            continue
         consent = Consent(
             child_id=child.id,
             agency_id=agency.id,
@@ -273,7 +334,9 @@ def request_consent(  # type: ignore[no-untyped-def]
 
 
 @refusals_audited("record_consent")
-def record_consent(actor, child: Child, agency: Agency, data: ConsentData) -> list[Consent]:  # type: ignore[no-untyped-def]
+def record_consent(
+    actor, child: Child, agency: Agency, data: ConsentData, *, agency_hidden: bool = False
+) -> list[Consent]:  # type: ignore[no-untyped-def]
     """Record a consent given to ``agency``: one row per purpose, state "recorded", with its areas and
     each giver (each guardian separately; the young person only where a maturity assessment exists for
     this agency). A partial recording (one of two custodial guardians) is allowed: it is stored, shown
@@ -288,10 +351,17 @@ def record_consent(actor, child: Child, agency: Agency, data: ConsentData) -> li
     a missing end, an end before the start, a period already ended or longer than three years
     ("valid_until"); no giver for a consent basis, a giver without current custody, the young person
     without a maturity assessment, a giver twice, a future date given, an unknown method ("givers"); an
-    evidence note over 1000 characters ("evidence_note"); an unknown text version or language
+    evidence note over 1000 characters, or none for the young person ("evidence_note"); the young person
+    of a child under the minimum age, or a guardian once the child is 18 ("givers"); an unknown text
+    version or language
     ("consent_text_version"); no active recorder ("recorded_by"); an overlap — a recorded, not withdrawn
     consent of the same child, agency and purpose sharing an area and a giver, whose period intersects
-    ("valid_from")."""
+    ("valid_from").
+
+    ``agency_hidden``: the recorder may not see this agency's consents (RULES.md §4), so an overlap is
+    not refused (that would reveal them): the consent is recorded — evaluation takes the union of the
+    consents in effect, so an overlapping row is harmless; and the young person (under 18) is refused
+    for that agency whether or not a maturity assessment exists."""
     purposes = _checked_codes(data.purposes, CONSENT_PURPOSES, "purposes")
     areas = _checked_codes(data.areas, AREA_CODES, "areas")
     _check_period(data.valid_from, data.valid_until)
@@ -304,11 +374,14 @@ def record_consent(actor, child: Child, agency: Agency, data: ConsentData) -> li
     recorder = _check_recorder(data.recorded_by)
     if not data.givers and data.legal_basis == "consent":
         raise OperationError(_("Record who gave the consent"), "givers")
-    givers = _check_givers(child, agency, data.givers)
+    givers = _check_givers(child, agency, data.givers, agency_hidden=agency_hidden)
     parties: set[int | str] = {giver_key(giver.guardian_id) for giver, _note in givers}
     if data.legal_basis == "social_services_decision":
         parties.add("decision")
-    if _overlapping(child, agency, purposes, areas, data.valid_from, data.valid_until, parties) is not None:
+    if (
+        not agency_hidden
+        and _overlapping(child, agency, purposes, areas, data.valid_from, data.valid_until, parties) is not None
+    ):
         raise OperationError(
             _("A consent for this agency, purpose and area from the same person already covers part of this period"),
             "valid_from",
@@ -455,16 +528,34 @@ def withdraw_consent(actor, consent: Consent, giver_guardian_id: int | None, rec
 
 @refusals_audited("record_maturity")
 def record_maturity(  # type: ignore[no-untyped-def]
-    actor, child: Child, agency: Agency, recorded_by: StaffPerson | None, note: str | None
+    actor,
+    child: Child,
+    agency: Agency,
+    recorded_by: StaffPerson | None,
+    note: str | None,
+    *,
+    agency_hidden: bool = False,
 ) -> MaturityAssessment:
     """Record that the young person is mature enough to decide about consent for ``agency`` (one per
     child and agency; twice is refused on field "agency"). From then on the young person decides for
-    that agency: the guardians' consent neither suffices nor is needed there."""
+    that agency: the guardians' consent neither suffices nor is needed there. Refused on field "agency"
+    for a child without a birth date (not born yet) or younger than the configured ``MATURITY_MIN_AGE``.
+
+    ``agency_hidden``: the recorder may not see this agency's consents and assessments (RULES.md §4), so
+    refusing a second assessment would reveal the first: the existing one is returned, nothing written."""
     recorder = _check_recorder(recorded_by)
     cleaned = (note or "").strip() or None
     if cleaned is not None and len(cleaned) > MAX_NOTE_LENGTH:
         raise OperationError(_("The note can be at most %(count)d characters", count=MAX_NOTE_LENGTH), "note")
-    if has_maturity_assessment(child.id, agency.id):
+    _check_maturity_age(child, "agency")
+    existing = db.session.scalar(
+        select(MaturityAssessment).where(
+            MaturityAssessment.child_id == child.id, MaturityAssessment.agency_id == agency.id
+        )
+    )
+    if existing is not None:
+        if agency_hidden:
+            return existing
         raise OperationError(
             _("The young person is already recorded as mature enough to decide for this agency"), "agency"
         )

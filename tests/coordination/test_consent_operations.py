@@ -302,6 +302,109 @@ def test_the_young_person_without_a_maturity_assessment_is_refused(at_load: date
     )
 
 
+def years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def born_on(name: str, birth_date: date | None) -> Child:
+    """Give a demo child another birth date (inside the test's transaction)."""
+    found = child(name)
+    found.birth_date = birth_date
+    session().flush()
+    return found
+
+
+def test_a_maturity_assessment_for_an_unborn_child_is_refused(at_load: date) -> None:
+    """mia's Baby Lund: not born, no birth date: never "mature enough to decide" — not for the police,
+    not for anyone."""
+    baby = child("Baby")
+    assert baby.birth_date is None
+    for place in (POLICE, SOCIAL, BUP):
+        error = refused(lambda p=place: record_maturity(SYSTEM_ACTOR, baby, agency(p), staff("mia"), "Heard"), "agency")
+        assert "birth date" in str(error)
+
+
+def test_a_maturity_assessment_under_the_minimum_age_is_refused(at_load: date) -> None:
+    omar = child("Omar")  # 9
+    error = refused(lambda: record_maturity(SYSTEM_ACTOR, omar, agency(BUP), staff("maria"), "Heard"), "agency")
+    assert "at least 12" in str(error)
+    # The boundary: one day short of twelve is refused; the twelfth birthday itself is enough.
+    born_on("Omar", years_before(at_load, 12) + timedelta(days=1))
+    refused(lambda: record_maturity(SYSTEM_ACTOR, omar, agency(BUP), staff("maria"), "Heard"), "agency")
+    born_on("Omar", years_before(at_load, 12))
+    assert record_maturity(SYSTEM_ACTOR, omar, agency(BUP), staff("maria"), "Heard").agency_id == agency(BUP).id
+
+
+def test_the_minimum_age_for_a_maturity_assessment_is_configurable(
+    app: Flask, at_load: date, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from cryptography.fernet import Fernet
+
+    from coordination.config import DEFAULTS, ConfigError, load_config
+
+    assert DEFAULTS["MATURITY_MIN_AGE"] == 12 and app.config["MATURITY_MIN_AGE"] == 12
+    monkeypatch.setitem(app.config, "MATURITY_MIN_AGE", 16)
+    noah = child("Noah")  # 15
+    error = refused(lambda: record_maturity(SYSTEM_ACTOR, noah, agency(SCHOOL), staff("maria"), "Heard"), "agency")
+    assert "at least 16" in str(error)
+    # Evaluation follows the configuration too: Noah's own BUP consent no longer counts at 15.
+    assert (agency(BUP).id, "coordination") not in effective("Noah", at_load)
+    monkeypatch.setitem(app.config, "MATURITY_MIN_AGE", 9)
+    assert record_maturity(SYSTEM_ACTOR, child("Omar"), agency(BUP), staff("maria"), "Heard")
+    keys = {
+        "SECRET_KEY": "s" * 48,
+        "IDENTITY_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "IDENTITY_HASH_KEY": "h" * 48,
+    }
+    for bad in (0, 19):
+        with pytest.raises(ConfigError, match="MATURITY_MIN_AGE"):
+            load_config(tmp_path, {"ENVIRONMENT": "production", **keys, "MATURITY_MIN_AGE": bad})
+
+
+def test_the_young_persons_consent_needs_an_evidence_note(at_load: date) -> None:
+    noah, bup = child("Noah"), agency(BUP)
+    for note in (None, "", "   "):
+        refused(
+            lambda n=note: record_consent(
+                SYSTEM_ACTOR, noah, bup, data([giver(None, n)], start=at_load, areas={"safe"})
+            ),
+            "evidence_note",
+        )
+    # Adding the young person to a recorded consent needs it too.
+    record_maturity(SYSTEM_ACTOR, noah, agency(HABILITATION), staff("maria"), "Heard")
+    (consent,) = record_consent(
+        SYSTEM_ACTOR, noah, agency(HABILITATION), data([giver(guardian("Petra", "Svensson"))], start=at_load)
+    )
+    refused(lambda: add_consent_giver(SYSTEM_ACTOR, consent, giver(None, None), staff("maria")), "evidence_note")
+    # With a note it is recorded.
+    (own,) = record_consent(SYSTEM_ACTOR, noah, bup, data([giver(None, "Noah told me")], start=at_load, areas={"safe"}))
+    assert own.givers[0].is_young_person and own.givers[0].evidence_note == "Noah told me"
+
+
+def test_the_young_person_under_the_minimum_age_cannot_give_consent_even_with_an_assessment(
+    at_load: date, clock: Any
+) -> None:
+    """Bad data (an assessment recorded before the age rule, or for a child whose birth date changed) does
+    not let the ledger record the young person's consent."""
+    omar = child("Omar")  # 9
+    session().add(
+        MaturityAssessment(
+            child_id=omar.id,
+            agency_id=agency(HABILITATION).id,
+            recorded_by_id=staff("maria").id,
+            recorded_at=clock.now(),
+        )
+    )
+    session().flush()
+    error = refused(
+        lambda: record_consent(SYSTEM_ACTOR, omar, agency(HABILITATION), data([giver(None)], start=at_load)), "givers"
+    )
+    assert "at least 12" in str(error)
+
+
 def test_bad_givers_are_refused(at_load: date) -> None:
     omar, ahmed, place = child("Omar"), guardian("Ahmed", "Hassan"), agency(HABILITATION)
     refused(lambda: record_consent(SYSTEM_ACTOR, omar, place, data([], start=at_load)), "givers")
@@ -407,6 +510,62 @@ def test_a_second_open_request_is_refused(at_load: date) -> None:
         SYSTEM_ACTOR, liam, agency(BVC), {"team_meetings"}, ALL, at_load, at_load + timedelta(days=30)
     )
     assert team.state == "requested" and team.purpose == "team_meetings"
+
+
+def test_for_an_agency_the_recorder_may_not_see_a_refusal_reveals_nothing(at_load: date) -> None:
+    """``agency_hidden`` (RULES.md §4): maria's school has no consent for Leo, so she may not see social
+    services' consents — a refusal because of them would reveal them. What would be refused is instead
+    done harmlessly (or left as it is), and the young person gets the same answer whether or not a
+    hidden maturity assessment exists."""
+    leo, karl, eva, social = child("Leo"), guardian("Karl", "Andersson"), guardian("Eva", "Andersson"), agency(SOCIAL)
+    # The same overlap is refused for an agency the recorder may see ...
+    refused(
+        lambda: record_consent(SYSTEM_ACTOR, leo, social, data([giver(karl), giver(eva)], start=at_load)), "valid_from"
+    )
+    # ... and recorded for one they may not: evaluation takes the union, so the extra row is harmless.
+    before = rows_for(leo, social)
+    (extra,) = record_consent(
+        SYSTEM_ACTOR, leo, social, data([giver(karl), giver(eva)], start=at_load), agency_hidden=True
+    )
+    assert extra.state == "recorded" and rows_for(leo, social) == before + 1
+    assert effective("Leo", at_load)[(social.id, "coordination")] == frozenset(ALL)
+
+    # An open request: kept as it is (no new row); a purpose not yet requested is requested.
+    liam, bvc = child("Liam"), agency(BVC)
+    before = rows_for(liam, bvc)
+    until = at_load + timedelta(days=30)
+    assert request_consent(SYSTEM_ACTOR, liam, bvc, {"coordination"}, ALL, at_load, until, agency_hidden=True) == []
+    assert rows_for(liam, bvc) == before
+    made = request_consent(SYSTEM_ACTOR, liam, bvc, BOTH, ALL, at_load, until, agency_hidden=True)
+    assert [c.purpose for c in made] == ["team_meetings"] and rows_for(liam, bvc) == before + 1
+
+    # A maturity assessment already recorded: the same one back, nothing written.
+    noah, bup = child("Noah"), agency(BUP)
+    existing = session().scalar(
+        select(MaturityAssessment).where(MaturityAssessment.child_id == noah.id, MaturityAssessment.agency_id == bup.id)
+    )
+    assert existing is not None
+    before_ledger = ledger()
+    assert record_maturity(SYSTEM_ACTOR, noah, bup, staff("maria"), "Again", agency_hidden=True) is existing
+    assert ledger() == before_ledger
+
+    # The young person for a hidden agency: BUP (an assessment) and social services (none) answer alike.
+    messages = {
+        str(
+            refused(
+                lambda p=place: record_consent(
+                    SYSTEM_ACTOR,
+                    noah,
+                    agency(p),
+                    data([giver(None)], start=at_load, areas={"safe"}),
+                    agency_hidden=True,
+                ),
+                "givers",
+            )
+        )
+        for place in (BUP, SOCIAL)
+    }
+    assert len(messages) == 1 and "mature enough to decide for this agency" in messages.pop()
 
 
 def test_adding_a_giver_is_refused_where_it_cannot_apply(at_load: date) -> None:
@@ -620,6 +779,115 @@ def test_the_mature_young_person_decides_for_that_agency_only(at_load: date) -> 
     assert (bup.id, "coordination") not in effective("Noah", at_load)
 
 
+def _young_persons_consent(person: Child, place: Agency, day: date, moment: datetime) -> Consent:
+    """A young person's consent written straight into the tables (as old or imported data might be)."""
+    consent = Consent(
+        child_id=person.id,
+        agency_id=place.id,
+        purpose="coordination",
+        state="recorded",
+        valid_from=day,
+        valid_until=day + timedelta(days=365),
+        legal_basis="consent",
+        recorded_at=moment,
+        created_at=moment,
+        areas=[ConsentArea(area=area) for area in AREA_CODES],
+        givers=[ConsentGiver(guardian_id=None, is_young_person=True, method="in_person", given_at=moment)],
+    )
+    session().add(consent)
+    session().flush()
+    return consent
+
+
+def test_bad_data_never_lets_the_young_person_of_an_unborn_or_young_child_decide(at_load: date, clock: Any) -> None:
+    """mia's Baby Lund "mature enough to decide for the police", and a consent "from the young person":
+    even written past the ledger's checks, it opens nothing."""
+    baby, police, mia = child("Baby"), agency(POLICE), staff("mia")
+    session().add(
+        MaturityAssessment(child_id=baby.id, agency_id=police.id, recorded_by_id=mia.id, recorded_at=clock.now())
+    )
+    _young_persons_consent(baby, police, at_load, clock.now())
+    baby_facts = facts("Baby")
+    assert police.id in baby_facts.mature_agency_ids and baby_facts.birth_date is None
+    assert effective("Baby", at_load) == {}, "no area, no agency: nothing in effect"
+    assert status("Baby", at_load)[(police.id, "coordination")] == "partial"
+    # Omar (9) with an assessment for BUP: it does not count, so his guardian still decides there.
+    omar, bup = child("Omar"), agency(BUP)
+    session().add(
+        MaturityAssessment(child_id=omar.id, agency_id=bup.id, recorded_by_id=mia.id, recorded_at=clock.now())
+    )
+    _young_persons_consent(omar, agency(HABILITATION), at_load, clock.now())
+    session().flush()
+    assert effective("Omar", at_load)[(bup.id, "coordination")] == frozenset(ALL), "Ahmed's consent still counts"
+    assert (agency(HABILITATION).id, "coordination") not in effective("Omar", at_load)
+    # The old call (no birth date) does not apply the age rules — why the access core must pass it.
+    unchecked = effective_areas(list(baby_facts.consents), set(), set(baby_facts.mature_agency_ids), at_load)
+    assert (police.id, "coordination") in unchecked
+    checked = effective_areas(
+        list(baby_facts.consents),
+        set(),
+        set(baby_facts.mature_agency_ids),
+        at_load,
+        birth_date=None,
+        maturity_min_age=12,
+    )
+    assert checked == {}
+
+
+def test_from_18_the_young_person_decides_for_every_agency(at_load: date) -> None:
+    """RULES.md §6: guardian access ends at 18, and so does their say: the custodial set is empty and the
+    young person (an adult) decides for every agency, with no maturity assessment."""
+    leo = born_on("Leo", years_before(at_load, 18))
+    karl, eva, social, habilitation = (
+        guardian("Karl", "Andersson"),
+        guardian("Eva", "Andersson"),
+        agency(SOCIAL),
+        agency(HABILITATION),
+    )
+    key = (social.id, "coordination")
+    assert facts("Leo").custodial_guardian_ids, "custody rows may remain ..."
+    assert key not in effective("Leo", at_load), "... but Karl and Eva's consent no longer decides"
+    assert status("Leo", at_load)[key] == "partial"
+    # The ledger: the guardians are refused; the young person needs no assessment, only an evidence note.
+    refused(lambda: record_consent(SYSTEM_ACTOR, leo, habilitation, data([giver(karl)], start=at_load)), "givers")
+    refused(
+        lambda: record_consent(SYSTEM_ACTOR, leo, habilitation, data([giver(None), giver(eva)], start=at_load)),
+        "givers",
+    )
+    refused(
+        lambda: record_consent(SYSTEM_ACTOR, leo, habilitation, data([giver(None, None)], start=at_load)),
+        "evidence_note",
+    )
+    record_consent(SYSTEM_ACTOR, leo, habilitation, data([giver(None, "Leo came to the office")], start=at_load))
+    assert effective("Leo", at_load)[(habilitation.id, "coordination")] == frozenset(ALL)
+    assert status("Leo", at_load)[(habilitation.id, "coordination")] == "active"
+    # The day before the eighteenth birthday the guardians still decide; on the birthday they no longer do.
+    born_on("Leo", years_before(at_load, 18) + timedelta(days=1))
+    assert key in effective("Leo", at_load)
+    assert (habilitation.id, "coordination") not in effective("Leo", at_load)
+    assert key not in effective("Leo", at_load + timedelta(days=1))
+    assert (habilitation.id, "coordination") in effective("Leo", at_load + timedelta(days=1))
+
+
+def test_a_withdrawal_just_before_midnight_utc_counts_on_the_local_day(app: Flask, db: Any, clock: Any) -> None:
+    """A withdrawal at 23:30 UTC on 15 March is 00:30 on 16 March in Stockholm: it ended the consent
+    after another one expired at the start of 16 March, so "withdrawn" is the most recent end."""
+    from coordination.consent import local_date
+
+    clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
+    with app.app_context():
+        omar, ahmed, place = child("Omar"), guardian("Ahmed", "Hassan"), agency(HABILITATION)
+        record_consent(SYSTEM_ACTOR, omar, place, data([giver(ahmed)], start=date(2026, 3, 10), days=5, areas={"safe"}))
+        (later,) = record_consent(
+            SYSTEM_ACTOR, omar, place, data([giver(ahmed)], start=date(2026, 3, 10), days=10, areas={"healthy"})
+        )
+        clock.set(datetime(2026, 3, 15, 23, 30, tzinfo=UTC))
+        assert today_of(app) == date(2026, 3, 16)
+        withdraw_consent(SYSTEM_ACTOR, later, ahmed.id, staff("maria"))
+        assert local_date(later.withdrawn_at) == date(2026, 3, 16)
+        assert status("Omar", today_of(app))[(place.id, "coordination")] == "withdrawn"
+
+
 # -- audit: every write in its own transaction --------------------------------------------------------------------
 WRITES: dict[str, Callable[[date], Any]] = {
     "request_consent": lambda day: request_consent(
@@ -647,7 +915,9 @@ WRITES: dict[str, Callable[[date], Any]] = {
     "cancel_consent_request": lambda day: withdraw_consent(
         SYSTEM_ACTOR, session().scalar(select(Consent).where(Consent.child_id == child("Liam").id)), None, staff("anna")
     ),
-    "record_maturity": lambda day: record_maturity(SYSTEM_ACTOR, child("Omar"), agency(BUP), staff("maria"), "Heard"),
+    "record_maturity": lambda day: record_maturity(
+        SYSTEM_ACTOR, child("Noah"), agency(SCHOOL), staff("maria"), "Heard"
+    ),
     "create_consent_text": lambda day: ensure_consent_text(2, "sv", "Version två"),
 }
 
@@ -870,6 +1140,99 @@ def test_consent_status(case: str, consents: list[Consent], expected: str) -> No
         consents[0].withdrawn_at = datetime(2026, 3, 1, tzinfo=UTC)
     assert expected in CONSENT_STATUSES
     assert consent_status(consents, {MUM, DAD}, set(), DAY) == {(1, "coordination"): expected}
+
+
+EIGHTEEN_TODAY = date(2008, 5, 4)  # DAY is 4 May 2026
+TWELVE_TODAY = date(2014, 5, 4)
+IN_EFFECT = {(1, "coordination"): frozenset({"safe", "healthy"})}
+AGE_CASES: list[tuple[str, list[Consent], set[int], set[int], Any, dict[tuple[int, str], frozenset[str]]]] = [
+    ("mature, 12 today: the young person", [pure(givers=(None,))], {MUM, DAD}, {1}, TWELVE_TODAY, IN_EFFECT),
+    ("mature, 12 tomorrow: not yet", [pure(givers=(None,))], {MUM, DAD}, {1}, TWELVE_TODAY + timedelta(days=1), {}),
+    ("mature at 11: the guardians decide", [pure()], {MUM, DAD}, {1}, date(2015, 1, 1), IN_EFFECT),
+    ("mature but not born", [pure(givers=(None,))], {MUM, DAD}, {1}, None, {}),
+    ("mature but born later than the day", [pure(givers=(None,))], {MUM, DAD}, {1}, DAY + timedelta(days=9), {}),
+    ("not born: the guardians decide", [pure()], {MUM, DAD}, {1}, None, IN_EFFECT),
+    (
+        "18 today: the young person alone, no assessment",
+        [pure(givers=(None,))],
+        {MUM, DAD},
+        set(),
+        EIGHTEEN_TODAY,
+        IN_EFFECT,
+    ),
+    ("18 today: the guardians no longer", [pure()], {MUM, DAD}, set(), EIGHTEEN_TODAY, {}),
+    (
+        "18 today: the guardians and the young person",
+        [pure(givers=(MUM, None))],
+        {MUM},
+        set(),
+        EIGHTEEN_TODAY,
+        IN_EFFECT,
+    ),
+    ("17 today: the guardians still", [pure()], {MUM, DAD}, set(), EIGHTEEN_TODAY + timedelta(days=1), IN_EFFECT),
+    (
+        "17 today: the young person alone, no assessment",
+        [pure(givers=(None,))],
+        {MUM},
+        set(),
+        EIGHTEEN_TODAY + timedelta(days=1),
+        {},
+    ),
+    ("18, nobody has custody: the young person", [pure(givers=(None,))], set(), set(), EIGHTEEN_TODAY, IN_EFFECT),
+    (
+        "18: a social-services decision stands",
+        [pure(givers=(), basis="social_services_decision")],
+        set(),
+        set(),
+        EIGHTEEN_TODAY,
+        IN_EFFECT,
+    ),
+    ("18: the young person withdrew", [pure(givers=(None,), withdrawn=(None,))], set(), set(), EIGHTEEN_TODAY, {}),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "consents", "custody", "mature", "born", "expected"), AGE_CASES, ids=[c[0] for c in AGE_CASES]
+)
+def test_effective_areas_by_age(
+    case: str, consents: list[Consent], custody: set[int], mature: set[int], born: Any, expected: dict[Any, Any]
+) -> None:
+    assert effective_areas(consents, custody, mature, DAY, birth_date=born, maturity_min_age=12) == expected
+    assert consent_status(consents, custody, mature, DAY, birth_date=born, maturity_min_age=12)[
+        (1, "coordination")
+    ] == ("active" if expected else ("withdrawn" if "withdrew" in case else "partial"))
+
+
+def test_the_minimum_age_is_a_parameter_of_the_evaluation() -> None:
+    consents = [pure(givers=(None,))]
+    assert effective_areas(consents, {MUM}, {1}, DAY, birth_date=TWELVE_TODAY, maturity_min_age=12) == IN_EFFECT
+    assert effective_areas(consents, {MUM}, {1}, DAY, birth_date=TWELVE_TODAY, maturity_min_age=13) == {}
+
+
+def test_an_upcoming_consent_is_judged_by_the_age_on_its_first_day() -> None:
+    """Given by the young person, starting on the eighteenth birthday: upcoming, not partial."""
+    starts = DAY + timedelta(days=3)
+    consents = [pure(givers=(None,), start=starts)]
+    born = date(starts.year - 18, starts.month, starts.day)
+    assert consent_status(consents, {MUM}, set(), DAY, birth_date=born, maturity_min_age=12) == {
+        (1, "coordination"): "upcoming"
+    }
+    assert effective_areas(consents, {MUM}, set(), starts, birth_date=born, maturity_min_age=12) == IN_EFFECT
+
+
+def test_the_most_recent_end_counts_local_days_not_utc_days() -> None:
+    """Pure (no app): a withdrawal at 23:30 UTC on 1 May is 01:30 on 2 May in Stockholm, after the other
+    consent stopped counting at the start of 2 May."""
+    expired = pure(start=DAY - timedelta(days=40), until=date(2026, 5, 1))
+    withdrawn = pure(areas=("active",), withdrawn=(DAD,))
+    late = datetime(2026, 5, 1, 23, 30, tzinfo=UTC)
+    withdrawn.withdrawn_at = late
+    for g in withdrawn.givers:
+        if g.withdrawn_at is not None:
+            g.withdrawn_at = late
+    assert consent_status([expired, withdrawn], {MUM, DAD}, set(), DAY) == {(1, "coordination"): "withdrawn"}
+    withdrawn.withdrawn_at = datetime(2026, 5, 1, 21, 30, tzinfo=UTC)  # 23:30 on 1 May: before the expiry
+    assert consent_status([expired, withdrawn], {MUM, DAD}, set(), DAY) == {(1, "coordination"): "expired"}
 
 
 def test_consent_facts_take_the_same_statements_for_one_child_or_all(app: Flask, db: Any, count_queries: Any) -> None:

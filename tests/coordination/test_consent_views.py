@@ -19,7 +19,14 @@ from sqlalchemy import func, select
 from agencies.models import Agency, StaffPerson, Unit
 from childplan.compass import AREA_CODES
 from coordination.access import SYSTEM_ACTOR
-from coordination.consent import YOUNG_PERSON, ConsentData, GiverData, record_consent, withdraw_consent
+from coordination.consent import (
+    YOUNG_PERSON,
+    ConsentData,
+    GiverData,
+    record_consent,
+    request_consent,
+    withdraw_consent,
+)
 from coordination.database import db as database
 from coordination.models import AuditEvent, Child, Consent, ConsentGiver, Custody, Guardian, MaturityAssessment
 from tests.helpers import csrf_token, login
@@ -171,6 +178,40 @@ def as_user(app: Flask, db: Any) -> Iterator[Any]:
         return client
 
     yield make
+
+
+def consents_of(app: Flask, child: str) -> int:
+    """How many consent rows (any state) a child has."""
+    with app.app_context():
+        return (
+            database.session.scalar(
+                select(func.count(Consent.id))
+                .join(Child, Child.id == Consent.child_id)
+                .where(Child.given_name == child)
+            )
+            or 0
+        )
+
+
+def years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def set_birth_date(app: Flask, child: str, birth_date: date | None) -> None:
+    with app.app_context():
+        found = database.session.scalar(select(Child).where(Child.given_name == child))
+        assert found is not None
+        found.birth_date = birth_date
+        database.session.commit()
+
+
+def consent_row(html: str, public_id: str) -> str:
+    match = re.search(rf'data-consent="{re.escape(public_id)}"(.*?)</article>', html, re.S)
+    assert match, f"no row {public_id}"
+    return match.group(1)
 
 
 def record_form(app: Flask, child: str, agency: str, givers: dict[str, dict[str, str]], **extra: Any) -> dict:
@@ -531,6 +572,171 @@ def test_requesting_twice_and_maturity_twice_are_refused_next_to_the_field(app: 
     assert written(app) == before
 
 
+# -- age: an unborn or young child never decides (RULES.md §3) ---------------------------------------------
+def test_mia_cannot_record_baby_lund_as_mature_nor_a_consent_from_the_young_person(app: Flask, as_user: Any) -> None:
+    client = as_user("mia")
+    baby = child_id(app, "Baby")
+    before = written(app)
+    mature = post(
+        client,
+        f"/children/{baby}/consent/maturity",
+        {"agency": agency_id(app, POLICE), "note": "Mature enough to decide for the police.", "confirm": "y"},
+    )
+    assert mature.status_code == 422
+    assert "birth date" in (field_error(mature.get_data(as_text=True), "agency") or "")
+    form = client.get(f"/children/{baby}/consent/record").get_data(as_text=True)
+    assert f'value="{YOUNG_PERSON}"' not in form, "nobody to offer as the young person"
+    data = record_form(app, "Baby", POLICE, {YOUNG_PERSON: {"evidence_note": "From the young person"}})
+    tampered = post(client, f"/children/{baby}/consent/record", data)
+    assert tampered.status_code == 422
+    assert "The form has changed" in (form_error(tampered.get_data(as_text=True)) or "")
+    assert written(app) == before
+    assert ("denied", internal_child_id(app, "Baby"), None) in audit_rows(app, "record_maturity")
+
+
+def test_a_maturity_assessment_under_the_minimum_age_is_refused_next_to_the_agency(app: Flask, as_user: Any) -> None:
+    client = as_user("maria")
+    before = written(app)
+    young = post(
+        client,
+        f"/children/{child_id(app, 'Omar')}/consent/maturity",
+        {"agency": agency_id(app, BUP), "note": "Heard Omar.", "confirm": "y"},
+    )
+    assert young.status_code == 422
+    assert "at least 12 years old" in (field_error(young.get_data(as_text=True), "agency") or "")
+    assert written(app) == before
+
+
+def test_the_young_persons_consent_is_refused_without_an_evidence_note(app: Flask, as_user: Any) -> None:
+    client = as_user("maria")
+    noah = child_id(app, "Noah")
+    petra = guardian_id(app, "Petra")
+    data = record_form(app, "Noah", BUP, {petra: {"given": ""}, YOUNG_PERSON: {"evidence_note": "  "}}, areas=["safe"])
+    before = written(app)
+    response = post(client, f"/children/{noah}/consent/record", data)
+    assert response.status_code == 422
+    assert "evidence note" in (field_error(response.get_data(as_text=True), "givers-1-evidence_note") or "")
+    assert written(app) == before
+    data["givers-1-evidence_note"] = "Noah told me at our meeting"
+    assert post(client, f"/children/{noah}/consent/record", data).status_code == 302
+
+
+# -- refusals reveal nothing of agencies the viewer may not see (RULES.md §4) ------------------------------
+def test_an_overlap_with_a_consent_the_viewer_may_not_see_is_recorded_not_refused(app: Flask, as_user: Any) -> None:
+    # Leo: maria's school has no consent, so social services' consent (Karl and Eva) is not hers to see: a
+    # consent for social services must answer as one for BUP does (where there is nothing).
+    client = as_user("maria")
+    leo = child_id(app, "Leo")
+    both = {guardian_id(app, "Karl"): {}, guardian_id(app, "Eva"): {}}
+    for agency in (SOCIAL, BUP):
+        before = consents_of(app, "Leo")
+        response = post(client, f"/children/{leo}/consent/record", record_form(app, "Leo", agency, both))
+        assert response.status_code == 302, agency
+        assert consents_of(app, "Leo") == before + 2, agency
+    # Her own agency's overlap is still refused (a consent from Karl alone: partial, so still no consent).
+    karl = {guardian_id(app, "Karl"): {}}
+    assert post(client, f"/children/{leo}/consent/record", record_form(app, "Leo", SCHOOL, karl)).status_code == 302
+    again = post(client, f"/children/{leo}/consent/record", record_form(app, "Leo", SCHOOL, karl))
+    assert again.status_code == 422
+    assert "already covers part of this period" in (field_error(again.get_data(as_text=True), "valid_from") or "")
+    # And so is an overlap with another agency's consent she may see (Omar: her school holds consent).
+    omar = child_id(app, "Omar")
+    seen = post(
+        client, f"/children/{omar}/consent/record", record_form(app, "Omar", BUP, {guardian_id(app, "Ahmed"): {}})
+    )
+    assert seen.status_code == 422
+    assert "already covers part of this period" in (field_error(seen.get_data(as_text=True), "valid_from") or "")
+
+
+def test_a_repeat_request_to_an_agency_the_viewer_may_not_see_looks_like_a_first_one(app: Flask, as_user: Any) -> None:
+    day = app_today(app)
+    until = day.replace(year=day.year + 1)
+    with app.app_context():
+        session = database.session
+        leo_row = session.scalar(select(Child).where(Child.given_name == "Leo"))
+        social = session.scalar(select(Agency).where(Agency.name == SOCIAL))
+        request_consent(SYSTEM_ACTOR, leo_row, social, {"coordination"}, AREA_CODES, day, until)
+        session.commit()
+    client = as_user("maria")
+    leo = child_id(app, "Leo")
+
+    def ask(agency: str) -> Any:
+        return post(
+            client,
+            f"/children/{leo}/consent/request",
+            {
+                "agency": agency_id(app, agency),
+                "purposes": ["coordination"],
+                "areas": list(AREA_CODES),
+                "valid_from": day.isoformat(),
+                "valid_until": until.isoformat(),
+            },
+        )
+
+    before = consents_of(app, "Leo")
+    hidden = ask(SOCIAL)  # already requested, by someone she may not see
+    assert hidden.status_code == 302 and hidden.headers["Location"].endswith(f"/children/{leo}/consent")
+    assert consents_of(app, "Leo") == before, "no second request"
+    fresh = ask(BUP)
+    assert fresh.status_code == 302 and consents_of(app, "Leo") == before + 1
+    assert ask(SCHOOL).status_code == 302
+    own = ask(SCHOOL)  # her own agency: she may know, so she is told
+    assert own.status_code == 422
+    assert "already been requested" in (field_error(own.get_data(as_text=True), "purposes") or "")
+    assert consents_of(app, "Leo") == before + 2
+
+
+def _withdraw_noahs_school_consent(app: Flask) -> None:
+    """Petra withdraws the school's consent for Noah: maria's agency then has none, and BUP's consent and
+    Noah's maturity assessment for BUP are no longer hers to see."""
+    with app.app_context():
+        session = database.session
+        noah = session.scalar(select(Child).where(Child.given_name == "Noah"))
+        school = session.scalar(select(Agency).where(Agency.name == SCHOOL))
+        petra = session.scalar(select(Guardian.id).where(Guardian.given_name == "Petra"))
+        maria = session.scalar(select(StaffPerson).where(StaffPerson.given_name == "Maria"))
+        for consent in session.scalars(
+            select(Consent).where(Consent.child_id == noah.id, Consent.agency_id == school.id)
+        ).all():
+            withdraw_consent(SYSTEM_ACTOR, consent, petra, maria)
+        session.commit()
+
+
+def test_a_maturity_assessment_the_viewer_may_not_see_is_neither_revealed_nor_offered(app: Flask, as_user: Any) -> None:
+    _withdraw_noahs_school_consent(app)
+    client = as_user("maria")
+    noah = child_id(app, "Noah")
+    form = client.get(f"/children/{noah}/consent/record").get_data(as_text=True)
+    assert f'value="{YOUNG_PERSON}"' not in form, "BUP's assessment is not hers to see"
+    assert "only for an agency" not in form and BUP not in form.split('id="agency"', 1)[0]
+    # Recording it again for BUP answers as a first recording would, and writes nothing.
+    before = written(app)
+    again = {"agency": agency_id(app, BUP), "note": "Heard Noah again.", "confirm": "y"}
+    hidden = post(client, f"/children/{noah}/consent/maturity", again)
+    assert hidden.status_code == 302 and written(app) == before
+    # For her own agency it is recorded, and a second time she is told.
+    own = {"agency": agency_id(app, SCHOOL), "note": "Heard Noah with his mentor.", "confirm": "y"}
+    assert post(client, f"/children/{noah}/consent/maturity", own).status_code == 302
+    twice = post(client, f"/children/{noah}/consent/maturity", own)
+    assert twice.status_code == 422
+    assert "already recorded as mature" in (field_error(twice.get_data(as_text=True), "agency") or "")
+    # Now the young person is offered, for the school only; BUP (an assessment) and social services
+    # (none) refuse him alike.
+    form = client.get(f"/children/{noah}/consent/record").get_data(as_text=True)
+    assert f'value="{YOUNG_PERSON}"' in form and f"decides for: {SCHOOL})" in form
+    before = written(app)
+    messages = set()
+    for agency in (BUP, SOCIAL):
+        data = record_form(
+            app, "Noah", agency, {guardian_id(app, "Petra"): {"given": ""}, YOUNG_PERSON: {"evidence_note": "Noah"}}
+        )
+        response = post(client, f"/children/{noah}/consent/record", data)
+        assert response.status_code == 422, agency
+        messages.add(form_error(response.get_data(as_text=True)))
+    assert len(messages) == 1 and "mature enough to decide for this agency" in (messages.pop() or "")
+    assert written(app) == before
+
+
 # -- what each viewer sees -----------------------------------------------------------------------------------
 def test_lars_sees_only_the_schools_withdrawn_consent_for_leo(app: Flask, as_user: Any) -> None:
     html = as_user("lars").get(f"/children/{child_id(app, 'Leo')}/consent").get_data(as_text=True)
@@ -562,6 +768,41 @@ def test_sara_sees_liams_requested_preschool_consent_and_nothing_of_bvc(app: Fla
     assert "Consent requested, not given yet" in html
     assert withheld_codes(html) == [WITHHELD], "a pending consent grants nothing"
     assert BVC not in html
+
+
+def test_sara_does_not_learn_who_at_another_agency_asked_for_her_preschools_consent(app: Flask, as_user: Any) -> None:
+    # Liam: the preschool's consent was requested by anna (BVC's nurse, Liam's Child Contact); the
+    # preschool has no consent, so BVC's involvement — and anna's name — must not show. A request by
+    # someone else at another agency (johan) shows no recorder at all.
+    day = app_today(app)
+    with app.app_context():
+        session = database.session
+        liam_row = session.scalar(select(Child).where(Child.given_name == "Liam"))
+        preschools = session.scalar(select(Agency).where(Agency.name == PRESCHOOLS))
+        johan = session.scalar(select(StaffPerson).where(StaffPerson.given_name == "Johan"))
+        (by_johan,) = request_consent(
+            SYSTEM_ACTOR,
+            liam_row,
+            preschools,
+            {"team_meetings"},
+            AREA_CODES,
+            day,
+            day + timedelta(days=90),
+            requested_by=johan,
+        )
+        johans = by_johan.public_id
+        session.commit()
+    liam = child_id(app, "Liam")
+    html = as_user("sara").get(f"/children/{liam}/consent").get_data(as_text=True)
+    assert "Anna Berg" not in html and "Johan Dahl" not in html
+    annas = consent_row(html, consent_id(app, "Liam", PRESCHOOLS))
+    assert "by the Child Contact" in annas
+    assert " by " not in consent_row(html, johans), "not the Child Contact: nothing"
+    # anna's own agency: she is named there; and maria's school names its own staff for lars.
+    own = as_user("anna").get(f"/children/{liam}/consent").get_data(as_text=True)
+    assert "by Anna Berg" in consent_row(own, consent_id(app, "Liam", BVC))
+    lars = as_user("lars").get(f"/children/{child_id(app, 'Leo')}/consent").get_data(as_text=True)
+    assert "by Maria Holm" in lars and "recorded by Maria Holm" in lars
 
 
 def test_the_young_persons_own_consent_says_so(app: Flask, as_user: Any) -> None:
@@ -680,6 +921,30 @@ def test_request_cancel_and_maturity_through_their_pages(app: Flask, as_user: An
     school = re.search(rf'data-agency="{agency_id(app, SCHOOL)}"(.*?)</section>', tab, re.S)
     assert school is not None and "data-young-person-decides" in school.group(1)
     assert ("allowed", internal_child_id(app, "Noah"), None) in audit_rows(app, "record_maturity")
+
+
+def test_from_18_the_record_form_offers_only_the_young_person(app: Flask, as_user: Any) -> None:
+    set_birth_date(app, "Leo", years_before(app_today(app), 18))
+    client = as_user("maria")
+    leo = child_id(app, "Leo")
+    form = client.get(f"/children/{leo}/consent/record").get_data(as_text=True)
+    assert form.count("data-giver-block") == 1 and f'value="{YOUNG_PERSON}"' in form
+    assert "Karl Andersson" not in form and "Eva Andersson" not in form
+    assert "data-adult" in form and "18 or older" in form
+    before = written(app)
+    guardians = record_form(app, "Leo", SCHOOL, {guardian_id(app, "Karl"): {}})
+    tampered = post(client, f"/children/{leo}/consent/record", guardians)
+    assert tampered.status_code == 422 and "The form has changed" in (form_error(tampered.get_data(as_text=True)) or "")
+    no_note = post(client, f"/children/{leo}/consent/record", record_form(app, "Leo", SCHOOL, {YOUNG_PERSON: {}}))
+    assert no_note.status_code == 422
+    assert "evidence note" in (field_error(no_note.get_data(as_text=True), "givers-0-evidence_note") or "")
+    assert written(app) == before
+    own = record_form(app, "Leo", SCHOOL, {YOUNG_PERSON: {"evidence_note": "Leo came to see me"}})
+    assert post(client, f"/children/{leo}/consent/record", own).status_code == 302, "no maturity assessment needed"
+    tab = client.get(f"/children/{leo}/consent").get_data(as_text=True)
+    school = re.search(rf'data-agency="{agency_id(app, SCHOOL)}"(.*?)</section>', tab, re.S)
+    assert school is not None and "data-young-person-decides" in school.group(1)
+    assert "active" in statuses(tab, agency_id(app, SCHOOL))
 
 
 # -- withdrawal and expiry take effect on the very next request ----------------------------------------------

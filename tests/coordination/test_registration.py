@@ -1,9 +1,12 @@
 """Registering a child and pending links (RULES.md §5 "Looking up by identity number", §9, §10).
 
 Refusals and bad input first; every refusal writes nothing. Then: the same receipt for an unknown and
-a known number, a pending link that grants nothing until the Child Contact (or, without one, an agency
-admin of the requested unit's agency) approves it, deciding twice, the rate limit, and the identity
-number kept out of every response, URL and the application log."""
+a known number, and afterwards the same nothing (both end in a pending link; a new child is not
+enrolled); a pending link that grants nothing until the Child Contact — or, without one, an agency
+admin of an agency where the child is enrolled, or (enrolled nowhere) of the requesting unit's agency,
+never on their own request — approves it; the agency admin's queue; deciding twice; the rate limit;
+lookups audited like search; and the identity number kept out of every response, URL and the
+application log."""
 
 from __future__ import annotations
 
@@ -193,6 +196,19 @@ def without_tokens(html: str, *tokens: str) -> str:
 
 def html(response) -> str:  # type: ignore[no-untyped-def]
     return response.get_data(as_text=True)
+
+
+def search_number(client: FlaskClient, number: str):  # type: ignore[no-untyped-def]
+    """Search by identity number (a POST)."""
+    token = csrf_token(client, "/search")
+    return client.post("/search", data={"identity_number": number, "csrf_token": token})
+
+
+def account_id(app: Flask, username: str) -> int:
+    with app.app_context():
+        found = shared_db.session.scalar(select(Account.id).where(Account.username == username))
+    assert found, username
+    return found
 
 
 # -- who may register ----------------------------------------------------------------------------------------
@@ -516,7 +532,8 @@ def test_someone_in_several_units_chooses_one(app: Flask, db: Any) -> None:
     response = register(maria, form(""))
     assert response.status_code == 422 and "Choose one of your units." in html(response)
     assert register(maria, form(unit_id(app, "Class 1–3"))).status_code == 302
-    assert enrolled_units(app, "Tindra") == {"Class 1–3"}
+    assert [row[:3] for row in links_of(app, "Tindra")] == [("Class 1–3", "pending", staff_id(app, "maria"))]
+    assert enrolled_units(app, "Tindra") == set(), "waits for approval"
 
 
 def test_the_session_cookie_does_not_carry_the_childs_name_in_the_clear(app: Flask, db: Any) -> None:
@@ -567,6 +584,75 @@ def test_a_known_number_out_of_scope_gets_the_same_receipt_as_an_unknown_one(app
     assert olle.get(f"/children/{omar}").status_code == 404
     assert olle.get(f"/children/{omar}/links").status_code == 404
     assert "Vårdcentralen Ekby" not in enrolled_units(app, "Omar")
+
+
+VOLATILE_HEADERS = {"X-Request-ID", "Set-Cookie", "Content-Length"}
+
+
+def answer(response) -> tuple[int, str, list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
+    """A response with its CSRF tokens and request id taken out."""
+    headers = sorted((key, value) for key, value in response.headers.items() if key not in VOLATILE_HEADERS)
+    return response.status_code, without_tokens(html(response)), headers
+
+
+def what_erik_sees(browser: FlaskClient, number: str) -> dict[str, Any]:
+    return {
+        "my children": answer(browser.get("/")),
+        "search by name": answer(browser.get("/search?q=Omar+Hassan")),
+        "search by number": answer(search_number(browser, number)),
+    }
+
+
+def test_after_registering_an_unknown_and_a_known_number_the_person_sees_the_same_nothing(app: Flask, db: Any) -> None:
+    """Registering and then searching is no oracle for "is this number known": a new child waits for
+    approval exactly like a known one, and until then neither shows anywhere."""
+    unit = unit_id(app, "Local police area Ekby")
+    erik = as_user(app, "erik")  # no relation to Omar
+    unknown = fresh_number(908, born=date(2017, 1, 1))  # born the same day as Omar
+    typed = {"given_name": "Omar", "family_name": "Hassan"}  # typed alike for both
+    before_unknown = what_erik_sees(erik, unknown)
+    before_known = what_erik_sees(erik, OMAR_NUMBER)
+    assert before_unknown == before_known
+
+    counts_before = counts(app)
+    unknown_receipt = register(erik, with_number(unit, unknown, **typed))
+    after_unknown = what_erik_sees(erik, unknown)
+    counts_between = counts(app)
+    known_receipt = register(erik, with_number(unit, OMAR_NUMBER, **typed))
+    after_known = what_erik_sees(erik, OMAR_NUMBER)
+    counts_after = counts(app)
+
+    for view in ("my children", "search by name", "search by number"):
+        assert after_unknown[view] == after_known[view] == before_known[view], view
+    with app.app_context():
+        both = shared_db.session.scalars(select(Child.public_id).where(Child.given_name == "Omar")).all()
+    assert len(both) == 2, "the new child and the demo's Omar"
+    for public_id in both:
+        for seen in (*after_unknown.values(), *after_known.values()):
+            assert public_id not in seen[1]
+    unknown_page, known_page = (erik.get(r.headers["Location"]) for r in (unknown_receipt, known_receipt))
+    tokens = [r.headers["Location"].rsplit("/", 1)[1] for r in (unknown_receipt, known_receipt)]
+    assert without_tokens(html(unknown_page), tokens[0]) == without_tokens(html(known_page), tokens[1])
+    receipt = html(known_page)
+    assert "under My children" not in receipt.replace("appears under My children and in search once", "")
+    assert "appears under My children and in search once the request is approved" in receipt
+    assert "Go to My children" not in receipt
+
+    # Both paths wrote a pending link and its audit row; the new child was not enrolled.
+    assert counts_between["PendingLink"] - counts_before["PendingLink"] == 1
+    assert counts_after["PendingLink"] - counts_between["PendingLink"] == 1
+    assert counts_between["Enrolment"] == counts_before["Enrolment"] == counts_after["Enrolment"]
+    with app.app_context():
+        requests = shared_db.session.scalars(
+            select(AuditEvent.object_type).where(
+                AuditEvent.action == "request_child_link", AuditEvent.actor_account_id == account_id(app, "erik")
+            )
+        ).all()
+    assert requests == ["pending_link", "pending_link"]
+    assert [row[:2] for row in links_of(app, "Omar")] == [
+        ("Local police area Ekby", "pending"),
+        ("Local police area Ekby", "pending"),
+    ], "one for the new child (also typed Omar), one for the demo's Omar"
 
 
 def test_a_receipt_token_is_random_and_only_good_in_its_own_session(app: Flask, db: Any) -> None:
@@ -630,7 +716,7 @@ def olle_account(app: Flask) -> int:
 
 
 # -- a new child ----------------------------------------------------------------------------------------------
-def test_the_police_register_a_new_child_at_their_own_unit_and_then_see_it(app: Flask, db: Any) -> None:
+def test_a_new_child_is_registered_but_not_enrolled_and_waits_for_approval(app: Flask, db: Any) -> None:
     erik = as_user(app, "erik")
     unit = unit_id(app, "Local police area Ekby")
     before = counts(app)
@@ -652,10 +738,13 @@ def test_the_police_register_a_new_child_at_their_own_unit_and_then_see_it(app: 
     assert after["Child"] == before["Child"] + 1
     assert after["Guardian"] == before["Guardian"] + 2
     assert after["Custody"] == before["Custody"] + 2
-    assert after["Enrolment"] == before["Enrolment"] + 1
-    assert after["PendingLink"] == before["PendingLink"]
+    assert after["Enrolment"] == before["Enrolment"], "not enrolled: the link waits for approval"
+    assert after["PendingLink"] == before["PendingLink"] + 1
     assert after["RoleAssignment"] == before["RoleAssignment"], "no Child Contact assigned here"
-    assert enrolled_units(app, "Tindra") == {"Local police area Ekby"}
+    assert enrolled_units(app, "Tindra") == set()
+    assert [row[:3] for row in links_of(app, "Tindra")] == [
+        ("Local police area Ekby", "pending", staff_id(app, "erik"))
+    ]
     with app.app_context():
         child = shared_db.session.scalar(select(Child).where(Child.given_name == "Tindra"))
         assert child is not None and child.birth_date == date(2019, 5, 17)
@@ -672,10 +761,11 @@ def test_the_police_register_a_new_child_at_their_own_unit_and_then_see_it(app: 
         writes = shared_db.session.scalars(
             select(AuditEvent.action).where(AuditEvent.child_id == child.id, AuditEvent.outcome == "allowed")
         ).all()
-        assert {"register_child", "link_custody", "enrol_child"} <= set(writes)
-    # The unit relation lets erik open the child; lars (another agency) cannot.
-    assert erik.get(f"/children/{public_id}/links").status_code == 200
-    assert erik.get(f"/children/{public_id}").status_code == 200
+        assert {"register_child", "link_custody", "request_child_link"} <= set(writes)
+        assert "enrol_child" not in writes
+    # Until the link is approved nobody reaches the child: not erik, not lars (another agency).
+    assert erik.get(f"/children/{public_id}").status_code == 404
+    assert erik.get(f"/children/{public_id}/links").status_code == 404
     assert as_user(app, "lars").get(f"/children/{public_id}").status_code == 404
 
 
@@ -824,9 +914,11 @@ def _end_child_contact(app: Flask, given_name: str, clock: Any) -> None:
         session.commit()
 
 
-def test_without_a_child_contact_an_agency_admin_of_the_requested_units_agency_decides(
+def test_without_a_child_contact_the_requesting_agencys_admin_does_not_decide_for_a_child_enrolled_elsewhere(
     app: Flask, db: Any, clock: Any
 ) -> None:
+    """Omar (no Child Contact now) is enrolled at the school and pupil health, not at BUP: BUP asking
+    does not make BUP's admin the decider; the school's agency admin (maria) decides."""
     _end_child_contact(app, "Omar", clock)
     omar = child_id(app, "Omar")
     karin = as_user(app, "karin")  # BUP practitioner: no relation to Omar
@@ -836,44 +928,252 @@ def test_without_a_child_contact_an_agency_admin_of_the_requested_units_agency_d
     links = {row[0]: row[3] for row in links_of(app, "Omar")}
     assert karin.get(f"/children/{omar}").status_code == 404
 
-    # maria is no longer the Child Contact: she may not decide (and she is not BUP's admin).
-    maria = as_user(app, "maria")
-    assert links["BUP outpatient team"] not in html(maria.get(f"/children/{omar}/links"))
-    assert decide(maria, omar, links["BUP outpatient team"], "approve").status_code == 404
-
+    # bodil (BUP's agency admin) is refused: 404 on the links page and on deciding, nothing written.
+    before = counts(app)
+    bodil = as_user(app, "bodil")
+    assert bodil.get(f"/children/{omar}/links").status_code == 404
+    for verb in ("approve", "reject"):
+        for link in links.values():
+            assert decide(bodil, omar, link, verb).status_code == 404
+    assert bodil.get(f"/children/{omar}").status_code == 404
+    assert omar not in html(bodil.get("/agency/links"))
     with app.app_context():
-        awaiting = [link.public_id for link in links_awaiting_agency_admin(actor_for("bodil"))]
-        assert awaiting == [links["BUP outpatient team"]], "her agency admin list: her agency's request only"
+        assert links_awaiting_agency_admin(actor_for("bodil")) == [], "not BUP's decision"
         assert links_awaiting_agency_admin(actor_for("karin")) == [], "not an agency admin"
-    bodil = as_user(app, "bodil")  # BUP agency admin
-    page = bodil.get(f"/children/{omar}/links")
-    assert page.status_code == 200
-    assert links["BUP outpatient team"] in html(page)
-    assert links["Vårdcentralen Ekby"] not in html(page), "only her own agency's units"
-    assert decide(bodil, omar, links["Vårdcentralen Ekby"], "approve").status_code == 404
-    assert bodil.get(f"/children/{omar}").status_code == 404, "the links page opens nothing else"
+        maria_awaits = [link.public_id for link in links_awaiting_agency_admin(actor_for("maria"))]
+    assert counts(app) == before
+    assert [row[1] for row in links_of(app, "Omar")] == ["pending", "pending"]
+    with app.app_context():
+        refused = shared_db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.outcome == "denied",
+                AuditEvent.action.in_(("view_child_links", "decide_child_link")),
+                AuditEvent.actor_account_id == account_id(app, "bodil"),
+            )
+        )
+    assert refused and refused >= 5, "the refusals are audited"
 
-    assert decide(bodil, omar, links["BUP outpatient team"], "approve").status_code == 302
+    # maria is no longer the Child Contact, but she is the agency admin of the school, where Omar is
+    # enrolled: both requests are hers to decide.
+    assert maria_awaits == [links["BUP outpatient team"], links["Vårdcentralen Ekby"]]
+    maria = as_user(app, "maria")
+    page = html(maria.get(f"/children/{omar}/links"))
+    assert links["BUP outpatient team"] in page and links["Vårdcentralen Ekby"] in page
+    assert decide(maria, omar, links["BUP outpatient team"], "approve").status_code == 302
     assert "BUP outpatient team" in enrolled_units(app, "Omar")
     assert karin.get(f"/children/{omar}").status_code == 200
     with app.app_context():
         approval = shared_db.session.scalar(select(AuditEvent).where(AuditEvent.action == "approve_child_link"))
         assert approval is not None and approval.legal_basis == "agency_administration"
-    again = decide(bodil, omar, links["BUP outpatient team"], "approve")
+        assert approval.actor_account_id == account_id(app, "maria")
+    again = decide(maria, omar, links["BUP outpatient team"], "approve")
     assert again.status_code == 409
-    # The primary care centre's request still waits for its own agency admin (there is none in the demo).
-    assert [row[1] for row in links_of(app, "Omar") if row[0] == "Vårdcentralen Ekby"] == ["pending"]
+    # Omar is now enrolled at BUP too: from now on BUP's admin is an admin of an agency where he is
+    # enrolled, and may decide the primary care centre's request (not one of her own).
+    with app.app_context():
+        assert [link.public_id for link in links_awaiting_agency_admin(actor_for("bodil"))] == [
+            links["Vårdcentralen Ekby"]
+        ]
 
 
-def test_an_agency_admin_never_approves_their_own_request(app: Flask, db: Any, clock: Any) -> None:
+def test_an_ended_enrolment_does_not_make_an_agency_admin_the_decider(app: Flask, db: Any, clock: Any) -> None:
     _end_child_contact(app, "Omar", clock)
     omar = child_id(app, "Omar")
+    with app.app_context():
+        session = shared_db.session
+        omar_row = session.scalar(select(Child).where(Child.given_name == "Omar"))
+        bup = session.scalar(select(Unit).where(Unit.name == "BUP outpatient team"))
+        assert omar_row is not None and bup is not None
+        session.add(
+            Enrolment(
+                child_id=omar_row.id,
+                unit_id=bup.id,
+                started_on=date(2023, 1, 9),
+                ended_on=date(2024, 6, 1),
+                created_at=clock.now(),
+            )
+        )
+        session.commit()
+    olle = as_user(app, "olle")
+    assert register(olle, with_number(unit_id(app, "Vårdcentralen Ekby"), OMAR_NUMBER)).status_code == 302
+    ((_unit, _state, _by, link),) = links_of(app, "Omar")
     bodil = as_user(app, "bodil")
-    assert register(bodil, with_number(unit_id(app, "BUP outpatient team"), OMAR_NUMBER)).status_code == 302
-    (link,) = links_of(app, "Omar")
     assert bodil.get(f"/children/{omar}/links").status_code == 404
-    assert decide(bodil, omar, link[3], "approve").status_code == 404
+    assert decide(bodil, omar, link, "approve").status_code == 404
     assert links_of(app, "Omar")[0][1] == "pending"
+
+
+def _karin_registers_a_new_child(app: Flask) -> tuple[FlaskClient, str, str]:
+    """karin (BUP) registers an unknown number: a new child, enrolled nowhere, with a pending link."""
+    karin = as_user(app, "karin")
+    assert register(karin, with_number(unit_id(app, "BUP outpatient team"), fresh_number(912))).status_code == 302
+    ((_unit, _state, _by, link),) = links_of(app, "Tindra")
+    return karin, child_id(app, "Tindra"), link
+
+
+def test_a_new_child_is_decided_by_an_agency_admin_of_the_registering_units_agency_only(app: Flask, db: Any) -> None:
+    karin, tindra, link = _karin_registers_a_new_child(app)
+    before = counts(app)
+    # Negatives first: the registering person, another agency's admin, anyone else.
+    for username in ("karin", "maria", "erik", "olle", "lars"):
+        browser = karin if username == "karin" else as_user(app, username)
+        assert browser.get(f"/children/{tindra}/links").status_code == 404, username
+        assert decide(browser, tindra, link, "approve").status_code == 404, username
+        assert browser.get(f"/children/{tindra}").status_code == 404, username
+    assert counts(app) == before
+    # BUP's agency admin decides (the child is enrolled nowhere; a BUP unit asked, not she).
+    bodil = as_user(app, "bodil")
+    page = bodil.get(f"/children/{tindra}/links")
+    assert page.status_code == 200 and link in html(page) and "Karin Vik" in html(page)
+    assert bodil.get(f"/children/{tindra}").status_code == 404, "the links page opens nothing else"
+    response = decide(bodil, tindra, link, "approve")
+    assert response.status_code == 302
+    assert "BUP outpatient team" in enrolled_units(app, "Tindra")
+    with app.app_context():
+        approval = shared_db.session.scalar(select(AuditEvent).where(AuditEvent.action == "approve_child_link"))
+        assert approval is not None and approval.legal_basis == "agency_administration"
+    # Now karin's unit reaches the child: My children and search show it.
+    assert karin.get(f"/children/{tindra}").status_code == 200
+    assert tindra in html(karin.get("/")) and tindra in html(karin.get("/search?q=Tindra"))
+    assert tindra in html(search_number(karin, fresh_number(912)))
+
+
+def test_once_the_request_is_decided_the_agency_admin_loses_sight_of_the_child(app: Flask, db: Any) -> None:
+    _karin, tindra, link = _karin_registers_a_new_child(app)
+    bodil = as_user(app, "bodil")
+    assert bodil.get(f"/children/{tindra}/links").status_code == 200
+    response = decide(bodil, tindra, link, "reject")
+    assert response.status_code == 302 and response.headers["Location"] == "/agency/links"
+    assert links_of(app, "Tindra")[0][1] == "rejected"
+    before = counts(app)
+    assert bodil.get(f"/children/{tindra}/links").status_code == 404, "decided: no longer hers to see"
+    for verb in ("approve", "reject"):
+        assert decide(bodil, tindra, link, verb).status_code == 404
+    assert tindra not in html(bodil.get("/agency/links"))
+    assert counts(app) == before
+    with app.app_context():
+        assert not shared_db.session.scalar(
+            select(func.count()).select_from(Enrolment).join(Child).where(Child.given_name == "Tindra")
+        )
+
+
+def test_an_agency_admin_never_decides_their_own_request(app: Flask, db: Any, clock: Any) -> None:
+    # bodil registers a new child at BUP: enrolled nowhere, so BUP's admins decide — never bodil herself.
+    bodil = as_user(app, "bodil")
+    assert register(bodil, form(unit_id(app, "BUP outpatient team"))).status_code == 302
+    ((_unit, _state, _by, link),) = links_of(app, "Tindra")
+    tindra = child_id(app, "Tindra")
+    before = counts(app)
+    assert bodil.get(f"/children/{tindra}/links").status_code == 404
+    for verb in ("approve", "reject"):
+        assert decide(bodil, tindra, link, verb).status_code == 404
+    assert tindra not in html(bodil.get("/agency/links"))
+    # maria asks for Omar (without a Child Contact, enrolled at her school) at Class 1–3: an admin of an
+    # agency where he is enrolled, but it is her own request.
+    _end_child_contact(app, "Omar", clock)
+    maria = as_user(app, "maria")
+    assert register(maria, with_number(unit_id(app, "Class 1–3"), OMAR_NUMBER)).status_code == 302
+    ((_unit, _state, _by, omar_link),) = links_of(app, "Omar")
+    omar = child_id(app, "Omar")
+    page = maria.get(f"/children/{omar}/links")
+    assert page.status_code == 200, "her unit relation to Omar"
+    assert omar_link not in html(page)
+    for verb in ("approve", "reject"):
+        assert decide(maria, omar, omar_link, verb).status_code == 404
+    with app.app_context():
+        assert links_awaiting_agency_admin(actor_for("maria")) == []
+        assert links_awaiting_agency_admin(actor_for("bodil")) == []
+    assert [row[1] for row in links_of(app, "Tindra") + links_of(app, "Omar")] == ["pending", "pending"]
+    assert counts(app)["writes"] == before["writes"] + 1, "only maria's request"
+
+
+# -- the agency admin's queue (/agency/links) ---------------------------------------------------------------
+@pytest.mark.parametrize("username", ["karin", "olle", "lars", "lena", "admin", "fia", "noah"])
+def test_the_link_queue_is_404_for_everyone_but_an_agency_admin(app: Flask, db: Any, username: str) -> None:
+    _karin_registers_a_new_child(app)
+    response = as_user(app, username).get("/agency/links")
+    assert response.status_code == 404
+    assert "Tindra" not in html(response)
+
+
+def test_the_agency_admins_queue_lists_what_they_decide_with_the_childs_name_only(app: Flask, db: Any) -> None:
+    maria = as_user(app, "maria")
+    index = html(maria.get("/agency/"))
+    assert 'href="/agency/links"' in index and "No link request is waiting for you." in index
+    assert "There are no link requests for you to decide." in html(maria.get("/agency/links"))
+
+    _karin, tindra, _link = _karin_registers_a_new_child(app)
+    bodil = as_user(app, "bodil")
+    index = html(bodil.get("/agency/"))
+    assert 'href="/agency/links"' in index
+    assert "1 request to link a unit to a child is waiting for you." in index
+    response = bodil.get("/agency/links")
+    assert response.status_code == 200
+    page = html(response)
+    assert "Tindra Ekholm" in page and "BUP outpatient team" in page
+    assert f'href="/children/{tindra}/links"' in page
+    with app.app_context():
+        requested_at = shared_db.session.scalar(select(PendingLink.requested_at).where(PendingLink.public_id == _link))
+    assert requested_at is not None and str(requested_at.year) in page
+    # Nothing else about the child: no guardian, no identity number, not who asked or how to reach them.
+    for hidden in ("Greta", "070-174 06 60", "greta.ekholm", "Karin Vik", *number_forms(fresh_number(912))):
+        assert hidden not in page, hidden
+    assert "Tindra" not in html(maria.get("/agency/links")), "another agency's admin"
+    with app.app_context():
+        read = shared_db.session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "agency_admin_list",
+                AuditEvent.actor_account_id == account_id(app, "bodil"),
+            )
+        )
+        tindra_id = shared_db.session.scalar(select(Child.id).where(Child.public_id == tindra))
+    assert read is not None and read.outcome == "allowed" and read.child_id == tindra_id
+    assert read.legal_basis == "agency_administration" and read.detail == {"list": "links_to_decide"}
+
+
+# -- lookups by number are audited like search ----------------------------------------------------------
+def _lookup_rows(app: Flask, username: str) -> list[tuple[Any, ...]]:
+    with app.app_context():
+        rows = shared_db.session.execute(
+            select(
+                AuditEvent.outcome,
+                AuditEvent.child_id,
+                AuditEvent.object_type,
+                AuditEvent.object_id,
+                AuditEvent.legal_basis,
+            )
+            .where(
+                AuditEvent.action == IDENTITY_LOOKUP_ACTION, AuditEvent.actor_account_id == account_id(app, username)
+            )
+            .order_by(AuditEvent.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_a_registration_lookup_is_audited_exactly_like_a_search(app: Flask, db: Any) -> None:
+    with app.app_context():
+        omar_id = shared_db.session.scalar(select(Child.id).where(Child.given_name == "Omar"))
+    omar = child_id(app, "Omar")
+    # Known but out of scope (olle): a denial, without legal basis, in both.
+    olle = as_user(app, "olle")
+    assert register(olle, with_number(unit_id(app, "Vårdcentralen Ekby"), OMAR_NUMBER)).status_code == 302
+    assert search_number(olle, OMAR_NUMBER).status_code == 200
+    registered, searched = _lookup_rows(app, "olle")
+    assert registered == searched == ("denied", omar_id, "identity_lookup", None, None)
+    # Unknown: a denial without a child, in both.
+    unknown = fresh_number(913)
+    assert register(olle, with_number(unit_id(app, "Vårdcentralen Ekby"), unknown)).status_code == 302
+    assert search_number(olle, fresh_number(914)).status_code == 200
+    _, _, registered, searched = _lookup_rows(app, "olle")
+    assert registered == searched == ("denied", None, "identity_lookup", None, None)
+    # In scope (lars, through Class 4–6): a read on his legal basis, in both.
+    lars = as_user(app, "lars")
+    assert register(lars, with_number(unit_id(app, "Class 4–6"), OMAR_NUMBER)).status_code == 302
+    assert search_number(lars, OMAR_NUMBER).status_code == 200
+    registered, searched = _lookup_rows(app, "lars")
+    assert registered == searched == ("allowed", omar_id, "child", omar, "relation_unit")
 
 
 def test_a_pending_link_is_not_visible_to_anyone_but_those_who_decide(app: Flask, db: Any) -> None:
@@ -997,6 +1297,29 @@ def test_the_operation_answers_a_known_number_with_a_pending_link_and_adds_no_gu
         assert link.state == "approved" and link.decided_at is not None
         with pytest.raises(LinkAlreadyDecided):
             reject_pending_link(maria, link)
+        session.rollback()
+
+
+def test_the_operation_registers_an_unknown_number_with_a_pending_link_and_no_enrolment(app: Flask, db: Any) -> None:
+    with app.app_context():
+        session = shared_db.session
+        karin = actor_for("karin")
+        unit = session.scalar(select(Unit).where(Unit.name == "BUP outpatient team"))
+        assert unit is not None
+        result = register_child_for_unit(karin, _data(unit, fresh_number(915)))
+        assert result.outcome == "registered" and result.child is not None and result.pending_link is not None
+        link = result.pending_link
+        assert (link.child_id, link.unit_id, link.state) == (result.child.id, unit.id, "pending")
+        assert not session.scalar(
+            select(func.count()).select_from(Enrolment).where(Enrolment.child_id == link.child_id)
+        )
+        with pytest.raises(NotYourDecision):
+            approve_pending_link(karin, link)  # the registering person is not an agency admin
+        with pytest.raises(NotYourDecision):
+            approve_pending_link(actor_for("maria"), link)  # another agency's admin
+        approve_pending_link(actor_for("bodil"), link)
+        assert link.state == "approved"
+        assert session.scalar(select(func.count()).select_from(Enrolment).where(Enrolment.child_id == link.child_id))
         session.rollback()
 
 
