@@ -30,7 +30,7 @@ from sqlalchemy import and_, exists, select
 
 from agencies.models import Agency, Membership, StaffPerson
 from childplan.compass import AREA_CODES, BY_CODE
-from coordination.access import STAFF, WITHHELD_NO_CONSENT, ChildAccess
+from coordination.access import STAFF, WITHHELD_NO_CONSENT, ChildAccess, may_know_other_agencies
 from coordination.clock import current_clock, today
 from coordination.consent import (
     CONSENT_STATUS_LABELS,
@@ -147,7 +147,7 @@ class ConsentView:
         day = today()
         in_team = access.has_relation("child_contact") or access.has_relation("support_coordinator")
         is_child_contact = access.has_relation("child_contact")
-        may_see_others = bool(picture.areas_for(own.id, "coordination"))
+        may_see_others = bool(may_know_other_agencies(access))
         names_withheld = PROTECTED if child.has_protected_identity and not in_team else None
 
         shown = [c for c in picture.consents if c.agency_id == own.id or may_see_others]

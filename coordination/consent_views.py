@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from agencies.models import Agency
 from agencies.operations import OperationError
 from coordination import audit
-from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404
+from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, may_know_other_agencies
 from coordination.child_view import WITHHELD_REASONS
 from coordination.child_views import child_tabs
 from coordination.clock import today
@@ -125,9 +125,7 @@ def _tab_url(child_id: str) -> str:
 def _may_see_others(actor: Actor, access: ChildAccess) -> bool:
     """Whether the viewer may see other agencies' consents (RULES.md §4): while their own agency holds a
     consent for coordination that is in effect."""
-    own = actor.acting_agency
-    assert own is not None
-    return bool(access.picture.areas_for(own.id, "coordination"))
+    return bool(may_know_other_agencies(access))
 
 
 def _agency_hidden(actor: Actor, access: ChildAccess, agency_id: int) -> bool:
@@ -427,7 +425,7 @@ def _consent_or_404(actor: Actor, access: ChildAccess, consent_id: str, action: 
     reason = None
     if found is None:
         reason = "not_this_childs_consent"
-    elif found.agency_id != own.id and not access.picture.areas_for(own.id, "coordination"):
+    elif found.agency_id != own.id and not may_know_other_agencies(access):
         reason = "no_consent_for_your_agency"
     if reason is not None:
         audit.note_denied(
