@@ -94,3 +94,41 @@ def test_a_guardian_on_a_phone(browser, live_server) -> None:  # type: ignore[no
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
     context.close()
+
+
+PAGES_TO_SCAN = [
+    ("maria", "/search?q=Omar"),
+    ("maria", "child:Omar"),
+    ("maria", "child:Omar/consent"),
+    ("maria", "child:Omar/consent/record"),
+    ("maria", "child:Leo"),
+    ("maria", "/children/new"),
+    ("maria", "/agency/"),
+    ("maria", "/agency/children-without-child-contact"),
+    ("maria", "/agency/reassign"),
+    ("admin", "/admin/staff"),
+    ("admin", "/admin/agencies"),
+    ("sara", "child:Liam/consent"),
+]
+
+
+@pytest.mark.parametrize(("persona", "target"), PAGES_TO_SCAN)
+def test_the_access_core_pages_are_accessible(page, persona: str, target: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/login")
+    page.get_by_role("button", name=persona, exact=False).first.click()
+    page.wait_for_url("**/")
+    if target.startswith("child:"):
+        name, _, rest = target[len("child:") :].partition("/")
+        if persona == "admin":
+            raise AssertionError("admin sees no child")
+        page.goto("/search?q=" + name)
+        page.get_by_role("link", name=name, exact=False).first.click()
+        page.wait_for_load_state()
+        if rest:
+            page.goto(page.url.rstrip("/") + "/" + rest)
+    else:
+        page.goto(target)
+    page.wait_for_load_state()
+    assert page.locator("main h1").count() == 1
+    assert_accessible(page)
+    assert_no_console_errors(page)
