@@ -61,6 +61,16 @@ def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
+def _name_field(label: object, too_long: object) -> StringField:
+    """A name: trimmed, at most MAX_NAME_LENGTH characters, with the message next to the field."""
+    return StringField(
+        label,
+        filters=[_strip],
+        validators=[Length(max=MAX_NAME_LENGTH, message=too_long)],
+        render_kw={"autocomplete": "off", "maxlength": MAX_NAME_LENGTH},
+    )
+
+
 class IdentityNumberField(StringField):
     """A text field that never writes its value back into the page (RULES.md §10)."""
 
@@ -89,27 +99,11 @@ def _parse_date(field) -> date | None:  # type: ignore[no-untyped-def]
 class GuardianForm(Form):
     """One guardian block. A plain ``Form``: the page's CSRF token belongs to the outer form."""
 
-    given_name = StringField(
-        _l("Given name"),
-        filters=[_strip],
-        validators=[
-            Length(
-                max=MAX_NAME_LENGTH,
-                message=_l("The given name can be at most %(limit)s characters.", limit=MAX_NAME_LENGTH),
-            )
-        ],
-        render_kw={"autocomplete": "off", "maxlength": MAX_NAME_LENGTH},
+    given_name = _name_field(
+        _l("Given name"), _l("The given name can be at most %(limit)s characters.", limit=MAX_NAME_LENGTH)
     )
-    family_name = StringField(
-        _l("Family name"),
-        filters=[_strip],
-        validators=[
-            Length(
-                max=MAX_NAME_LENGTH,
-                message=_l("The family name can be at most %(limit)s characters.", limit=MAX_NAME_LENGTH),
-            )
-        ],
-        render_kw={"autocomplete": "off", "maxlength": MAX_NAME_LENGTH},
+    family_name = _name_field(
+        _l("Family name"), _l("The family name can be at most %(limit)s characters.", limit=MAX_NAME_LENGTH)
     )
     phone = StringField(
         _l("Phone"),
@@ -171,27 +165,11 @@ class GuardianForm(Form):
 
 class RegistrationForm(FlaskForm):
     unit = SelectField(_l("Unit"), validate_choice=False)  # choices: the actor's units, set by the view
-    given_name = StringField(
-        _l("Given name"),
-        filters=[_strip],
-        validators=[
-            Length(
-                max=MAX_NAME_LENGTH,
-                message=_l("The given name can be at most %(limit)s characters.", limit=MAX_NAME_LENGTH),
-            )
-        ],
-        render_kw={"autocomplete": "off", "maxlength": MAX_NAME_LENGTH},
+    given_name = _name_field(
+        _l("Given name"), _l("The given name can be at most %(limit)s characters.", limit=MAX_NAME_LENGTH)
     )
-    family_name = StringField(
-        _l("Family name"),
-        filters=[_strip],
-        validators=[
-            Length(
-                max=MAX_NAME_LENGTH,
-                message=_l("The family name can be at most %(limit)s characters.", limit=MAX_NAME_LENGTH),
-            )
-        ],
-        render_kw={"autocomplete": "off", "maxlength": MAX_NAME_LENGTH},
+    family_name = _name_field(
+        _l("Family name"), _l("The family name can be at most %(limit)s characters.", limit=MAX_NAME_LENGTH)
     )
     birth_date = StringField(_l("Birth date"), filters=[_strip])
     identity_number = IdentityNumberField(
