@@ -13,6 +13,7 @@ the operations in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -77,6 +78,24 @@ MAX_ID_LENGTH = 64
 
 def _concurrent_change() -> str:
     return _("Someone changed this at the same moment, so nothing was saved. Check the Consent tab and try again.")
+
+
+def _write(form, write: Callable[[], None], show_refusal: Callable[..., None]) -> int | None:  # type: ignore[no-untyped-def]
+    """Run one write and commit it (one commit per request). None on success; otherwise the status of
+    the form shown again, with nothing written: 422 with the refusal next to its field, 409 when
+    someone changed the same thing at the same moment."""
+    try:
+        write()
+        db.session.commit()
+    except OperationError as error:
+        db.session.rollback()
+        show_refusal(form, error)
+        return 422
+    except IntegrityError:
+        db.session.rollback()
+        form.form_errors.append(_concurrent_change())
+        return 409
+    return None
 
 
 # -- reaching the child ------------------------------------------------------------------------------------
@@ -314,17 +333,13 @@ def record(child_id: str):  # type: ignore[no-untyped-def]
         recorded_by=_recorder(actor),
     )
     agency_row = db.session.get(Agency, agency.id)
-    try:
+
+    def write() -> None:
         record_consent(actor, child, agency_row, data, agency_hidden=_agency_hidden(actor, access, agency.id))
-        db.session.commit()
-    except OperationError as error:
-        db.session.rollback()
-        _apply_record_error(form, error)
-        return page(422)
-    except IntegrityError:
-        db.session.rollback()
-        form.form_errors.append(_concurrent_change())
-        return page(409)
+
+    status = _write(form, write, _apply_record_error)
+    if status:
+        return page(status)
     flash(_("Consent recorded for %(agency)s. It counts from the next page anyone opens.", agency=agency.name))
     return redirect(_tab_url(heading.public_id))
 
@@ -373,7 +388,8 @@ def request_page(child_id: str):  # type: ignore[no-untyped-def]
     agency = _chosen_agency(agencies, form.agency.data)
     assert agency is not None
     agency_row = db.session.get(Agency, agency.id)
-    try:
+
+    def write() -> None:
         request_consent(
             actor,
             child,
@@ -385,15 +401,10 @@ def request_page(child_id: str):  # type: ignore[no-untyped-def]
             requested_by=_recorder(actor),
             agency_hidden=_agency_hidden(actor, access, agency.id),
         )
-        db.session.commit()
-    except OperationError as error:
-        db.session.rollback()
-        apply_operation_error(form, error)
-        return page(422)
-    except IntegrityError:
-        db.session.rollback()
-        form.form_errors.append(_concurrent_change())
-        return page(409)
+
+    status = _write(form, write, apply_operation_error)
+    if status:
+        return page(status)
     flash(_("Consent requested for %(agency)s. It gives no access until it is recorded.", agency=agency.name))
     return redirect(_tab_url(heading.public_id))
 
@@ -525,17 +536,13 @@ def withdraw(child_id: str, consent_id: str):  # type: ignore[no-untyped-def]
         return page()
     if not form.validate_on_submit():
         return page(422)
-    try:
+
+    def write() -> None:
         withdraw_consent(actor, item, by_key.get(form.giver.data or ""), _recorder(actor))
-        db.session.commit()
-    except OperationError as error:
-        db.session.rollback()
-        apply_operation_error(form, error)
-        return page(422)
-    except IntegrityError:
-        db.session.rollback()
-        form.form_errors.append(_concurrent_change())
-        return page(409)
+
+    status = _write(form, write, apply_operation_error)
+    if status:
+        return page(status)
     if is_request:
         flash(_("The request to %(agency)s was cancelled.", agency=summary.agency))
     else:
@@ -580,7 +587,8 @@ def maturity(child_id: str):  # type: ignore[no-untyped-def]
     agency = _chosen_agency(agencies, form.agency.data)
     assert agency is not None
     agency_row = db.session.get(Agency, agency.id)
-    try:
+
+    def write() -> None:
         record_maturity(
             actor,
             child,
@@ -589,15 +597,10 @@ def maturity(child_id: str):  # type: ignore[no-untyped-def]
             form.note.data,
             agency_hidden=_agency_hidden(actor, access, agency.id),
         )
-        db.session.commit()
-    except OperationError as error:
-        db.session.rollback()
-        apply_operation_error(form, error)
-        return page(422)
-    except IntegrityError:
-        db.session.rollback()
-        form.form_errors.append(_concurrent_change())
-        return page(409)
+
+    status = _write(form, write, apply_operation_error)
+    if status:
+        return page(status)
     flash(
         _(
             "Recorded: %(name)s decides about consent for %(agency)s from now on.",

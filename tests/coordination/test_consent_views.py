@@ -1088,3 +1088,25 @@ def test_the_consent_tab_does_not_grow_from_2_to_20_consents(
     assert len(few_statements) == len(counter.statements) == CONSENT_TAB_STATEMENTS, "\n".join(
         re.sub(r"\s+", " ", s)[:100] for s in counter.statements
     )
+
+
+def test_the_withdraw_confirmation_page_changes_nothing_on_get(app: Flask, client: FlaskClient) -> None:
+    # GET shows what a POST to the same address would do; only the POST (with CSRF) withdraws.
+    login(client, "maria")
+    with app.app_context():
+        omar = database.session.scalar(select(Child).where(Child.given_name == "Omar"))
+        consent = database.session.scalar(
+            select(Consent).where(Consent.child_id == omar.id, Consent.state == "recorded").order_by(Consent.id)
+        )
+        page_url = f"/children/{omar.public_id}/consent/{consent.public_id}/withdraw"
+        consent_id, omar_id = consent.id, omar.id
+    response = client.get(page_url)
+    assert response.status_code == 200
+    with app.app_context():
+        assert database.session.get(Consent, consent_id).state == "recorded"
+        assert not database.session.scalars(
+            select(ConsentGiver).where(ConsentGiver.consent_id == consent_id, ConsentGiver.withdrawn_at.is_not(None))
+        ).all()
+        assert not database.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "withdraw_consent", AuditEvent.child_id == omar_id)
+        ).all()
