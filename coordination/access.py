@@ -184,6 +184,48 @@ register_relation(
 register_relation(Relation("unit", "relation_unit", _unit_child_ids))
 
 
+def _team_child_ids(actor: Actor) -> Select[tuple[int]]:
+    """A current member of the child's own team, acting for the agency they were added for; removal
+    ends the membership and with it the relation, on the next request."""
+    from coordination.teams.models import TeamMember
+
+    assert actor.acting_agency is not None
+    return select(TeamMember.child_id).where(
+        TeamMember.staff_person_id == actor.account.staff_person_id,
+        TeamMember.agency_id == actor.acting_agency.id,
+        TeamMember.ended_at.is_(None),
+    )
+
+
+def _intake_child_ids(actor: Actor) -> Select[tuple[int]]:
+    """Intake (every intake member of the social-services agency the report went to) for the children
+    its reports were matched to."""
+    from coordination.reports.models import ReportOfConcern
+
+    assert actor.acting_agency is not None
+    if not any(membership.is_intake for membership in actor.memberships):
+        return select(ReportOfConcern.child_id).where(false())
+    return select(ReportOfConcern.child_id).where(
+        ReportOfConcern.social_services_agency_id == actor.acting_agency.id,
+        ReportOfConcern.child_id.is_not(None),
+    )
+
+
+def _investigating_unit_child_ids(actor: Actor) -> Select[tuple[int]]:
+    """Staff of the social-services unit intake assigned a report to, for the child it is about."""
+    from coordination.reports.models import ReportOfConcern
+
+    unit_ids = [membership.unit_id for membership in actor.memberships if membership.is_practitioner]
+    return select(ReportOfConcern.child_id).where(
+        ReportOfConcern.assigned_unit_id.in_(unit_ids), ReportOfConcern.child_id.is_not(None)
+    )
+
+
+register_relation(Relation("team_member", "relation_team", _team_child_ids))
+register_relation(Relation("intake", "duty_to_report", _intake_child_ids))
+register_relation(Relation("investigating_unit", "duty_to_report", _investigating_unit_child_ids))
+
+
 def _adult_cutoff() -> date:
     """Children born on or before this date are 18: guardian access ends (RULES.md §6)."""
     day = today()
@@ -433,6 +475,38 @@ def may_know_other_agencies(access: ChildAccess) -> Decision:
     if access.picture.areas_for(actor.acting_agency.id, "coordination"):
         return Decision(True, "consent", "consent")
     return Decision(False, WITHHELD_NO_CONSENT)
+
+
+def may_see_chronology_entry(
+    access: ChildAccess,
+    *,
+    owner_agency_id: int,
+    audience: str,
+    areas: frozenset[str] | set[str],
+    author_person_id: int | None = None,
+    recipient_person_id: int | None = None,
+) -> Decision:
+    """One chronology entry (``coordination.chronology.models`` names the audiences): the owner agency's
+    staff and the entry's author always; others as the audience says (RULES.md §4)."""
+    actor = access.actor
+    if actor.kind != STAFF or actor.acting_agency is None or not access.relations:
+        return Decision(False, "not_staff")
+    person_id = actor.account.staff_person_id
+    if owner_agency_id == actor.acting_agency.id:
+        return Decision(True, "own_agency", "own_agency_record")
+    if author_person_id is not None and author_person_id == person_id:
+        return Decision(True, "author", "own_agency_record")
+    if audience == "coordination":
+        return may_see_item(access, owner_agency_id, "coordination", areas)
+    if audience == "team":
+        return may_see_item(access, owner_agency_id, "team_meetings", areas)
+    if audience == "recipient":
+        if recipient_person_id is not None and recipient_person_id == person_id:
+            return Decision(True, "recipient", access.legal_basis)
+        return Decision(False, "addressed_to_someone_else")
+    if audience == "agencies":
+        return may_know_other_agencies(access)
+    return Decision(False, "own_agency_only")
 
 
 @dataclass

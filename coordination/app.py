@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import coordination.all_models  # noqa: F401  (every mapper known before the first query)
 from coordination import audit, security
 from coordination.clock import Clock
 from coordination.config import is_loopback_host, load_config
@@ -95,15 +96,27 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from agencies.views import admin, agency
     from coordination.child_views import children
+    from coordination.chronology.views import chronology
+    from coordination.concerns.raise_views import concerns
+    from coordination.concerns.views import concern
     from coordination.consent_views import consent
     from coordination.registration_views import registration
+    from coordination.reports.views import reports
+    from coordination.teams.views import teams
     from coordination.views import auth, demo, main
+    from notifications.views import inbox
 
     blueprints = [main, auth, children]
     blueprints.append(admin)  # /admin: platform administration (no child data)
     blueprints.append(agency)  # /agency: agency administration
     blueprints.append(registration)  # /children/new, the receipt, pending links
     blueprints.append(consent)  # /children/<child_id>/consent: the Consent tab and its actions
+    blueprints.append(concerns)  # /concerns/new, /children/<child_id>/concerns/new, /agency/concerns
+    blueprints.append(concern)  # /children/<child_id>/concerns/<concern_id>, coordinator requests
+    blueprints.append(reports)  # /reports/new, /reports/<report_id>, /intake
+    blueprints.append(teams)  # /children/<child_id>/team, meetings
+    blueprints.append(chronology)  # /children/<child_id>/chronology
+    blueprints.append(inbox)  # /inbox
     if app.config["DEMO_MODE"]:
         blueprints.append(demo)  # demo-only routes do not exist outside demo mode
     for blueprint in blueprints:

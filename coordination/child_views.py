@@ -131,7 +131,13 @@ def child_tabs(child_id: str, current: str) -> list[dict[str, object]]:
     """The child's tabs in UX.md's order; a tab the viewer may not open is not shown."""
     from flask import current_app, url_for
 
-    tabs = [("overview", _("Overview"), "children.overview"), ("consent", _("Consent"), "consent.tab")]
+    tabs = [
+        ("overview", _("Overview"), "children.overview"),
+        ("chronology", _("Chronology"), "chronology.index"),
+        ("team", _("Team"), "teams.index"),
+        ("plan", _("Plan"), "plan.index"),
+        ("consent", _("Consent"), "consent.tab"),
+    ]
     return [
         {"key": key, "label": label, "url": url_for(endpoint, child_id=child_id), "current": key == current}
         for key, label, endpoint in tabs

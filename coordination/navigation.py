@@ -32,6 +32,7 @@ _STAFF = (
     NavItem(_l("Raise a concern"), "concerns.new"),
 )
 _AGENCY_ADMIN_EXTRA = (NavItem(_l("My agency"), "agency.index"),)
+_INTAKE_EXTRA = (NavItem(_l("Intake"), "reports.intake"),)
 _FAMILY = (NavItem(_l("My children"), "main.home"),)
 _YOUNG_PERSON = (NavItem(_l("Me"), "main.home"),)
 _PLATFORM_ADMIN = (
@@ -48,7 +49,8 @@ def nav_items(actor: Actor | None) -> list[NavItem]:
         return []
     items: tuple[NavItem, ...]
     if actor.kind == "staff":
-        items = _STAFF + (_AGENCY_ADMIN_EXTRA if actor.is_agency_admin else ())
+        items = _STAFF + (_INTAKE_EXTRA if "intake" in actor.roles else ())
+        items += _AGENCY_ADMIN_EXTRA if actor.is_agency_admin else ()
     elif actor.kind == "guardian":
         items = _FAMILY
     elif actor.kind == "young_person":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-import coordination.models  # noqa: F401  (imports every model)
+import coordination.all_models  # noqa: F401  (imports every model)
 from coordination.database import make_engine
 from coordination.model_base import Base
 

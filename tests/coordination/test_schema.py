@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, StatementError
 
-import coordination.models  # noqa: F401  (every model on the metadata)
+import coordination.all_models  # noqa: F401  (every model on the metadata)
 from agencies.models import Agency, Membership, StaffPerson, Unit
 from coordination.database import make_engine
 from coordination.migrate import alembic_config, upgrade

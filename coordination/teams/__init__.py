@@ -1,0 +1,1 @@
+"""The individual child team (Barnets eget team) and its meetings."""
