@@ -178,6 +178,26 @@ def deactivate_staff_person(actor, person: StaffPerson) -> None:  # type: ignore
             legal_basis="platform_administration",
         )
     db.session.flush()
+    if vacated:
+        # The role goes back to the Child Contact, who is told and requests a new one (RULES.md §10).
+        from coordination import events
+        from coordination.chronology.record import record_event
+
+        for assignment in vacated:
+            record_event(
+                assignment.child_id,
+                "coordinator_vacated",
+                owner_agency_id=assignment.agency_id,
+                audience="coordination",
+                tone="neutral",
+                object_type="role_assignment",
+                occurred_at=moment,
+            )
+        db.session.flush()
+        for assignment in vacated:
+            events.coordinator_vacated.send(
+                None, child=assignment.child, agency_id=assignment.agency_id, person_id=person.id
+            )
     record_write(
         actor.audit_actor(),
         "deactivate_staff_person",

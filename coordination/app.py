@@ -84,6 +84,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     audit.init_app(app)
     _register_blueprints(app)
+    __import__("notifications").init_app(app)  # the inbox listens to the domain's signals
     _register_request_hooks(app)
     _register_error_handlers(app)
     _register_template_helpers(app)

@@ -23,6 +23,7 @@ from coordination.clock import today
 from coordination.database import db
 from coordination.labels import AGENCY_KIND_LABELS
 from coordination.models import Child, Custody, Enrolment, Guardian, RoleAssignment, age_in_years
+from coordination.teams.models import TeamMember
 
 WITHHELD_REASONS = {
     WITHHELD_NO_CONSENT: _l("withheld: no consent for your agency"),
@@ -35,6 +36,7 @@ RELATION_LABELS = {
     "unit": _l("Enrolled at your unit"),
 }
 ROLE_LABELS = {"child_contact": _l("Child Contact"), "support_coordinator": _l("Support Coordinator")}
+TEAM_LABEL = _l("On the child's team")
 
 
 @dataclass(frozen=True)
@@ -135,8 +137,15 @@ class ChildView:
                 .options(joinedload(Enrolment.unit).joinedload(Unit.agency))
             )
         )
+        team = list(
+            db.session.scalars(
+                select(TeamMember)
+                .where(TeamMember.child_id == child.id, TeamMember.ended_at.is_(None))
+                .options(joinedload(TeamMember.agency))
+            )
+        )
         own_agency_id = actor.acting_agency.id if actor.acting_agency else None
-        in_team = access.has_relation("child_contact") or access.has_relation("support_coordinator")
+        in_team = any(access.has_relation(name) for name in ("child_contact", "support_coordinator", "team_member"))
         may_know_agencies = bool(may_know_other_agencies(access))
         protected = child.has_protected_identity and not in_team
 
@@ -176,6 +185,8 @@ class ChildView:
         for enrolment in enrolments:
             agency = enrolment.unit.agency
             involvements.setdefault(agency.id, (agency, []))[1].append(enrolment.unit.name)
+        for agency_id, agency in sorted({m.agency_id: m.agency for m in team}.items()):
+            involvements.setdefault(agency_id, (agency, []))[1].append(TEAM_LABEL)
         agencies: list[AgencyInvolvement] = []
         agencies_withheld: str | None = None
         for agency_id, (agency, how) in sorted(involvements.items(), key=lambda item: item[1][0].name):

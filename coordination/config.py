@@ -40,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     # The youngest age at which staff may record a young person as mature enough to decide about consent
     # for an agency (RULES.md §3); evaluation ignores such an assessment for a younger child.
     "MATURITY_MIN_AGE": 12,
+    # Concerns or signals about one child from two agencies within this many days raise a matching alert
+    # to the Child Contact (RULES.md §5).
+    "CONCERN_MATCH_WINDOW_DAYS": 14,
 }
 
 # Keys read from the environment (BARNKOMPASS_<KEY>) and how to convert them.
@@ -157,3 +160,6 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError("Session timeouts must be positive")
     if not 1 <= int(config["MATURITY_MIN_AGE"]) <= 18:
         raise ConfigError("MATURITY_MIN_AGE must be a whole number of years from 1 to 18")
+    window = config["CONCERN_MATCH_WINDOW_DAYS"]
+    if isinstance(window, bool) or not isinstance(window, int) or window <= 0:
+        raise ConfigError("CONCERN_MATCH_WINDOW_DAYS must be a positive whole number of days")

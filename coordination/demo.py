@@ -4,12 +4,14 @@
 to each fact's moment, so back-dated facts are recorded as they would have been; it flushes, the caller
 commits. Ages are relative to the load date. So far the skeleton: agencies, units, people, children,
 guardians, custody, enrolments, a sibling link, Child Contacts; the access core: the consent texts,
-consents (recorded, requested, withdrawn), a maturity assessment and Alva's protected identity; later
-issues add their facts.
+consents (recorded, requested, withdrawn), a maturity assessment and Alva's protected identity; the
+concerns issue (``demo_concerns``): concerns, a matching alert, a report of concern, Support
+Coordinators, teams and meetings; later issues add their facts.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,6 +24,7 @@ from agencies.operations import AgencyData, StaffData, add_membership, create_ag
 from coordination.access import SYSTEM_ACTOR
 from coordination.auth import hash_password
 from coordination.clock import Clock, current_clock
+from coordination.concerns.models import Concern
 from coordination.consent import (
     CONSENT_TEXT_VERSION,
     DEFAULT_CONSENT_TEXTS,
@@ -35,6 +38,7 @@ from coordination.consent import (
     withdraw_consent,
 )
 from coordination.database import db
+from coordination.demo_concerns import concerns_and_teams
 from coordination.demo_data import (  # noqa: F401 (re-exported: tests and the CLI read the demo's names here)
     ADMIN,
     AGENCIES,
@@ -82,6 +86,7 @@ from coordination.operations import (
     link_siblings,
     register_child,
 )
+from coordination.teams.models import Meeting
 
 DEMO_PASSWORD = "demo"
 DATASET_KEY = "dataset"
@@ -136,7 +141,11 @@ class _Ekby:
     children: dict[str, Child] = field(default_factory=dict)
     custody: dict[tuple[str, str], Custody] = field(default_factory=dict)
     consents: dict[tuple[str, str, str], Consent] = field(default_factory=dict)  # (child, agency, purpose)
+    numbers: dict[str, IdentityNumber] = field(default_factory=dict)  # by child, for the report of concern
+    concerns: list[Concern] = field(default_factory=list)
+    meetings: dict[tuple[str, datetime], Meeting] = field(default_factory=dict)
     accounts: int = 0
+    added: int = 0
 
     @property
     def today(self) -> date:
@@ -162,11 +171,14 @@ class _Ekby:
         return self.at_day(self.today - timedelta(days=days), hour)
 
     def add(self, moment: datetime, action: Callable[[], None]) -> None:
-        """A fact; equal moments keep the order they were added in (dependencies first)."""
-        self.facts.append((min(moment, self.load_time), len(self.facts), action))
+        """A fact; equal moments keep the order they were added in (dependencies first). A fact may add
+        later facts while it is replayed (a request, then its answer a few hours on)."""
+        self.added += 1
+        heapq.heappush(self.facts, (min(moment, self.load_time), self.added, action))
 
     def replay(self) -> None:
-        for moment, _, action in sorted(self.facts, key=lambda fact: (fact[0], fact[1])):
+        while self.facts:
+            moment, _, action = heapq.heappop(self.facts)
             self.clock.set(moment)
             action()
 
@@ -236,6 +248,8 @@ def _register_child(ekby: _Ekby, row: ChildRow, birth: date | None, number: Iden
         protection_level=row.protection_level,
     )
     ekby.children[row.given_name] = register_child(SYSTEM_ACTOR, data)
+    if number is not None:
+        ekby.numbers[row.given_name] = number
 
 
 def _add_guardian(ekby: _Ekby, row: GuardianRow, index: int, birth: date) -> None:
@@ -473,6 +487,7 @@ def load_demo() -> str:
     try:
         contacts = _skeleton(ekby)
         _access_core(ekby, contacts)
+        concerns_and_teams(ekby, contacts)
         ekby.replay()
     finally:
         clock.restore(state)

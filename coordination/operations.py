@@ -271,7 +271,21 @@ def assign_child_contact(
     assigned_by: StaffPerson | None = None,  # type: ignore[no-untyped-def]
     reason: str | None = None,
 ) -> RoleAssignment:
-    return _assign(actor, child, membership, "child_contact", assigned_by, reason)
+    from coordination.chronology.record import record_event
+    from coordination.concerns.raising import reroute_waiting_concerns
+
+    assignment = _assign(actor, child, membership, "child_contact", assigned_by, reason)
+    record_event(
+        child.id,
+        "child_contact_assigned",
+        owner_agency_id=membership.agency_id,
+        audience="agencies",
+        author_person_id=assigned_by.id if assigned_by else None,
+        occurred_at=assignment.started_at,
+    )
+    # Concerns that waited for a Child Contact ("agency_admin") are routed now (RULES.md §5).
+    reroute_waiting_concerns(actor, child)
+    return assignment
 
 
 @refusals_audited("assign_support_coordinator")

@@ -33,7 +33,7 @@ from sqlalchemy.orm import joinedload
 
 from agencies.models import Unit
 from agencies.operations import OperationError
-from coordination import audit
+from coordination import audit, events
 from coordination.access import (
     STAFF,
     Actor,
@@ -244,6 +244,7 @@ def _request_link(actor: Actor, child: Child, unit: Unit) -> RegistrationResult:
         )
         db.session.add(link)
         db.session.flush()
+        events.pending_link_requested.send(None, link=link)
     record_write(
         actor.audit_actor(),
         "request_child_link",

@@ -330,6 +330,7 @@ def request_consent(  # type: ignore[no-untyped-def]
             legal_basis="consent",
             detail=_consent_detail(consent),
         )
+        _chronicle(actor, consent, "consent_requested", chosen_areas)
     return created
 
 
@@ -430,6 +431,7 @@ def record_consent(
                 text_version=text.version,
             ),
         )
+        _chronicle(actor, consent, "consent_recorded", areas)
     return recorded
 
 
@@ -510,6 +512,7 @@ def withdraw_consent(actor, consent: Consent, giver_guardian_id: int | None, rec
     giver = next((g for g in consent.givers if giver_key(g.guardian_id) == key), None)
     if giver is None:
         raise OperationError(_("That person has not given this consent"), "giver")
+    had_coordination = _coordination_in_effect(consent)
     giver.withdrawn_at = moment
     giver.withdrawal_recorded_by_id = recorded_by.id
     consent.state = "withdrawn"
@@ -524,6 +527,9 @@ def withdraw_consent(actor, consent: Consent, giver_guardian_id: int | None, rec
         legal_basis=consent.legal_basis,
         detail=_consent_detail(consent, young_person=giver_guardian_id is None, recorded_by_id=recorded_by.id),
     )
+    _chronicle(actor, consent, "consent_withdrawn", {area.area for area in consent.areas})
+    if had_coordination and not _coordination_in_effect(consent):
+        _tell_role_holders(consent)
 
 
 @refusals_audited("record_maturity")
@@ -574,6 +580,65 @@ def record_maturity(  # type: ignore[no-untyped-def]
         detail={"agency_id": agency.id},
     )
     return assessment
+
+
+def _chronicle(actor, consent: Consent, kind: str, areas: Collection[str]) -> None:  # type: ignore[no-untyped-def]
+    """A consent change in the child's chronology: the consent's agency owns it, and whoever may know
+    the agencies involved with the child may know of it (audience "agencies")."""
+    from coordination.chronology.record import record_event
+
+    account = getattr(actor, "account", None)
+    author_id = account.staff_person_id if account is not None else None
+    if author_id is None:
+        author_id = consent.recorded_by_id
+    record_event(
+        consent.child_id,
+        kind,
+        owner_agency_id=consent.agency_id,
+        audience="agencies",
+        areas=areas,
+        tone="neutral",
+        author_person_id=author_id,
+        object_type="consent",
+        object_public_id=consent.public_id,
+    )
+
+
+def _coordination_in_effect(consent: Consent) -> bool:
+    """Whether the consent's agency holds a coordination consent in effect today (any area)."""
+    if consent.purpose != "coordination":
+        return False
+    from coordination.access import consent_picture
+
+    return bool(consent_picture(consent.child_id).areas_for(consent.agency_id, "coordination"))
+
+
+def _tell_role_holders(consent: Consent) -> None:
+    """RULES.md §4: the withdrawal ended the coordination consent of the agency: every current Child
+    Contact and Support Coordinator of that agency is told that the role needs a consented agency (the
+    listener tells the role holder, the plan keeper and the agency admins)."""
+    from coordination import events
+    from coordination.models import RoleAssignment
+
+    child = db.session.get(Child, consent.child_id)
+    assignments = db.session.scalars(
+        select(RoleAssignment)
+        .where(
+            RoleAssignment.child_id == consent.child_id,
+            RoleAssignment.agency_id == consent.agency_id,
+            RoleAssignment.role.in_(("child_contact", "support_coordinator")),
+            RoleAssignment.ended_at.is_(None),
+        )
+        .order_by(RoleAssignment.id)
+    ).all()
+    for assignment in assignments:
+        events.role_needs_consent.send(
+            None,
+            child=child,
+            agency_id=assignment.agency_id,
+            person_id=assignment.staff_person_id,
+            role=assignment.role,
+        )
 
 
 def _in_order(purposes: Collection[str]) -> list[str]:

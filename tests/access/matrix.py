@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 
 from coordination.demo import NAMED_CHILDREN, PERSONAS
 
-# The routes of a child (UX.md); later issues add chronology, team, plan, …
+# The routes of a child (UX.md); the plan issue adds the plan's.
 ROUTES: dict[str, str] = {
     "overview": "/children/{child}",
+    "chronology": "/children/{child}/chronology",
+    "team": "/children/{child}/team",
     "consent": "/children/{child}/consent",
 }
 
@@ -31,33 +33,50 @@ PRESCHOOLS = "Ekby preschools"
 PUPIL_HEALTH = "Ekby pupil health"
 MVC = "Ekby maternity clinic (MVC)"
 SOCIAL_SERVICES = "Ekby social services"
+BUP = "BUP Ekby"
+HABILITATION = "Ekby habilitation"
 
 ALLOWED: dict[tuple[str, str], Expect] = {
     # Elsa: Child Contact anna (BVC); enrolled at Solrosen and BVC; consent for BVC, preschools,
     # habilitation (coordination, all areas).
-    ("anna", "Elsa"): Expect(200, sees_agencies=frozenset({BVC, PRESCHOOLS})),
-    ("sara", "Elsa"): Expect(200, sees_agencies=frozenset({BVC, PRESCHOOLS})),
+    # Support Coordinator hanna (habilitation); team BVC, preschools, habilitation.
+    ("anna", "Elsa"): Expect(200, sees_agencies=frozenset({BVC, PRESCHOOLS, HABILITATION})),
+    ("sara", "Elsa"): Expect(200, sees_agencies=frozenset({BVC, PRESCHOOLS, HABILITATION})),
+    ("hanna", "Elsa"): Expect(200, sees_agencies=frozenset({BVC, PRESCHOOLS, HABILITATION})),
     # Liam: Child Contact anna; Solrosen and BVC; consents only requested — pending grants nothing.
     ("anna", "Liam"): Expect(
         200, agencies_withheld="no_consent_for_your_agency", hides_agencies=frozenset({PRESCHOOLS})
     ),
     ("sara", "Liam"): Expect(200, agencies_withheld="no_consent_for_your_agency", hides_agencies=frozenset({BVC})),
     # Omar: Child Contact maria; Class 4–6 and the pupil health team; consent for school, pupil health,
-    # BUP, social services.
-    ("maria", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH})),
-    ("lars", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH})),
-    ("nina", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH})),
+    # BUP, social services; Support Coordinator johan; team school, pupil health, BUP, social services.
+    ("maria", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH, SOCIAL_SERVICES})),
+    ("lars", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH, SOCIAL_SERVICES})),
+    ("nina", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH, SOCIAL_SERVICES})),
+    ("johan", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH, SOCIAL_SERVICES})),
+    ("karin", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, SOCIAL_SERVICES})),
     # Leo: Child Contact maria; Class 4–6; the school's consent withdrawn by Eva last week.
-    # Social services holds consent for Leo, but the school does not: nothing of it reaches school staff.
+    # Social services holds consent for Leo, but the school does not: nothing of it reaches school staff —
+    # not even that social services (johan, the Support Coordinator) is involved.
     ("maria", "Leo"): Expect(
-        200, role_notice=True, sees_agencies=frozenset({SCHOOL}), hides_agencies=frozenset({SOCIAL_SERVICES})
+        200,
+        role_notice=True,
+        agencies_withheld="no_consent_for_your_agency",
+        hides_agencies=frozenset({SOCIAL_SERVICES}),
     ),
-    ("lars", "Leo"): Expect(200, sees_agencies=frozenset({SCHOOL}), hides_agencies=frozenset({SOCIAL_SERVICES})),
+    ("lars", "Leo"): Expect(
+        200, agencies_withheld="no_consent_for_your_agency", hides_agencies=frozenset({SOCIAL_SERVICES})
+    ),
+    # johan is the plan keeper: he is told the Child Contact role needs a consented agency (RULES.md §4).
+    ("johan", "Leo"): Expect(200, role_notice=True, sees_agencies=frozenset({SCHOOL, SOCIAL_SERVICES})),
     # Noah: Child Contact maria; Class 7–9.
-    ("maria", "Noah"): Expect(200, sees_agencies=frozenset({SCHOOL})),
+    # Team school and BUP (karin); BUP's consent was given by Noah himself, for healthy and nurtured.
+    ("maria", "Noah"): Expect(200, sees_agencies=frozenset({SCHOOL, BUP})),
+    ("karin", "Noah"): Expect(200, sees_agencies=frozenset({SCHOOL, BUP})),
     # Alva: protected identity; Child Contact maria (in her team: sees contacts and guardians).
     ("maria", "Alva"): Expect(200, sees_agencies=frozenset({SCHOOL})),
-    # Maja: Child Contact maria; Class 7–9 (erik's report comes with the concerns issue).
+    # Maja: Child Contact maria; Class 7–9. erik's report waits in the intake queue, not yet matched: it
+    # gives nobody a relation, and it never gives the school (or erik) anything.
     ("maria", "Maja"): Expect(200, sees_agencies=frozenset({SCHOOL})),
     # Ella: Child Contact maria; Class 1–3; sibling of Liam (anna sees nothing of her).
     ("maria", "Ella"): Expect(200, sees_agencies=frozenset({SCHOOL})),

@@ -106,9 +106,10 @@ def test_an_unknown_child_id_is_404_and_audited_without_a_child(app: Flask, clie
 def test_a_staff_member_of_an_agency_holding_consent_without_a_relation_gets_404(
     app: Flask, client: FlaskClient
 ) -> None:
-    # BUP holds consent for Omar (coordination, all areas), but karin has no relation to him yet.
+    # Social services holds consent for Omar (coordination, all areas), but ida (intake) has no relation
+    # to him: no report about him reached her agency.
     ids = child_ids(app)
-    login(client, "karin")
+    login(client, "ida")
     assert client.get(f"/children/{ids['Omar']}").status_code == 404
 
 

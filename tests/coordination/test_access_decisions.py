@@ -47,8 +47,8 @@ def agency(name: str) -> int:
 
 
 def test_without_a_relation_there_is_no_decision_at_all(app: Flask, db: Any) -> None:
-    # BUP holds consent for Omar, but karin has no relation to him: the child is out of scope (404).
-    with pytest.raises(NotFound), viewing(app, "karin", "Omar"):
+    # Social services holds consent for Omar, but ida (intake) has no relation to him: out of scope (404).
+    with pytest.raises(NotFound), viewing(app, "ida", "Omar"):
         pass
 
 

@@ -509,8 +509,17 @@ def test_deactivating_a_support_coordinator_hands_the_role_back_to_the_child_con
         session = database.session
         johan = session.scalar(select(StaffPerson).where(StaffPerson.given_name == "Johan"))
         omar = session.scalar(select(Child).where(Child.given_name == "Omar"))
-        membership = session.scalar(select(Membership).where(Membership.staff_person_id == johan.id))
-        assign_support_coordinator(SYSTEM_ACTOR, omar, membership)
+        # In the demo johan already is Omar's Support Coordinator (he accepted the Child Contact's request).
+        if not session.scalar(
+            select(RoleAssignment.id).where(
+                RoleAssignment.child_id == omar.id,
+                RoleAssignment.role == "support_coordinator",
+                RoleAssignment.staff_person_id == johan.id,
+                RoleAssignment.ended_at.is_(None),
+            )
+        ):
+            membership = session.scalar(select(Membership).where(Membership.staff_person_id == johan.id))
+            assign_support_coordinator(SYSTEM_ACTOR, omar, membership)
         deactivate_staff_person(SYSTEM_ACTOR, johan)
         current = session.scalars(
             select(RoleAssignment.role).where(RoleAssignment.child_id == omar.id, RoleAssignment.ended_at.is_(None))

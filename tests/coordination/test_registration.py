@@ -914,14 +914,36 @@ def _end_child_contact(app: Flask, given_name: str, clock: Any) -> None:
         session.commit()
 
 
+def _leave_team(app: Flask, given_name: str, member_given_name: str, clock: Any) -> None:
+    from agencies.models import StaffPerson
+    from coordination.teams.models import TeamMember
+
+    with app.app_context():
+        session = shared_db.session
+        member = session.scalar(
+            select(TeamMember)
+            .join(Child, Child.id == TeamMember.child_id)
+            .join(StaffPerson, StaffPerson.id == TeamMember.staff_person_id)
+            .where(
+                Child.given_name == given_name,
+                StaffPerson.given_name == member_given_name,
+                TeamMember.ended_at.is_(None),
+            )
+        )
+        assert member is not None
+        member.ended_at, member.end_reason = clock.now(), "left"
+        session.commit()
+
+
 def test_without_a_child_contact_the_requesting_agencys_admin_does_not_decide_for_a_child_enrolled_elsewhere(
     app: Flask, db: Any, clock: Any
 ) -> None:
     """Omar (no Child Contact now) is enrolled at the school and pupil health, not at BUP: BUP asking
     does not make BUP's admin the decider; the school's agency admin (maria) decides."""
     _end_child_contact(app, "Omar", clock)
+    _leave_team(app, "Omar", "Karin", clock)
     omar = child_id(app, "Omar")
-    karin = as_user(app, "karin")  # BUP practitioner: no relation to Omar
+    karin = as_user(app, "karin")  # BUP practitioner: no relation to Omar (she left his team)
     assert register(karin, with_number(unit_id(app, "BUP outpatient team"), OMAR_NUMBER)).status_code == 302
     olle = as_user(app, "olle")
     assert register(olle, with_number(unit_id(app, "Vårdcentralen Ekby"), OMAR_NUMBER)).status_code == 302
