@@ -252,4 +252,5 @@ def _register_template_helpers(app: Flask) -> None:
             "compass_areas": AREAS,
             "labels": labels,
             "persona_description": persona_description,
+            "has_endpoint": app.view_functions.__contains__,
         }

@@ -232,8 +232,6 @@ class ChildView:
         next_steps: list[object] = []
         if not any(a.role == "child_contact" for a in assignments):
             next_steps.append(_l("The child has no Child Contact yet. The agency admin assigns one."))
-        if not next_steps:
-            next_steps.append(_l("Nothing is planned yet. Concerns, meetings and the plan will show here."))
         return cls(
             public_id=child.public_id,
             name=child.full_name,

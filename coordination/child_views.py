@@ -7,6 +7,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import or_
 
+from childplan.compass import AREAS
 from coordination import audit
 from coordination.access import (
     STAFF,
@@ -16,6 +17,7 @@ from coordination.access import (
     relations_for_children,
     visible_children,
 )
+from coordination.child_activity import ChildActivity
 from coordination.child_forms import IdentityNumberSearchForm
 from coordination.child_view import WITHHELD_REASONS, ChildView, summarise
 from coordination.clock import today
@@ -121,6 +123,8 @@ def overview(child_id: str):  # type: ignore[no-untyped-def]
     return render_template(
         "children/overview.html",
         child=view,
+        activity=ChildActivity.for_actor(access),
+        compass_by_code={area.code: area for area in AREAS},
         tabs=child_tabs(view.public_id, "overview"),
         withheld_reasons=WITHHELD_REASONS,
         pending_links=len(pending_links_to_decide(actor, access)),

@@ -70,7 +70,9 @@ class ChildData:
 
 
 @refusals_audited("register_child")
-def register_child(actor, data: ChildData) -> Child:  # type: ignore[no-untyped-def]
+def register_child(actor, data: ChildData, legal_basis: str = "relation_unit") -> Child:  # type: ignore[no-untyped-def]
+    """Register a child; ``legal_basis`` is the staff member's (a unit registering the children it serves,
+    by default; intake registering the child of a report of concern: the duty to report)."""
     if (data.identity_number is None) == (data.missing_number_reason is None):
         raise OperationError("Give the identity number, or the reason there is none", "identity_number")
     if data.missing_number_reason is not None and data.missing_number_reason not in MISSING_NUMBER_REASONS:
@@ -111,7 +113,7 @@ def register_child(actor, data: ChildData) -> Child:  # type: ignore[no-untyped-
         child_id=child.id,
         object_type="child",
         object_id=child.public_id,
-        legal_basis=_basis(actor, "relation_unit"),
+        legal_basis=_basis(actor, legal_basis),
     )
     return child
 

@@ -262,7 +262,7 @@ def register_child_for_report(actor, report: ReportOfConcern, data: IntakeChildD
         child_data = ChildData(
             given_name=given_name, family_name=family_name, birth_date=data.birth_date, missing_number_reason="none"
         )
-    child = register_child(actor, child_data)
+    child = register_child(actor, child_data, legal_basis=LEGAL_BASIS)
     record_write(
         actor.audit_actor(),
         "register_child_for_report",
