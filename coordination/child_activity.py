@@ -44,6 +44,7 @@ class ChildActivity:
     next_meeting: NextMeeting | None
     may_raise_concern: bool
     siblings_url: str | None
+    ask_coordinator_url: str | None  # for the Child Contact (the page says when there already is one)
 
     @classmethod
     def for_actor(cls, access: ChildAccess) -> ChildActivity:
@@ -87,12 +88,15 @@ class ChildActivity:
                     url = url_for("teams.meeting", child_id=child.public_id, meeting_id=meeting.public_id)
                 next_meeting = NextMeeting(meeting.starts_at, url)
                 break
-        siblings_url = None
+        siblings_url = ask_coordinator_url = None
         if access.has_relation("child_contact") and "concerns.siblings" in endpoints:
             siblings_url = url_for("concerns.siblings", child_id=child.public_id)
+        if access.has_relation("child_contact") and "concern.request_coordinator" in endpoints:
+            ask_coordinator_url = url_for("concern.request_coordinator", child_id=child.public_id)
         return cls(
             concerns=concerns,
             next_meeting=next_meeting,
             may_raise_concern="concerns.new_for_child" in endpoints and access.actor.kind == "staff",
             siblings_url=siblings_url,
+            ask_coordinator_url=ask_coordinator_url,
         )

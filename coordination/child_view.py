@@ -118,6 +118,7 @@ class ChildView:
     notices: list[object] = field(default_factory=list)
     next_steps: list[object] = field(default_factory=list)
     switchboard: str | None = None
+    has_support_coordinator: bool = False
 
     @classmethod
     def for_actor(cls, access: ChildAccess) -> ChildView:
@@ -249,6 +250,7 @@ class ChildView:
             notices=notices,
             next_steps=next_steps,
             switchboard=current_app.config["SWITCHBOARD_PHONE"] if protected else None,
+            has_support_coordinator=any(a.role == "support_coordinator" for a in assignments),
         )
 
 

@@ -23,6 +23,7 @@ CHRONOLOGY_AUDIENCES: tuple[str, ...] = ("coordination", "team", "recipient", "o
 CHRONOLOGY_TONES: tuple[str, ...] = ("worry", "strength", "neutral")
 CHRONOLOGY_KINDS: tuple[str, ...] = (
     "concern_raised",
+    "strength_noted",
     "signal_received",
     "concern_acknowledged",
     "conversation",

@@ -53,6 +53,7 @@ MAX_ID_LENGTH = 64
 
 KIND_LABELS: dict[str, object] = {
     "concern_raised": _l("Concern raised"),
+    "strength_noted": _l("Strengths noted"),
     "signal_received": _l("Request to get in touch"),
     "concern_acknowledged": _l("Concern acknowledged"),
     "conversation": _l("Conversation with the family"),

@@ -335,6 +335,22 @@ def _record_raised(concern: Concern) -> None:
         object_public_id=concern.public_id,
         occurred_at=concern.created_at,
     )
+    if concern.strengths:
+        # Strengths as well as worries (GIRFEC): the child's strengths as their own entry, under the same
+        # rules as the concern (its agency, its areas)
+        record_event(
+            concern.child_id,
+            "strength_noted",
+            owner_agency_id=concern.author_agency_id,
+            audience="coordination",
+            areas=[area.area for area in concern.areas],
+            tone="strength",
+            summary=concern.strengths,
+            author_person_id=concern.author_person_id,
+            object_type="concern",
+            object_public_id=concern.public_id,
+            occurred_at=concern.created_at,
+        )
 
 
 def _record_signal(concern: Concern) -> None:

@@ -157,7 +157,7 @@ def test_the_admin_registers_the_child_and_the_concern_then_waits_for_a_child_co
         kinds = database.session.scalars(
             select(ChronologyEntry.kind).where(ChronologyEntry.child_id == child_id).order_by(ChronologyEntry.id)
         ).all()
-    assert kinds == ["concern_raised", "child_contact_assigned"]
+    assert kinds == ["concern_raised", "strength_noted", "child_contact_assigned"]  # the form gave strengths
     assert "Nyfunnen Barnsson" not in as_user(app, "maria").get(QUEUE).get_data(as_text=True)
 
 

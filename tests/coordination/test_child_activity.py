@@ -37,16 +37,15 @@ def test_a_concern_from_an_agency_without_consent_is_not_even_listed(app: Flask,
     # Liam: BVC's own concern; the preschool's consent is only requested, so sara does not learn of it.
     login(client, "sara")
     section = concerns_section(client, child_id(app, "Liam"))
-    assert section.count("<li>") == 1, "only her own concern"
-    assert "A request to contact a practitioner" not in section
+    assert section.count("<li data-concern=") == 1, "only her own concern"
+    assert 'data-concern="signal"' not in section
 
 
 def test_the_signal_reaches_the_child_contact_as_a_request_without_areas(app: Flask, client: FlaskClient) -> None:
     login(client, "anna")
     section = concerns_section(client, child_id(app, "Liam"))
-    assert section.count("<li>") == 2
-    assert "A request to contact a practitioner" in section
-    signal = next(item for item in section.split("<li>") if "A request to contact" in item)
+    assert section.count("<li data-concern=") == 2
+    signal = next(item for item in section.split("<li ") if 'data-concern="signal"' in item)
     assert "data-area" not in signal, "a signal carries no areas"
 
 
@@ -70,3 +69,13 @@ def test_only_the_child_contact_is_offered_the_siblings_page(app: Flask, client:
     liam = child_id(app, "Liam")
     assert "/siblings" not in concerns_section(as_user(app, "sara"), liam)
     assert f"/children/{liam}/siblings" in concerns_section(as_user(app, "anna"), liam)
+
+
+def test_the_child_contact_is_offered_to_ask_for_a_support_coordinator_only_while_there_is_none(
+    app: Flask, client: FlaskClient
+) -> None:
+    noah, omar = child_id(app, "Noah"), child_id(app, "Omar")
+    maria = as_user(app, "maria")
+    assert f"/children/{noah}/coordinator-requests/new" in maria.get(f"/children/{noah}").get_data(as_text=True)
+    assert "/coordinator-requests/new" not in maria.get(f"/children/{omar}").get_data(as_text=True), "johan is"
+    assert "/coordinator-requests/new" not in as_user(app, "karin").get(f"/children/{noah}").get_data(as_text=True)
