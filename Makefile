@@ -92,7 +92,7 @@ test-postgresql: install-test
 
 # Extract the translatable strings and update the catalogues; then edit the .po files and compile.
 translations: install-test
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k "pgettext:1c,2" -o coordination/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k "pgettext:1c,2" -k "lazy_pgettext:1c,2" -o coordination/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i coordination/translations/messages.pot -d coordination/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d coordination/translations
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -19,7 +20,7 @@ from coordination.concerns.models import Concern
 from coordination.database import db
 from coordination.teams.models import Meeting
 
-CONCERN_STATE_LABELS = {"open": _l("Open"), "acknowledged": _l("Acknowledged"), "closed": _l("Closed")}
+CONCERN_STATE_LABELS = {"open": lazy_pgettext("concern state", "Open"), "acknowledged": _l("Acknowledged"), "closed": _l("Closed")}
 _AREA_ORDER = {area.code: index for index, area in enumerate(AREAS)}
 
 

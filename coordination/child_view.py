@@ -34,6 +34,9 @@ RELATION_LABELS = {
     "child_contact": _l("Child Contact"),
     "support_coordinator": _l("Support Coordinator"),
     "unit": _l("Enrolled at your unit"),
+    "team_member": _l("On the child's team"),
+    "intake": _l("Intake (a report of concern)"),
+    "investigating_unit": _l("Your unit was assigned a report of concern"),
 }
 ROLE_LABELS = {"child_contact": _l("Child Contact"), "support_coordinator": _l("Support Coordinator")}
 TEAM_LABEL = _l("On the child's team")

@@ -24,6 +24,7 @@ from datetime import date, datetime
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -46,7 +47,7 @@ URGENCY_LABELS = {
     "urgent": _l("Urgent"),
 }
 STATE_LABELS = {
-    "open": _l("Open"),
+    "open": lazy_pgettext("concern state", "Open"),
     "acknowledged": _l("Acknowledged"),
     "closed": _l("Closed"),
 }
