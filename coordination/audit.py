@@ -2,7 +2,8 @@
 
 Writes are audited inside the write's own transaction (``record_write``). Reads and denied attempts are
 collected during the request (``note_read``, ``note_denied``) and written after the request ends, after
-its commit or rollback, in a transaction of their own — so a failed request keeps them. The table has no
+its commit or rollback, in a transaction of their own and one INSERT statement — so a failed request keeps
+them, and a page costs one audit statement however many reads and denials it notes. The table has no
 foreign keys; rows are never updated or deleted.
 """
 
@@ -180,7 +181,10 @@ def flush_pending() -> None:
         return
     session = db.independent_session()
     try:
-        session.execute(insert(AuditEvent), pending.events)  # one executemany, whatever the count
+        # One INSERT (an executemany) for every row, whatever the count and the mix of reads and denials:
+        # each row carries every column (``_row``), and ``render_nulls`` keeps its NULLs in the statement —
+        # without it the ORM leaves out NULL columns and splits the batch by which columns are NULL.
+        session.execute(insert(AuditEvent).execution_options(render_nulls=True), pending.events)
         session.commit()
     except Exception:
         session.rollback()

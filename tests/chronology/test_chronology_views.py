@@ -29,8 +29,8 @@ from tests.chronology.support import (
 # The Chronology tab for a member of staff: the session row with its account and person, the person's
 # memberships (2); the child; my relations to it; the consent picture (consents, custody, maturity: 3 —
 # plus the consents' areas and givers when there are any); the COUNT of entries, the page (2) and the
-# page's areas (1); the audit rows (2 batches: the reads, then the denials of withheld entries).
-CHRONOLOGY_STATEMENTS = 12
+# page's areas (1); the audit rows (1: reads and denials in one INSERT).
+CHRONOLOGY_STATEMENTS = 11
 
 
 def url(child_public_id: str, query: str = "") -> str:

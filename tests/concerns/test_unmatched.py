@@ -216,9 +216,8 @@ def test_a_waiting_concern_without_agreement_becomes_a_signal(app: Flask, db: An
 
 
 # The queue: the session (2); the unmatched concerns; the waiting concerns with their children; the audit
-# rows of the reads (2: rows without a child and rows with one are inserted as two batches) — whatever the
-# number of rows.
-QUEUE_STATEMENTS = 6
+# rows of the reads (1 INSERT, whatever mix of rows) — whatever the number of rows.
+QUEUE_STATEMENTS = 5
 
 
 def test_the_queue_sends_a_fixed_number_of_statements(app: Flask, db: Any, count_queries: Any) -> None:

@@ -52,3 +52,23 @@ def test_a_refused_write_rolls_back_and_leaves_its_attempt(committed_db: Callabl
             ("withdraw_consent", "denied", leo_id)
         ], "the rolled-back registration left no write row; the refused withdrawal left its attempt"
         assert new[0].request_id and new[0].detail == {"refused": "giver"}
+
+
+def test_the_reads_and_denials_of_a_request_are_written_in_one_insert(app: Flask, db, count_queries) -> None:  # type: ignore[no-untyped-def]
+    """Rows that differ in which columns are empty still go out as one statement, so the statements a
+    page sends do not depend on the mix of what it read and refused (query-count pins stay fixed)."""
+    from coordination import audit
+    from coordination.audit import AuditActor
+
+    actor = AuditActor(kind="staff", account_id=None)
+    with app.test_request_context():
+        audit.note_read(actor, "view_test", child_id=None, object_type="child", object_id="a", legal_basis="consent")
+        audit.note_denied(actor, "view_test", object_type="child", object_id="b", detail={"reason": "test"})
+        audit.note_read(actor, "view_test", child_id=None, object_type="concern", object_id="c")
+        with count_queries() as counter:
+            audit.flush_pending()
+    inserts = [statement for statement in counter.statements if statement.startswith("INSERT INTO audit_event")]
+    assert len(inserts) == 1, inserts
+    with app.app_context():
+        written = db.session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "view_test")).all()
+    assert sorted(written) == ["a", "b", "c"]

@@ -1,15 +1,8 @@
-"""Every write to a child's own team (Barnets eget team) and its meetings (RULES.md §3 "team meetings",
-§4, §7). ``verb_noun(actor, child, ..., data)``: everything is validated before the session is touched,
-so a refusal (``OperationError(message, field)``) writes nothing; each write flushes, is audited in the
-same transaction (``record_write``, on the plan keeper's relation), lands in the chronology
-(``record_event``) and sends its signal (``coordination.events``); the caller commits once. "Now" comes
-from the app clock.
-
-Who may do what: the **plan keeper** (the child's current Support Coordinator, otherwise the Child
-Contact, acting for the agency of that assignment) adds and removes members, invites the family and
-proposes, reschedules, cancels and records meetings. A member may leave the team themself. Views check
-this first (404 for anyone else); the operations check it again.
-"""
+"""A child's team meetings: the plan keeper proposes, reschedules and cancels a meeting and records its
+outcome (attendees, views, notes and decisions, each decision a possible draft action). Changing a meeting
+claims its version in one conditional UPDATE (optimistic locking: ``StaleVersion``). Each write is audited
+on the plan keeper's relation, recorded in the chronology (never the place) and sent as
+``events.meeting_changed``."""
 
 from __future__ import annotations
 
@@ -20,17 +13,14 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 
 from agencies.models import Membership, StaffPerson, Unit
-from childplan.compass import AREA_CODES
 from coordination import events
-from coordination.access import consent_picture
 from coordination.audit import record_write, refusals_audited
 from coordination.chronology.record import record_event
-from coordination.clock import current_clock, now, today
-from coordination.consent import maturity_min_age
+from coordination.clock import now
 from coordination.consent.common import _
 from coordination.database import db
 from coordination.errors import OperationError
-from coordination.models import Child, Custody, MaturityAssessment, RoleAssignment, age_in_years
+from coordination.models import Child, RoleAssignment
 from coordination.teams.models import (
     TEAM_TEXT_MAX,
     DecisionArea,
@@ -39,272 +29,25 @@ from coordination.teams.models import (
     MeetingAttendee,
     MeetingDecision,
     TeamFamilyInvitation,
-    TeamMember,
+)
+from coordination.teams.operations.common import (
+    KEEPER_BASES,
+    checked_areas,
+    clean_text,
+    current_members,
+    keeper_or_refuse,
+    local_date,
 )
 
-PURPOSE = "team_meetings"
 PLACE_MAX = 300
 CANCEL_REASON_MAX = 1000
-ROLE_NOTE_MAX = 200
 MAX_DECISIONS = 20
-KEEPER_BASES = {"support_coordinator": "relation_support_coordinator", "child_contact": "relation_child_contact"}
 
 
 class StaleVersion(OperationError):
     """Someone changed the meeting since the form was shown (optimistic locking): the view answers 409."""
 
 
-# -- the plan keeper ------------------------------------------------------------------------------------------
-def plan_keeper(child_id: int) -> RoleAssignment | None:
-    """The child's current Support Coordinator, otherwise the Child Contact (one statement)."""
-    rows = db.session.scalars(
-        select(RoleAssignment).where(
-            RoleAssignment.child_id == child_id,
-            RoleAssignment.ended_at.is_(None),
-            RoleAssignment.role.in_(tuple(KEEPER_BASES)),
-        )
-    ).all()
-    return next((r for r in rows if r.role == "support_coordinator"), None) or next(
-        (r for r in rows if r.role == "child_contact"), None
-    )
-
-
-def is_keeper(actor, keeper: RoleAssignment | None) -> bool:  # type: ignore[no-untyped-def]
-    return (
-        keeper is not None
-        and getattr(actor, "kind", None) == "staff"
-        and actor.acting_agency is not None
-        and keeper.staff_person_id == actor.account.staff_person_id
-        and keeper.agency_id == actor.acting_agency.id
-    )
-
-
-def _keeper_or_refuse(actor, child: Child) -> RoleAssignment:  # type: ignore[no-untyped-def]
-    keeper = plan_keeper(child.id)
-    if keeper is None or not is_keeper(actor, keeper):
-        raise OperationError(_("Only the plan keeper can do this"), "form")
-    return keeper
-
-
-def _text(value: str | None, field_name: str, maximum: int, *, required: bool = False, message: str = "") -> str | None:
-    cleaned = (value or "").strip() or None
-    if cleaned is None and required:
-        raise OperationError(message or _("This field is required"), field_name)
-    if cleaned is not None and len(cleaned) > maximum:
-        raise OperationError(_("Write at most %(max)d characters", max=maximum), field_name)
-    return cleaned
-
-
-def _areas(values: Collection[str] | None, field_name: str = "areas") -> list[str]:
-    chosen = set(values or ())
-    if not chosen <= set(AREA_CODES):
-        raise OperationError(_("Unknown area"), field_name)
-    return [code for code in AREA_CODES if code in chosen]
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(current_clock().zone).date()
-
-
-def current_members(child_id: int) -> list[TeamMember]:
-    return list(
-        db.session.scalars(select(TeamMember).where(TeamMember.child_id == child_id, TeamMember.ended_at.is_(None)))
-    )
-
-
-# -- members --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class MemberData:
-    staff_person_id: int
-    unit_id: int  # the unit the person is added from (and so their agency)
-    role_note: str | None = None
-
-
-@refusals_audited("add_team_member")
-def add_team_member(actor, child: Child, data: MemberData) -> TeamMember:  # type: ignore[no-untyped-def]
-    """Add a practitioner of an agency whose consent for team meetings is in effect. Refused (field
-    "member"): no such current practitioner membership, a deactivated person, no consent for team
-    meetings for their agency, someone already on the team."""
-    keeper = _keeper_or_refuse(actor, child)
-    note = _text(data.role_note, "role_note", ROLE_NOTE_MAX)
-    membership = db.session.scalar(
-        select(Membership).where(
-            Membership.staff_person_id == data.staff_person_id,
-            Membership.unit_id == data.unit_id,
-            Membership.ended_at.is_(None),
-            Membership.is_practitioner.is_(True),
-        )
-    )
-    if membership is None:
-        raise OperationError(_("Choose a practitioner from the list"), "member")
-    person = db.session.get(StaffPerson, data.staff_person_id)
-    if person is None or not person.is_active:
-        raise OperationError(_("That person's account is deactivated: choose someone else"), "member")
-    if not consent_picture(child).areas_for(membership.agency_id, PURPOSE):
-        raise OperationError(
-            _("That agency has no consent for team meetings: record the consent with the family first"), "member"
-        )
-    if any(m.staff_person_id == person.id for m in current_members(child.id)):
-        raise OperationError(_("That person is already on the team"), "member")
-    moment = now()
-    member = TeamMember(
-        child_id=child.id,
-        staff_person_id=person.id,
-        agency_id=membership.agency_id,
-        unit_id=membership.unit_id,
-        role_note=note,
-        added_by_id=actor.account.staff_person_id,
-        joined_at=moment,
-    )
-    db.session.add(member)
-    db.session.flush()
-    record_write(
-        actor.audit_actor(),
-        "add_team_member",
-        child_id=child.id,
-        object_type="team_member",
-        object_id=member.public_id,
-        legal_basis=KEEPER_BASES[keeper.role],
-        detail={"agency_id": member.agency_id, "staff_person_id": person.id},
-    )
-    # No names in the summary: staff names are protected for a child with protected identity (RULES.md §7).
-    record_event(
-        child.id,
-        "team_member_added",
-        owner_agency_id=keeper.agency_id,
-        audience="team",
-        author_person_id=actor.account.staff_person_id,
-        object_type="team_member",
-        object_public_id=member.public_id,
-    )
-    events.team_member_added.send(None, member=member)
-    return member
-
-
-def _end_member(actor, child: Child, member: TeamMember, reason: str, basis: str, owner_agency_id: int) -> None:  # type: ignore[no-untyped-def]
-    if member.child_id != child.id:
-        raise OperationError(_("That person is not on the team"), "member")
-    if member.ended_at is not None:
-        raise OperationError(_("That person has already left the team"), "member")
-    member.ended_at = now()
-    member.end_reason = reason
-    member.ended_by_id = actor.account.staff_person_id
-    db.session.flush()
-    record_write(
-        actor.audit_actor(),
-        "remove_team_member" if reason == "removed" else "leave_team",
-        child_id=child.id,
-        object_type="team_member",
-        object_id=member.public_id,
-        legal_basis=basis,
-        detail={"agency_id": member.agency_id, "reason": reason},
-    )
-    record_event(
-        child.id,
-        "team_member_left",
-        owner_agency_id=owner_agency_id,
-        audience="team",
-        author_person_id=actor.account.staff_person_id,
-        object_type="team_member",
-        object_public_id=member.public_id,
-    )
-
-
-@refusals_audited("remove_team_member")
-def remove_team_member(actor, child: Child, member: TeamMember) -> None:  # type: ignore[no-untyped-def]
-    """The plan keeper removes a member: the relation ends, so the member loses access on the next request."""
-    keeper = _keeper_or_refuse(actor, child)
-    _end_member(actor, child, member, "removed", KEEPER_BASES[keeper.role], keeper.agency_id)
-
-
-@refusals_audited("leave_team")
-def leave_team(actor, child: Child, member: TeamMember) -> None:  # type: ignore[no-untyped-def]
-    """A member leaves the team themself (only their own membership, for the agency they act for)."""
-    if member.staff_person_id != actor.account.staff_person_id or member.agency_id != actor.acting_agency.id:
-        raise OperationError(_("You can only leave the team yourself"), "member")
-    keeper = plan_keeper(child.id)
-    _end_member(actor, child, member, "left", "relation_team", keeper.agency_id if keeper else member.agency_id)
-
-
-# -- the family -------------------------------------------------------------------------------------------------
-def child_may_be_invited(child: Child) -> bool:
-    """The child from the configured maturity age, or whenever a maturity assessment exists."""
-    age = age_in_years(child.birth_date, today())
-    if age is not None and age >= maturity_min_age():
-        return True
-    return db.session.scalar(select(MaturityAssessment.id).where(MaturityAssessment.child_id == child.id)) is not None
-
-
-@refusals_audited("invite_family")
-def invite_family(actor, child: Child, guardian_id: int | None) -> TeamFamilyInvitation:  # type: ignore[no-untyped-def]
-    """Invite a guardian with current custody (``guardian_id``), or the child (None) by age or maturity."""
-    keeper = _keeper_or_refuse(actor, child)
-    if guardian_id is not None:
-        custody = db.session.scalar(
-            select(Custody.id).where(
-                Custody.child_id == child.id, Custody.guardian_id == guardian_id, Custody.ended_at.is_(None)
-            )
-        )
-        if custody is None:
-            raise OperationError(_("Only a guardian with custody of the child can be invited"), "invitee")
-        existing = db.session.scalar(
-            select(TeamFamilyInvitation).where(
-                TeamFamilyInvitation.child_id == child.id, TeamFamilyInvitation.guardian_id == guardian_id
-            )
-        )
-    else:
-        if not child_may_be_invited(child):
-            raise OperationError(
-                _(
-                    "The child can be invited from the age of %(age)d, or when staff have recorded that they are "
-                    "mature enough",
-                    age=maturity_min_age(),
-                ),
-                "invitee",
-            )
-        existing = db.session.scalar(
-            select(TeamFamilyInvitation).where(
-                TeamFamilyInvitation.child_id == child.id, TeamFamilyInvitation.is_child.is_(True)
-            )
-        )
-    if existing is not None and existing.ended_at is None:
-        raise OperationError(_("Already invited"), "invitee")
-    moment = now()
-    if existing is not None:
-        invitation = existing
-        invitation.ended_at = None
-        invitation.invited_at = moment
-        invitation.invited_by_id = actor.account.staff_person_id
-    else:
-        invitation = TeamFamilyInvitation(
-            child_id=child.id,
-            guardian_id=guardian_id,
-            is_child=guardian_id is None,
-            invited_by_id=actor.account.staff_person_id,
-            invited_at=moment,
-        )
-        db.session.add(invitation)
-    db.session.flush()
-    record_write(
-        actor.audit_actor(),
-        "invite_family",
-        child_id=child.id,
-        object_type="team_family_invitation",
-        object_id=str(invitation.id),
-        legal_basis=KEEPER_BASES[keeper.role],
-        detail={"guardian_id": guardian_id, "child": guardian_id is None},
-    )
-    record_event(
-        child.id,
-        "family_invited",
-        owner_agency_id=keeper.agency_id,
-        audience="team",
-        author_person_id=actor.account.staff_person_id,
-    )
-    return invitation
-
-
-# -- meetings ---------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class MeetingData:
     starts_at: datetime | None
@@ -326,18 +69,18 @@ def _check_times(starts_at: datetime | None, ends_at: datetime | None) -> None:
 
 
 def _place(value: str | None) -> str:
-    place = _text(value, "place", PLACE_MAX, required=True, message=_("Enter where the meeting is held"))
+    place = clean_text(value, "place", PLACE_MAX, required=True, message=_("Enter where the meeting is held"))
     assert place is not None
     return place
 
 
 @refusals_audited("propose_meeting")
 def propose_meeting(actor, child: Child, data: MeetingData) -> Meeting:  # type: ignore[no-untyped-def]
-    keeper = _keeper_or_refuse(actor, child)
+    keeper = keeper_or_refuse(actor, child)
     _check_times(data.starts_at, data.ends_at)
     place = _place(data.place)
-    agenda = _text(data.agenda, "agenda", TEAM_TEXT_MAX)
-    areas = _areas(data.areas)
+    agenda = clean_text(data.agenda, "agenda", TEAM_TEXT_MAX)
+    areas = checked_areas(data.areas)
     assert data.starts_at is not None and data.ends_at is not None
     moment = now()
     meeting = Meeting(
@@ -407,7 +150,7 @@ def _meeting_of(child: Child, meeting: Meeting) -> None:
 @refusals_audited("reschedule_meeting")
 def reschedule_meeting(actor, child: Child, meeting: Meeting, version: int | None, data: MeetingData) -> None:  # type: ignore[no-untyped-def]
     """A planned meeting gets a new (future) time, and a new place if given."""
-    keeper = _keeper_or_refuse(actor, child)
+    keeper = keeper_or_refuse(actor, child)
     _meeting_of(child, meeting)
     if meeting.state != "planned":
         raise OperationError(_("Only a planned meeting can be rescheduled"), "form")
@@ -435,11 +178,13 @@ def reschedule_meeting(actor, child: Child, meeting: Meeting, version: int | Non
 
 @refusals_audited("cancel_meeting")
 def cancel_meeting(actor, child: Child, meeting: Meeting, version: int | None, reason: str | None) -> None:  # type: ignore[no-untyped-def]
-    keeper = _keeper_or_refuse(actor, child)
+    keeper = keeper_or_refuse(actor, child)
     _meeting_of(child, meeting)
     if meeting.state != "planned":
         raise OperationError(_("Only a planned meeting can be cancelled"), "form")
-    cleaned = _text(reason, "reason", CANCEL_REASON_MAX, required=True, message=_("Say why the meeting is cancelled"))
+    cleaned = clean_text(
+        reason, "reason", CANCEL_REASON_MAX, required=True, message=_("Say why the meeting is cancelled")
+    )
     _claim_version(meeting, version)
     meeting.state = "cancelled"
     meeting.cancel_reason = cleaned
@@ -516,9 +261,9 @@ def invited_guardian_ids(child_id: int) -> set[int]:
 
 def _check_decision(index: int, decision: DecisionData, owners: set[int], meeting_day: date) -> tuple[str, list[str]]:
     prefix = f"decisions-{index}-"
-    text = _text(decision.text, prefix + "text", TEAM_TEXT_MAX, required=True, message=_("Write the decision"))
+    text = clean_text(decision.text, prefix + "text", TEAM_TEXT_MAX, required=True, message=_("Write the decision"))
     assert text is not None
-    areas = _areas(decision.areas, prefix + "areas")
+    areas = checked_areas(decision.areas, prefix + "areas")
     if decision.owner_agency_id is None:
         if decision.owner_unit_id is not None or decision.owner_person_id is not None:
             raise OperationError(_("Choose the agency that owns the action first"), prefix + "owner_agency")
@@ -557,7 +302,7 @@ def _check_decision(index: int, decision: DecisionData, owners: set[int], meetin
 def record_meeting_outcome(actor, child: Child, meeting: Meeting, version: int | None, data: OutcomeData) -> None:  # type: ignore[no-untyped-def]
     """Record a meeting that has started: who attended, the child's and family's views, disagreements,
     notes and decisions (each with areas, optionally an owner and a due date: a draft action)."""
-    keeper = _keeper_or_refuse(actor, child)
+    keeper = keeper_or_refuse(actor, child)
     _meeting_of(child, meeting)
     if meeting.state == "cancelled":
         raise OperationError(_("The meeting was cancelled"), "form")
@@ -566,7 +311,7 @@ def record_meeting_outcome(actor, child: Child, meeting: Meeting, version: int |
     if meeting.starts_at > now():
         raise OperationError(_("The outcome can be recorded once the meeting has started"), "form")
     texts = {
-        name: _text(getattr(data, name), name, TEAM_TEXT_MAX)
+        name: clean_text(getattr(data, name), name, TEAM_TEXT_MAX)
         for name in ("child_views", "family_views", "disagreements", "notes")
     }
     staff = attendee_staff(child.id)
