@@ -509,6 +509,19 @@ def may_see_chronology_entry(
     return Decision(False, "own_agency_only")
 
 
+TEAM_RELATIONS: tuple[str, ...] = ("child_contact", "support_coordinator", "team_member")
+
+
+def sees_protected_details(access: ChildAccess) -> bool:
+    """RULES.md §7: for a child with protected identity, meeting places, unit and staff names and contact
+    channels (and guardians' contact details) stay within the child's team — the Child Contact, the
+    Support Coordinator and the current team members. Everyone else (other staff with a relation, family
+    viewers) gets them withheld, in every channel."""
+    if not access.child.has_protected_identity:
+        return True
+    return any(access.has_relation(name) for name in TEAM_RELATIONS)
+
+
 @dataclass
 class ChildAccess:
     """What the actor has to this child: the relations (staff) or the family link, and the consent."""

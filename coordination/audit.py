@@ -10,6 +10,7 @@ foreign keys; rows are never updated or deleted.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from coordination.clock import now
 from coordination.database import db
 from coordination.models import AuditEvent
 
+_DIGIT_RUN = re.compile(r"\d[\d+-]{5,}\d")  # as coordination.security.loggable_path masks log lines
 log = logging.getLogger(__name__)
 
 LEGAL_BASES: tuple[str, ...] = (
@@ -160,6 +162,8 @@ def note_denied(
     object_id: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
+    """A refused attempt. ``object_id`` is often what someone typed into an address: a long run of digits
+    in it (an identity number) is masked, so the audit trail never stores one in clear."""
     _pending().events.append(
         _row(
             actor,
@@ -167,7 +171,7 @@ def note_denied(
             outcome="denied",
             child_id=child_id,
             object_type=object_type,
-            object_id=object_id,
+            object_id=_DIGIT_RUN.sub("<digits>", object_id) if object_id else object_id,
             legal_basis=None,
             detail=detail,
         )

@@ -20,7 +20,11 @@ from coordination.concerns.models import Concern
 from coordination.database import db
 from coordination.teams.models import Meeting
 
-CONCERN_STATE_LABELS = {"open": lazy_pgettext("concern state", "Open"), "acknowledged": _l("Acknowledged"), "closed": _l("Closed")}
+CONCERN_STATE_LABELS = {
+    "open": lazy_pgettext("concern state", "Open"),
+    "acknowledged": _l("Acknowledged"),
+    "closed": _l("Closed"),
+}
 _AREA_ORDER = {area.code: index for index, area in enumerate(AREAS)}
 
 

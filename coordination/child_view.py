@@ -188,7 +188,9 @@ class ChildView:
             )
         for enrolment in enrolments:
             agency = enrolment.unit.agency
-            involvements.setdefault(agency.id, (agency, []))[1].append(enrolment.unit.name)
+            how = involvements.setdefault(agency.id, (agency, []))[1]
+            if not protected:  # unit names of a protected child stay within the team (RULES.md §7)
+                how.append(enrolment.unit.name)
         for agency_id, agency in sorted({m.agency_id: m.agency for m in team}.items()):
             involvements.setdefault(agency_id, (agency, []))[1].append(TEAM_LABEL)
         agencies: list[AgencyInvolvement] = []

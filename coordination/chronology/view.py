@@ -38,6 +38,7 @@ from coordination.access import (
     Decision,
     may_know_other_agencies,
     may_see_chronology_entry,
+    sees_protected_details,
 )
 from coordination.chronology.models import CHRONOLOGY_KINDS, ChronologyArea, ChronologyEntry
 from coordination.clock import current_clock
@@ -245,7 +246,8 @@ def entry_view(access: ChildAccess, entry: ChronologyEntry, decision: Decision, 
     # viewer may know the agencies involved; otherwise the kind of agency, and no name.
     if own or knows_agencies:
         agency = entry.owner_agency.name
-        author = entry.author.full_name if entry.author is not None else None
+        # staff names of a child with protected identity stay within the child's team (RULES.md §7)
+        author = entry.author.full_name if entry.author is not None and sees_protected_details(access) else None
     else:
         agency = str(AGENCY_KIND_LABELS.get(entry.owner_agency.kind, ""))
         author = None

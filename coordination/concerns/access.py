@@ -29,7 +29,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordination import audit
-from coordination.access import STAFF, ChildAccess, Decision, may_see_chronology_entry, may_see_item
+from coordination.access import (
+    STAFF,
+    ChildAccess,
+    Decision,
+    may_see_chronology_entry,
+    may_see_item,
+    sees_protected_details,
+)
 from coordination.chronology.models import ChronologyEntry
 from coordination.concerns.models import Concern, CoordinatorRequest
 from coordination.consent_view import AreaChip, area_chips
@@ -83,6 +90,10 @@ HANDLING_KINDS = {
     "conversation": _l("Conversation"),
     "concern_closed": _l("Closed"),
 }
+
+
+PROTECTED_PERSON = _l("A practitioner (the name is withheld: protected identity)")
+PROTECTED_CHILD_CONTACT = _l("The child's Child Contact (the name is withheld: protected identity)")
 
 
 def _person_id(access: ChildAccess) -> int | None:
@@ -234,14 +245,17 @@ class ConcernView:
         if mode is None:
             return None
         author = concern.author
+        # staff names and contact channels of a child with protected identity stay within the child's
+        # team (RULES.md §7): others learn only the kind of agency
+        details = sees_protected_details(access)
         common = dict(
             public_id=concern.public_id,
             child_public_id=access.child.public_id,
             mode=mode,
             agency_kind=AGENCY_KIND_LABELS.get(concern.author_agency.kind, concern.author_agency.kind),
-            author_name=author.full_name,
-            author_phone=author.phone,
-            author_email=author.email,
+            author_name=author.full_name if details else str(PROTECTED_PERSON),
+            author_phone=author.phone if details else None,
+            author_email=author.email if details else None,
             created_at=concern.created_at,
             state=concern.state,
             state_label=STATE_LABELS[concern.state],
@@ -473,15 +487,18 @@ def coordinator_request_view(child, request: CoordinatorRequest) -> CoordinatorR
 
     asked_by = request.requested_by
     agency_name = db.session.scalar(select(Agency.name).where(Agency.id == request.requested_by_agency_id)) or ""
+    # The nominee is not on the team of a child with protected identity yet: the asker's name and contact
+    # channels stay within it (RULES.md §7) until the nominee accepts.
+    details = not child.has_protected_identity
     return CoordinatorRequestView(
         public_id=request.public_id,
         child_public_id=child.public_id,
         child_name=child.full_name,
         child_age=age_in_years(child.birth_date, today()),
-        asked_by=asked_by.full_name,
+        asked_by=asked_by.full_name if details else str(PROTECTED_CHILD_CONTACT),
         asked_by_agency=agency_name,
-        asked_by_phone=asked_by.phone,
-        asked_by_email=asked_by.email,
+        asked_by_phone=asked_by.phone if details else None,
+        asked_by_email=asked_by.email if details else None,
         message=request.message,
         state=request.state,
         decline_reason=request.decline_reason,

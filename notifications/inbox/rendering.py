@@ -17,7 +17,15 @@ from werkzeug.routing import BuildError
 
 from childplan.compass import AREA_CODES, BY_CODE
 from coordination import audit
-from coordination.access import STAFF, Actor, ChildAccess, Decision, link_decision_basis, may_see_item
+from coordination.access import (
+    STAFF,
+    Actor,
+    ChildAccess,
+    Decision,
+    link_decision_basis,
+    may_see_item,
+    sees_protected_details,
+)
 from coordination.labels import AGENCY_KIND_LABELS
 from notifications.inbox.loading import ItemContext, load_context
 from notifications.models import InboxItem
@@ -192,20 +200,25 @@ def _decide(context: ItemContext, item: InboxItem, entry: InboxEntry) -> tuple[b
         if obj is None or obj.nominee_person_id != actor.account.staff_person_id:
             return False, "missing", None
         state = REQUEST_STATE_LABELS.get(obj.state, obj.state)
+        child = context.children.get(obj.child_id)
+        # the asker's name stays within the team of a child with protected identity (RULES.md §7)
+        protected = (child is None or child.has_protected_identity) and not (
+            access is not None and sees_protected_details(access)
+        )
+        asker = _l("The Child Contact") if protected else obj.requested_by.full_name
         if access is not None:
             entry.title = _l(
                 "%(person)s asks you to become Support Coordinator for %(name)s (%(state)s).",
-                person=obj.requested_by.full_name,
+                person=asker,
                 name=child_name,
                 state=state,
             )
         else:
             entry.title = _l(
                 "%(person)s asks you to become Support Coordinator for a child (%(state)s).",
-                person=obj.requested_by.full_name,
+                person=asker,
                 state=state,
             )
-        child = context.children.get(obj.child_id)
         if child is not None:
             entry.target_url = _target("coordinator_request", child_id=child.public_id, request_id=obj.public_id)
         return True, "addressed_to_you", access.legal_basis if access is not None else None
