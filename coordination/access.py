@@ -487,15 +487,15 @@ def may_see_chronology_entry(
     recipient_person_id: int | None = None,
 ) -> Decision:
     """One chronology entry (``coordination.chronology.models`` names the audiences): the owner agency's
-    staff and the entry's author always; others as the audience says (RULES.md §4)."""
+    staff always; others as the audience says (RULES.md §4)."""
     actor = access.actor
     if actor.kind != STAFF or actor.acting_agency is None or not access.relations:
         return Decision(False, "not_staff")
     person_id = actor.account.staff_person_id
     if owner_agency_id == actor.acting_agency.id:
         return Decision(True, "own_agency", "own_agency_record")
-    if author_person_id is not None and author_person_id == person_id:
-        return Decision(True, "author", "own_agency_record")
+    # The author keeps sight of their entry through the own-agency rule while acting for the agency they
+    # wrote it for; acting for another agency they see it as that agency may (never the union, RULES.md §1).
     if audience == "coordination":
         return may_see_item(access, owner_agency_id, "coordination", areas)
     if audience == "team":

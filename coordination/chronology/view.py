@@ -161,15 +161,14 @@ class ChronologyView:
 # -- the statement ------------------------------------------------------------------------------------------
 def not_hidden(access: ChildAccess) -> object:
     """SQL: the entries that exist for this viewer (RULES.md §4). Another agency's "own_agency" and
-    "recipient" entries are left out altogether, except for their author and, for "recipient", the one
-    they are addressed to (``may_see_chronology_entry`` shows them those)."""
+    "recipient" entries are left out altogether, except for a "recipient" entry the one it is
+    addressed to (``may_see_chronology_entry`` shows them those)."""
     actor = access.actor
     assert actor.acting_agency is not None
     person_id = actor.account.staff_person_id
     return or_(
         ChronologyEntry.audience.not_in(HIDDEN_AUDIENCES),
         ChronologyEntry.owner_agency_id == actor.acting_agency.id,
-        and_(ChronologyEntry.author_person_id.is_not(None), ChronologyEntry.author_person_id == person_id),
         and_(ChronologyEntry.audience == "recipient", ChronologyEntry.recipient_person_id == person_id),
     )
 

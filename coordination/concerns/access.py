@@ -108,7 +108,9 @@ def is_recipient(access: ChildAccess, concern: Concern) -> bool:
         return False
     if concern.recipient_person_id == _person_id(access) and concern.recipient_agency_id == actor.acting_agency.id:
         return True
-    return concern.routing in ("same_agency", "shared", "signal") and access.has_relation("child_contact")
+    # A concern kept within its agency ("same_agency") was never passed on: a later Child Contact of
+    # another agency does not inherit it. One that went to the Child Contact role does: as a signal.
+    return concern.routing in ("shared", "signal") and access.has_relation("child_contact")
 
 
 def decide_concern(access: ChildAccess, concern: Concern) -> tuple[str | None, Decision]:
@@ -118,8 +120,8 @@ def decide_concern(access: ChildAccess, concern: Concern) -> tuple[str | None, D
         return None, Decision(False, "not_staff")
     if concern.author_agency_id == actor.acting_agency.id:
         return FULL, Decision(True, "own_agency", "own_agency_record")
-    if concern.author_person_id == _person_id(access):
-        return FULL, Decision(True, "author", "own_agency_record")
+    # (the author sees it through the own-agency rule while acting for that agency: never the union of
+    # agencies, RULES.md §1)
     decision = may_see_item(access, concern.author_agency_id, "coordination", concern.area_codes)
     if decision:
         return FULL, decision

@@ -59,11 +59,14 @@ def _text(value: str | None, field: str, *, required_message: object) -> str:
 
 def _record(actor, concern: Concern, kind: str, areas: Iterable[str], **kwargs) -> None:  # type: ignore[no-untyped-def]
     assert concern.child_id is not None
+    areas = list(areas)
     record_event(
         concern.child_id,
         kind,
         owner_agency_id=actor.acting_agency.id,
-        audience="coordination",
+        # Free text inherits the concern's areas (RULES.md §4). The Child Contact was given no areas of a
+        # signal, so a note on one cannot be scoped by area: it stays the Child Contact's agency's own.
+        audience="coordination" if areas else "own_agency",
         areas=areas,
         tone="neutral",
         author_person_id=actor.account.staff_person_id,

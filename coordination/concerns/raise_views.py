@@ -10,6 +10,7 @@ GET pages never write; each form posts to its own endpoint (``create_*``/``send_
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NoReturn
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -315,6 +316,14 @@ def _unmatched_or_404(actor: Actor, concern_id: str) -> Concern:
             object_id=audit_safe(concern_id),
         )
         abort(404)
+    audit.note_read(
+        actor.audit_actor(),
+        "register_unmatched_concern_child",
+        child_id=concern.child_id,
+        object_type="concern",
+        object_id=concern.public_id,
+        legal_basis="agency_administration",
+    )
     return concern
 
 
@@ -460,13 +469,25 @@ def _sibling_number(text: str) -> int | None:
     return int(text) if text.isdigit() and len(text) <= 4 else None
 
 
+def _no_such_sibling(actor: Actor, access: ChildAccess, number: str) -> NoReturn:
+    audit.note_denied(
+        actor.audit_actor(),
+        SIBLINGS_PAGE,
+        child_id=access.child.id,
+        object_type="sibling",
+        object_id=audit_safe(number),
+        detail={"reason": "no_such_sibling"},
+    )
+    abort(404)
+
+
 @concerns.get("/children/<child_id>/siblings/<number>/request")
 @policy("staff")
 def confirm_sibling_request(child_id: str, number: str):  # type: ignore[no-untyped-def]
     actor, access = _child_contact_access(child_id, SIBLINGS_PAGE)
     chosen = _sibling_number(number)
     if chosen is None or chosen not in {line.number for line in _sibling_lines(actor, access.child.id) if line.can_ask}:
-        abort(404)
+        _no_such_sibling(actor, access, number)
     return _render_siblings(actor, access, confirm=chosen)
 
 
@@ -477,7 +498,7 @@ def send_sibling_request_view(child_id: str, number: str):  # type: ignore[no-un
     chosen = _sibling_number(number)
     sibling = next((s for s in siblings_of(access.child.id) if s.number == chosen), None)
     if sibling is None:
-        abort(404)
+        _no_such_sibling(actor, access, number)
     form = SiblingRequestForm()
     if not form.validate_on_submit() or form.sibling.data != str(chosen):
         return _render_siblings(

@@ -4,6 +4,9 @@ evaluation the access core builds on. Import from here; the modules are:
 * ``ledger``: the writes (``request_consent``, ``record_consent``, ``add_consent_giver``,
   ``withdraw_consent``, ``record_maturity``) — validated first, so a refusal writes nothing; flushed and
   audited in the same transaction; the caller commits.
+* ``lookups``: the reads the writes check against (custodians, maturity, overlaps, open requests).
+* ``announcements``: what a consent change tells the rest of the platform — its chronology entry, and
+  the "this role needs a consented agency" signal when a role holder's agency loses coordination consent.
 * ``texts``: the versioned, translatable consent texts; a fresh database gets the built-in version 1.
 * ``evaluation``: ``effective_areas`` and ``consent_status`` (pure), and ``consent_facts`` (the loader).
 * ``common``: the shared vocabulary.
@@ -51,14 +54,13 @@ from coordination.consent.ledger import (
     ConsentData,
     GiverData,
     add_consent_giver,
-    current_custodian_ids,
-    has_maturity_assessment,
     record_consent,
     record_maturity,
     request_consent,
     withdraw_consent,
     young_person_not_mature,
 )
+from coordination.consent.lookups import current_custodian_ids, has_maturity_assessment
 from coordination.consent.texts import (
     DEFAULT_CONSENT_TEXTS,
     consent_text,

@@ -2,7 +2,11 @@
 
 ``verb_noun(actor, ..., data)``: everything is validated before the session is touched, so a refusal
 (``OperationError(message, field)``) writes nothing; each write flushes and is audited in the same
-transaction; the caller commits once. "Now" and "today" come from the app clock."""
+transaction; the caller commits once. "Now" and "today" come from the app clock.
+
+What the writes check against (custodians, maturity assessments, overlapping consents, open requests)
+is read in ``lookups``; the chronology entries and the ``role_needs_consent`` signal they cause are
+made in ``announcements``."""
 
 from __future__ import annotations
 
@@ -11,13 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from agencies.models import Agency, StaffPerson
 from agencies.operations import OperationError
 from childplan.compass import AREA_CODES
 from coordination.audit import record_write, refusals_audited
 from coordination.clock import current_clock, now, today
+from coordination.consent.announcements import chronicle, coordination_in_effect, tell_role_holders
 from coordination.consent.common import (
     ADULT_AGE,
     CONSENT_LEGAL_BASES,
@@ -28,6 +32,12 @@ from coordination.consent.common import (
     giver_key,
     maturity_min_age,
 )
+from coordination.consent.lookups import (
+    current_custodian_ids,
+    has_maturity_assessment,
+    newest_open_requests,
+    overlapping_consent,
+)
 from coordination.consent.texts import consent_text
 from coordination.database import db
 from coordination.models import (
@@ -37,7 +47,6 @@ from coordination.models import (
     Consent,
     ConsentArea,
     ConsentGiver,
-    Custody,
     MaturityAssessment,
     age_in_years,
 )
@@ -104,24 +113,6 @@ def _check_recorder(recorded_by: StaffPerson | None) -> StaffPerson:
     if recorded_by is None or not recorded_by.is_active:
         raise OperationError(_("Say which active member of staff records this"), "recorded_by")
     return recorded_by
-
-
-def current_custodian_ids(child_id: int) -> set[int]:
-    """The guardians with current custody of the child."""
-    return set(
-        db.session.scalars(select(Custody.guardian_id).where(Custody.child_id == child_id, Custody.ended_at.is_(None)))
-    )
-
-
-def has_maturity_assessment(child_id: int, agency_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(MaturityAssessment.id).where(
-                MaturityAssessment.child_id == child_id, MaturityAssessment.agency_id == agency_id
-            )
-        )
-        is not None
-    )
 
 
 def _check_maturity_age(child: Child, field: str) -> None:
@@ -221,53 +212,6 @@ def _given_at(given_on: date | None) -> datetime:
     return datetime.combine(given_on, time(12), tzinfo=current_clock().zone)
 
 
-def _periods_intersect(consent: Consent, valid_from: date, valid_until: date | None) -> bool:
-    starts_in_time = valid_until is None or consent.valid_from <= valid_until
-    ends_in_time = consent.valid_until is None or consent.valid_until >= valid_from
-    return starts_in_time and ends_in_time
-
-
-def _parties(consent: Consent) -> set[int | str]:
-    """Who stands behind a consent: its non-withdrawn givers, and "decision" for a social-services one."""
-    parties: set[int | str] = {giver_key(g.guardian_id) for g in consent.givers if g.withdrawn_at is None}
-    if consent.legal_basis == "social_services_decision":
-        parties.add("decision")
-    return parties
-
-
-def _overlapping(
-    child: Child,
-    agency: Agency,
-    purposes: Collection[str],
-    areas: Collection[str],
-    valid_from: date,
-    valid_until: date | None,
-    parties: set[int | str],
-    *,
-    besides: Consent | None = None,
-) -> Consent | None:
-    """A recorded, not withdrawn consent of the same child, agency and purpose sharing an area and a
-    party, whose period intersects."""
-    existing = db.session.scalars(
-        select(Consent)
-        .where(
-            Consent.child_id == child.id,
-            Consent.agency_id == agency.id,
-            Consent.purpose.in_(list(purposes)),
-            Consent.state == "recorded",
-        )
-        .options(selectinload(Consent.areas), selectinload(Consent.givers))
-    ).all()
-    for consent in existing:
-        if besides is not None and consent.id == besides.id:
-            continue
-        if consent.withdrawn_at is not None or not _periods_intersect(consent, valid_from, valid_until):
-            continue
-        if {a.area for a in consent.areas} & set(areas) and _parties(consent) & parties:
-            return consent
-    return None
-
-
 def _consent_detail(consent: Consent, **extra: object) -> dict[str, object]:
     return {"agency_id": consent.agency_id, "purpose": consent.purpose, **extra}
 
@@ -296,7 +240,7 @@ def request_consent(  # type: ignore[no-untyped-def]
     chosen_areas = _checked_codes(areas, AREA_CODES, "areas")
     _check_period(valid_from, valid_until)
     assert valid_from is not None
-    open_requests = _open_requests(child, agency, chosen_purposes)
+    open_requests = newest_open_requests(child, agency, chosen_purposes)
     if open_requests and not agency_hidden:
         raise OperationError(_("That consent has already been requested from this agency"), "purposes")
     moment = now()
@@ -330,7 +274,7 @@ def request_consent(  # type: ignore[no-untyped-def]
             legal_basis="consent",
             detail=_consent_detail(consent),
         )
-        _chronicle(actor, consent, "consent_requested", chosen_areas)
+        chronicle(actor, consent, "consent_requested", chosen_areas)
     return created
 
 
@@ -381,13 +325,13 @@ def record_consent(
         parties.add("decision")
     if (
         not agency_hidden
-        and _overlapping(child, agency, purposes, areas, data.valid_from, data.valid_until, parties) is not None
+        and overlapping_consent(child, agency, purposes, areas, data.valid_from, data.valid_until, parties) is not None
     ):
         raise OperationError(
             _("A consent for this agency, purpose and area from the same person already covers part of this period"),
             "valid_from",
         )
-    requests = _open_requests(child, agency, purposes)
+    requests = newest_open_requests(child, agency, purposes)
     moment = now()
     recorded: list[Consent] = []
     for purpose in _in_order(purposes):
@@ -431,7 +375,7 @@ def record_consent(
                 text_version=text.version,
             ),
         )
-        _chronicle(actor, consent, "consent_recorded", areas)
+        chronicle(actor, consent, "consent_recorded", areas)
     return recorded
 
 
@@ -454,7 +398,7 @@ def add_consent_giver(actor, consent: Consent, data: GiverData, recorded_by: Sta
         raise OperationError(_("That person has already given this consent"), "giver")
     ((giver, note),) = _check_givers(child, agency, [data], field="giver")
     areas = {a.area for a in consent.areas}
-    clash = _overlapping(
+    clash = overlapping_consent(
         child, agency, (consent.purpose,), areas, consent.valid_from, consent.valid_until, {key}, besides=consent
     )
     if clash is not None:
@@ -512,7 +456,7 @@ def withdraw_consent(actor, consent: Consent, giver_guardian_id: int | None, rec
     giver = next((g for g in consent.givers if giver_key(g.guardian_id) == key), None)
     if giver is None:
         raise OperationError(_("That person has not given this consent"), "giver")
-    had_coordination = _coordination_in_effect(consent)
+    had_coordination = coordination_in_effect(consent)
     giver.withdrawn_at = moment
     giver.withdrawal_recorded_by_id = recorded_by.id
     consent.state = "withdrawn"
@@ -527,9 +471,9 @@ def withdraw_consent(actor, consent: Consent, giver_guardian_id: int | None, rec
         legal_basis=consent.legal_basis,
         detail=_consent_detail(consent, young_person=giver_guardian_id is None, recorded_by_id=recorded_by.id),
     )
-    _chronicle(actor, consent, "consent_withdrawn", {area.area for area in consent.areas})
-    if had_coordination and not _coordination_in_effect(consent):
-        _tell_role_holders(consent)
+    chronicle(actor, consent, "consent_withdrawn", {area.area for area in consent.areas})
+    if had_coordination and not coordination_in_effect(consent):
+        tell_role_holders(consent)
 
 
 @refusals_audited("record_maturity")
@@ -582,65 +526,6 @@ def record_maturity(  # type: ignore[no-untyped-def]
     return assessment
 
 
-def _chronicle(actor, consent: Consent, kind: str, areas: Collection[str]) -> None:  # type: ignore[no-untyped-def]
-    """A consent change in the child's chronology: the consent's agency owns it, and whoever may know
-    the agencies involved with the child may know of it (audience "agencies")."""
-    from coordination.chronology.record import record_event
-
-    account = getattr(actor, "account", None)
-    author_id = account.staff_person_id if account is not None else None
-    if author_id is None:
-        author_id = consent.recorded_by_id
-    record_event(
-        consent.child_id,
-        kind,
-        owner_agency_id=consent.agency_id,
-        audience="agencies",
-        areas=areas,
-        tone="neutral",
-        author_person_id=author_id,
-        object_type="consent",
-        object_public_id=consent.public_id,
-    )
-
-
-def _coordination_in_effect(consent: Consent) -> bool:
-    """Whether the consent's agency holds a coordination consent in effect today (any area)."""
-    if consent.purpose != "coordination":
-        return False
-    from coordination.access import consent_picture
-
-    return bool(consent_picture(consent.child_id).areas_for(consent.agency_id, "coordination"))
-
-
-def _tell_role_holders(consent: Consent) -> None:
-    """RULES.md §4: the withdrawal ended the coordination consent of the agency: every current Child
-    Contact and Support Coordinator of that agency is told that the role needs a consented agency (the
-    listener tells the role holder, the plan keeper and the agency admins)."""
-    from coordination import events
-    from coordination.models import RoleAssignment
-
-    child = db.session.get(Child, consent.child_id)
-    assignments = db.session.scalars(
-        select(RoleAssignment)
-        .where(
-            RoleAssignment.child_id == consent.child_id,
-            RoleAssignment.agency_id == consent.agency_id,
-            RoleAssignment.role.in_(("child_contact", "support_coordinator")),
-            RoleAssignment.ended_at.is_(None),
-        )
-        .order_by(RoleAssignment.id)
-    ).all()
-    for assignment in assignments:
-        events.role_needs_consent.send(
-            None,
-            child=child,
-            agency_id=assignment.agency_id,
-            person_id=assignment.staff_person_id,
-            role=assignment.role,
-        )
-
-
 def _in_order(purposes: Collection[str]) -> list[str]:
     return [purpose for purpose in CONSENT_PURPOSES if purpose in purposes]
 
@@ -658,20 +543,3 @@ def _replace_areas(consent: Consent, areas: Collection[str]) -> None:
     have = {row.area for row in consent.areas}
     for area in _areas_in_order(wanted - have):
         consent.areas.append(ConsentArea(area=area))
-
-
-def _open_requests(child: Child, agency: Agency, purposes: Collection[str]) -> dict[str, Consent]:
-    """The newest requested consent per purpose (requests whose period has ended do not count)."""
-    rows = db.session.scalars(
-        select(Consent)
-        .where(
-            Consent.child_id == child.id,
-            Consent.agency_id == agency.id,
-            Consent.purpose.in_(list(purposes)),
-            Consent.state == "requested",
-        )
-        .options(selectinload(Consent.areas), selectinload(Consent.givers))
-        .order_by(Consent.created_at, Consent.id)
-    ).all()
-    day = today()
-    return {row.purpose: row for row in rows if row.valid_until is None or row.valid_until >= day}

@@ -592,11 +592,6 @@ def test_maria_sees_the_unmatched_concerns_register_page(app: Flask, db: Any) ->
     assert "bruise" not in response.get_data(as_text=True), "the agency admin sees name and age, never the concern"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="concerns.confirm_sibling_request and send_sibling_request_view abort(404) for an unknown sibling number "
-    "without audit.note_denied (coordination/concerns/raise_views.py)",
-)
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_an_unknown_sibling_number_is_404_and_audited(app: Flask, db: Any, method: str) -> None:
     objects = demo_objects(app)

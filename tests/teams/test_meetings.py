@@ -314,7 +314,7 @@ def test_recording_the_outcome_writes_attendance_views_and_decisions_as_draft_ac
                 select(ChronologyEntry).where(ChronologyEntry.child_id == family.child_id)
             )
         }
-        assert {("meeting_held", "team"), ("decision_recorded", "coordination")} <= kinds
+        assert {("meeting_held", "team"), ("decision_recorded", "team")} <= kinds
     # recorded once: a second recording is refused
     again = post(maria, f"/children/{family.public_id}/meetings/{meeting_id}/outcome", _outcome_data(app, family, 2))
     assert again.status_code == 422

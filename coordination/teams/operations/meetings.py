@@ -378,7 +378,7 @@ def record_meeting_outcome(actor, child: Child, meeting: Meeting, version: int |
             child.id,
             "decision_recorded",
             owner_agency_id=keeper.agency_id,
-            audience="coordination",
+            audience="team",  # a meeting's decisions are team information, as on the meeting page
             areas=row.area_codes,
             summary=row.text,
             author_person_id=actor.account.staff_person_id,

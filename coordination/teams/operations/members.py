@@ -19,7 +19,7 @@ from coordination.consent import maturity_min_age
 from coordination.consent.common import _
 from coordination.database import db
 from coordination.errors import OperationError
-from coordination.models import Child, Custody, MaturityAssessment, age_in_years
+from coordination.models import Account, Child, Custody, MaturityAssessment, age_in_years
 from coordination.teams.models import TeamFamilyInvitation, TeamMember
 from coordination.teams.operations.common import (
     KEEPER_BASES,
@@ -58,7 +58,8 @@ def add_team_member(actor, child: Child, data: MemberData) -> TeamMember:  # typ
     if membership is None:
         raise OperationError(_("Choose a practitioner from the list"), "member")
     person = db.session.get(StaffPerson, data.staff_person_id)
-    if person is None or not person.is_active:
+    account_active = db.session.scalar(select(Account.is_active).where(Account.staff_person_id == data.staff_person_id))
+    if person is None or not person.is_active or not account_active:
         raise OperationError(_("That person's account is deactivated: choose someone else"), "member")
     if not consent_picture(child).areas_for(membership.agency_id, PURPOSE):
         raise OperationError(
