@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NoReturn
 
 from flask import abort
 from sqlalchemy import ColumnElement, Select, and_, exists, false, literal, or_, select, union_all
@@ -536,6 +537,28 @@ class ChildAccess:
 
     def has_relation(self, name: str) -> bool:
         return any(relation.name == name for relation in self.relations)
+
+
+def refuse_404(access: ChildAccess, action: str, reason: str) -> NoReturn:
+    """404 for someone who reached the child but may not do this (an action for the Child Contact or the
+    plan keeper only): the refusal is audited with its reason, the answer says nothing."""
+    audit.note_denied(
+        access.actor.audit_actor(),
+        action,
+        child_id=access.child.id,
+        object_type="child",
+        object_id=access.child.public_id,
+        detail={"reason": reason},
+    )
+    abort(404)
+
+
+def get_child_as_child_contact_or_404(actor: Actor, public_id: str, action: str) -> ChildAccess:
+    """The child, for its current Child Contact acting for the assignment's agency; anyone else: 404."""
+    access = get_child_or_404(actor, public_id, action=action)
+    if not access.has_relation("child_contact"):
+        refuse_404(access, action, "not_child_contact")
+    return access
 
 
 def decide_child(actor: Actor, child: Child) -> Decision:

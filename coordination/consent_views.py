@@ -26,7 +26,14 @@ from sqlalchemy.exc import IntegrityError
 from agencies.models import Agency
 from agencies.operations import OperationError
 from coordination import audit
-from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, may_know_other_agencies
+from coordination.access import (
+    STAFF,
+    Actor,
+    ChildAccess,
+    get_child_as_child_contact_or_404,
+    get_child_or_404,
+    may_know_other_agencies,
+)
 from coordination.child_view import WITHHELD_REASONS
 from coordination.child_views import child_tabs
 from coordination.clock import today
@@ -119,18 +126,7 @@ def _staff_actor(child_id: str, action: str) -> Actor:
 def _child_contact_access(child_id: str, action: str) -> tuple[Actor, ChildAccess]:
     """The child's Child Contact only. Others with a relation see the tab but not the actions: 404."""
     actor = _staff_actor(child_id, action)
-    access = get_child_or_404(actor, child_id, action=action)
-    if not access.has_relation("child_contact"):
-        audit.note_denied(
-            actor.audit_actor(),
-            action,
-            child_id=access.child.id,
-            object_type="child",
-            object_id=access.child.public_id,
-            detail={"reason": "not_child_contact"},
-        )
-        abort(404)
-    return actor, access
+    return actor, get_child_as_child_contact_or_404(actor, child_id, action)
 
 
 def _recorder(actor: Actor):  # type: ignore[no-untyped-def]

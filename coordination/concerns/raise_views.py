@@ -24,6 +24,7 @@ from coordination.access import (
     Actor,
     ChildAccess,
     current_child_contact,
+    get_child_as_child_contact_or_404,
     get_child_or_404,
     identity_lookup_allowed,
     mask_digits,
@@ -396,18 +397,7 @@ class SiblingLine:
 
 def _child_contact_access(child_id: str, action: str) -> tuple[Actor, ChildAccess]:
     actor = _staff_actor()
-    access = get_child_or_404(actor, child_id, action=action)
-    if not access.has_relation("child_contact"):
-        audit.note_denied(
-            actor.audit_actor(),
-            action,
-            child_id=access.child.id,
-            object_type="child",
-            object_id=access.child.public_id,
-            detail={"reason": "not_child_contact"},
-        )
-        abort(404)
-    return actor, access
+    return actor, get_child_as_child_contact_or_404(actor, child_id, action)
 
 
 def _sibling_lines(actor: Actor, child_id: int) -> list[SiblingLine]:

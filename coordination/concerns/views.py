@@ -22,7 +22,14 @@ from sqlalchemy.exc import IntegrityError
 
 from agencies.models import Agency, StaffPerson
 from coordination import audit
-from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, may_know_other_agencies
+from coordination.access import (
+    STAFF,
+    Actor,
+    ChildAccess,
+    get_child_as_child_contact_or_404,
+    get_child_or_404,
+    may_know_other_agencies,
+)
 from coordination.child_view import WITHHELD_REASONS
 from coordination.child_views import child_tabs
 from coordination.clock import today
@@ -94,18 +101,7 @@ def _staff_actor(child_id: str, action: str) -> Actor:
 def _child_contact_access(child_id: str, action: str) -> tuple[Actor, ChildAccess]:
     """The child's current Child Contact acting for the assignment's agency; anyone else 404 (audited)."""
     actor = _staff_actor(child_id, action)
-    access = get_child_or_404(actor, child_id, action=action)
-    if not is_acting_child_contact(access):
-        audit.note_denied(
-            actor.audit_actor(),
-            action,
-            child_id=access.child.id,
-            object_type="child",
-            object_id=access.child.public_id,
-            detail={"reason": "not_child_contact"},
-        )
-        abort(404)
-    return actor, access
+    return actor, get_child_as_child_contact_or_404(actor, child_id, action)
 
 
 def _areas_known(access: ChildAccess, item: Concern) -> frozenset[str]:

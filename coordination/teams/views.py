@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from agencies.models import StaffPerson, Unit
 from coordination import audit
-from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404
+from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, refuse_404
 from coordination.child_views import child_tabs
 from coordination.clock import now
 from coordination.database import db
@@ -90,15 +90,7 @@ def _keeper_access(child_id: str, action: str) -> tuple[Actor, ChildAccess]:
     """The plan keeper only (acting for the assignment's agency); anyone else: 404, audited."""
     actor, access = _child(child_id, action)
     if not is_keeper(actor, plan_keeper(access.child.id)):
-        audit.note_denied(
-            actor.audit_actor(),
-            action,
-            child_id=access.child.id,
-            object_type="child",
-            object_id=access.child.public_id,
-            detail={"reason": "not_plan_keeper"},
-        )
-        abort(404)
+        refuse_404(access, action, "not_plan_keeper")
     return actor, access
 
 
