@@ -101,18 +101,27 @@ def propose_meeting(actor, child: Child, data: MeetingData) -> Meeting:  # type:
     db.session.flush()
     _audit_meeting(actor, keeper, meeting, "propose_meeting")
     # Never the place in a chronology summary (RULES.md §7).
+    _chronicle(actor, keeper, meeting, "meeting_proposed", areas=areas)
+    events.meeting_changed.send(None, meeting=meeting, change="proposed")
+    return meeting
+
+
+def _chronicle(  # type: ignore[no-untyped-def]
+    actor, keeper: RoleAssignment, meeting: Meeting, kind: str, areas=None, occurred_at: datetime | None = None
+) -> None:
+    """A meeting's entry in the chronology: team information, the keeper's agency's record, never the
+    place (protected identity keeps places within the team, RULES.md §7)."""
     record_event(
-        child.id,
-        "meeting_proposed",
+        meeting.child_id,
+        kind,
         owner_agency_id=keeper.agency_id,
         audience="team",
-        areas=areas,
+        areas=meeting.area_codes if areas is None else areas,
         author_person_id=actor.account.staff_person_id,
         object_type="meeting",
         object_public_id=meeting.public_id,
+        occurred_at=occurred_at,
     )
-    events.meeting_changed.send(None, meeting=meeting, change="proposed")
-    return meeting
 
 
 def _audit_meeting(actor, keeper: RoleAssignment, meeting: Meeting, action: str, **detail: object) -> None:  # type: ignore[no-untyped-def]
@@ -163,16 +172,7 @@ def reschedule_meeting(actor, child: Child, meeting: Meeting, version: int | Non
     meeting.place = place
     db.session.flush()
     _audit_meeting(actor, keeper, meeting, "reschedule_meeting")
-    record_event(
-        child.id,
-        "meeting_rescheduled",
-        owner_agency_id=keeper.agency_id,
-        audience="team",
-        areas=meeting.area_codes,
-        author_person_id=actor.account.staff_person_id,
-        object_type="meeting",
-        object_public_id=meeting.public_id,
-    )
+    _chronicle(actor, keeper, meeting, "meeting_rescheduled")
     events.meeting_changed.send(None, meeting=meeting, change="rescheduled")
 
 
@@ -190,16 +190,7 @@ def cancel_meeting(actor, child: Child, meeting: Meeting, version: int | None, r
     meeting.cancel_reason = cleaned
     db.session.flush()
     _audit_meeting(actor, keeper, meeting, "cancel_meeting")
-    record_event(
-        child.id,
-        "meeting_cancelled",
-        owner_agency_id=keeper.agency_id,
-        audience="team",
-        areas=meeting.area_codes,
-        author_person_id=actor.account.staff_person_id,
-        object_type="meeting",
-        object_public_id=meeting.public_id,
-    )
+    _chronicle(actor, keeper, meeting, "meeting_cancelled")
     events.meeting_changed.send(None, meeting=meeting, change="cancelled")
 
 
@@ -353,17 +344,7 @@ def record_meeting_outcome(actor, child: Child, meeting: Meeting, version: int |
         decisions.append(row)
     db.session.flush()
     _audit_meeting(actor, keeper, meeting, "record_meeting_outcome", decisions=len(decisions))
-    record_event(
-        child.id,
-        "meeting_held",
-        owner_agency_id=keeper.agency_id,
-        audience="team",
-        areas=meeting.area_codes,
-        author_person_id=actor.account.staff_person_id,
-        object_type="meeting",
-        object_public_id=meeting.public_id,
-        occurred_at=meeting.starts_at,
-    )
+    _chronicle(actor, keeper, meeting, "meeting_held", occurred_at=meeting.starts_at)
     for row in decisions:
         record_write(
             actor.audit_actor(),
