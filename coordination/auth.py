@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app, g, request, session
+from flask import current_app, g, has_app_context, request, session
 from flask_login import UserMixin
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -32,8 +32,8 @@ from coordination.database import db, writing
 from coordination.extensions import login_manager
 from coordination.models import Account, LoginSession, LoginThrottle
 
-# Compared against when the username is unknown, so both paths cost the same.
-_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+# Compared against when the username is unknown, so both paths cost the same (one per hash method).
+_DUMMY_HASHES: dict[str, str] = {}
 _TOUCH_EVERY = timedelta(seconds=60)
 MAX_USERNAME_LENGTH = 150
 MAX_PASSWORD_LENGTH = 1024
@@ -51,8 +51,19 @@ class SessionUser(UserMixin):
         return self.token
 
 
+def _hash_method() -> str:
+    return str(current_app.config["PASSWORD_HASH_METHOD"]) if has_app_context() else "scrypt"
+
+
 def hash_password(password: str) -> str:
-    return generate_password_hash(password)  # scrypt
+    return generate_password_hash(password, method=_hash_method())  # scrypt
+
+
+def _dummy_hash() -> str:
+    method = _hash_method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    return _DUMMY_HASHES[method]
 
 
 def _token_hash(token: str) -> str:
@@ -108,7 +119,7 @@ def check_login(username: str, password: str) -> LoginResult:
     # A NUL byte can be in no username, and PostgreSQL refuses it in a query: unknown, not a 500.
     account = None if "\x00" in lookup else db.session.scalar(select(Account).where(Account.username == lookup))
     password_ok = check_password_hash(
-        account.password_hash if account and account.password_hash else _DUMMY_HASH, password[:MAX_PASSWORD_LENGTH]
+        account.password_hash if account and account.password_hash else _dummy_hash(), password[:MAX_PASSWORD_LENGTH]
     )
     if account is not None and password_ok and account.password_hash and account_may_log_in(account):
         db.session.delete(throttle)

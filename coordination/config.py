@@ -43,6 +43,9 @@ DEFAULTS: dict[str, Any] = {
     # Concerns or signals about one child from two agencies within this many days raise a matching alert
     # to the Child Contact (RULES.md §5).
     "CONCERN_MATCH_WINDOW_DAYS": 14,
+    # Werkzeug's password-hash method. Only the test configuration may lower scrypt's cost (set through the
+    # mapping, never the environment), so that a suite logging in a few thousand times stays fast.
+    "PASSWORD_HASH_METHOD": "scrypt",
 }
 
 # Keys read from the environment (BARNKOMPASS_<KEY>) and how to convert them.
@@ -160,6 +163,10 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError("Session timeouts must be positive")
     if not 1 <= int(config["MATURITY_MIN_AGE"]) <= 18:
         raise ConfigError("MATURITY_MIN_AGE must be a whole number of years from 1 to 18")
+    if config["PASSWORD_HASH_METHOD"] != "scrypt" and (
+        env != "test" or not str(config["PASSWORD_HASH_METHOD"]).startswith("scrypt:")
+    ):
+        raise ConfigError("PASSWORD_HASH_METHOD is scrypt; only the test configuration may lower its cost")
     window = config["CONCERN_MATCH_WINDOW_DAYS"]
     if isinstance(window, bool) or not isinstance(window, int) or window <= 0:
         raise ConfigError("CONCERN_MATCH_WINDOW_DAYS must be a positive whole number of days")

@@ -112,6 +112,9 @@ def build_test_config(database_url: str, instance_path: Path, **overrides: Any) 
         **TEST_KEYS,
     }
     config.update(overrides)
+    if config["ENVIRONMENT"] == "test" and "PASSWORD_HASH_METHOD" not in overrides:
+        # scrypt at a lower cost: the suite logs in thousands of times (only the test configuration may)
+        config["PASSWORD_HASH_METHOD"] = "scrypt:1024:8:1"
     return config
 
 

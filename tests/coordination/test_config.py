@@ -137,3 +137,19 @@ def test_flask_run_is_not_offered_so_demo_mode_cannot_listen_beyond_this_machine
 
     assert "run" not in main.commands and "serve" not in main.commands  # serve comes with the app
     assert {"shell", "routes"} <= set(main.commands)
+
+
+def test_only_the_test_configuration_may_lower_the_password_hash_cost(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from coordination.config import ConfigError, load_config
+
+    keys = {
+        "SECRET_KEY": "s" * 40,
+        "IDENTITY_ENCRYPTION_KEY": "aGVsbG8taGVsbG8taGVsbG8taGVsbG8taGVsbG8tISE=",
+        "IDENTITY_HASH_KEY": "h" * 40,
+    }
+    for environment in ("production", "development"):
+        with pytest.raises(ConfigError, match="PASSWORD_HASH_METHOD"):
+            load_config(tmp_path, {"ENVIRONMENT": environment, "PASSWORD_HASH_METHOD": "scrypt:1024:8:1", **keys})
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_METHOD"):
+        load_config(tmp_path, {"ENVIRONMENT": "test", "PASSWORD_HASH_METHOD": "plain", **keys})
+    assert load_config(tmp_path, {"ENVIRONMENT": "test", "PASSWORD_HASH_METHOD": "scrypt:1024:8:1", **keys})
