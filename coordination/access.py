@@ -222,7 +222,21 @@ def _investigating_unit_child_ids(actor: Actor) -> Select[tuple[int]]:
     )
 
 
+def _action_owner_child_ids(actor: Actor) -> Select[tuple[int]]:
+    """The owner of one of the child's actions in the Child's Plan — the person, or a practitioner of the
+    owning unit — acting for the owning agency."""
+    from childplan.models import Action
+
+    assert actor.acting_agency is not None
+    unit_ids = [membership.unit_id for membership in actor.memberships if membership.is_practitioner]
+    return select(Action.child_id).where(
+        Action.owner_agency_id == actor.acting_agency.id,
+        or_(Action.owner_person_id == actor.account.staff_person_id, Action.owner_unit_id.in_(unit_ids)),
+    )
+
+
 register_relation(Relation("team_member", "relation_team", _team_child_ids))
+register_relation(Relation("action_owner", "relation_action_owner", _action_owner_child_ids))
 register_relation(Relation("intake", "duty_to_report", _intake_child_ids))
 register_relation(Relation("investigating_unit", "duty_to_report", _investigating_unit_child_ids))
 

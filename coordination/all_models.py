@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import agencies.models  # noqa: F401
+import childplan.models  # noqa: F401
 import coordination.chronology.models  # noqa: F401
 import coordination.concerns.models  # noqa: F401
 import coordination.models  # noqa: F401

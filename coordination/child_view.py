@@ -37,6 +37,7 @@ RELATION_LABELS = {
     "team_member": _l("On the child's team"),
     "intake": _l("Intake (a report of concern)"),
     "investigating_unit": _l("Your unit was assigned a report of concern"),
+    "action_owner": _l("Owner of an action in the plan"),
 }
 ROLE_LABELS = {"child_contact": _l("Child Contact"), "support_coordinator": _l("Support Coordinator")}
 TEAM_LABEL = _l("On the child's team")

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agencies.models import Agency, StaffPerson, Unit
@@ -25,6 +37,7 @@ class TeamMember(PublicIdMixin, Base):
     __table_args__ = (
         CheckConstraint(f"end_reason IS NULL OR end_reason IN ({in_list(MEMBER_END_REASONS)})", name="end_known"),
         CheckConstraint("(ended_at IS NULL) = (end_reason IS NULL)", name="ended_has_reason"),
+        CheckConstraint("NOT is_withheld_from_guardians OR withheld_reason IS NOT NULL", name="withheld_has_reason"),
         Index(
             "uq_team_member_current",
             "child_id",
@@ -46,6 +59,9 @@ class TeamMember(PublicIdMixin, Base):
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(20))
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_person.id"), index=True)
+    # the agency's team membership withheld from guardians (RULES.md §6; the plan issue)
+    is_withheld_from_guardians: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    withheld_reason: Mapped[str | None] = mapped_column(String(1000))
 
     child: Mapped[Child] = relationship()
     staff_person: Mapped[StaffPerson] = relationship(foreign_keys=[staff_person_id])
@@ -80,6 +96,7 @@ class Meeting(PublicIdMixin, Base):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("state <> 'cancelled' OR cancel_reason IS NOT NULL", name="cancel_has_reason"),
         CheckConstraint("(state = 'held') = (recorded_at IS NOT NULL)", name="held_has_record"),
+        CheckConstraint("NOT is_withheld_from_guardians OR withheld_reason IS NOT NULL", name="withheld_has_reason"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -100,6 +117,8 @@ class Meeting(PublicIdMixin, Base):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_person.id"), index=True)
     recorded_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
+    is_withheld_from_guardians: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    withheld_reason: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime]
     changed_at: Mapped[datetime]
 
