@@ -1,0 +1,445 @@
+"""The Child's Plan as one viewer may see it (RULES.md §4, §6, §7): ``PlanView.for_actor`` for staff and
+``PlanView.for_family`` for a guardian or the young person. Built from the access core's primitives only
+(``may_see_item``, ``may_know_other_agencies``, ``sees_protected_details``, the relations), computed on
+every call (a withdrawn consent takes effect on the next request), and holding plain values — never an ORM
+object a template could leak from.
+
+- Every need (with its goals) and every action is decided on its own: the viewer's own agency's items
+  always; another agency's only while the viewer's agency's coordination consent covers every area of the
+  item (an action serving a need also carries the need's areas). The plan keeper is no exception: a keeper
+  whose agency's consent lapsed sees its own agency's items and a notice that the role needs consent.
+- A viewer whose agency holds coordination consent sees each item it may not see as a withheld line with
+  the reason; a viewer whose agency holds none sees only its own part of the plan and how to reach the
+  plan keeper (no withheld lines, so nothing tells it what else the plan holds).
+- An action shows the need it serves only when the viewer may see that need.
+- The plan-level texts (why, overall responsibility, views, disagreements, the next review) are the keeper
+  agency's record, treated as covering every Needs Compass area.
+- Protected identity (RULES.md §7): outside the child's team, no unit or staff names or contact channels.
+- Families: everything except what is withheld from guardians (for a guardian; the young person sees it),
+  and no agency involved only through withheld items; for a protected child or a restricted guardian no
+  unit or staff names, the switchboard number instead.
+
+The view model does not audit: the page that shows it reads the plan through ``get_child_or_404`` and
+notes the read of the plan itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, raiseload, selectinload
+
+from agencies.models import Agency
+from childplan.compass import AREA_CODES
+from childplan.models import Action, Need, Plan
+from coordination.access import (
+    STAFF,
+    WITHHELD_AREAS,
+    WITHHELD_NO_CONSENT,
+    ChildAccess,
+    may_know_other_agencies,
+    may_see_item,
+    sees_protected_details,
+)
+from coordination.database import db
+from coordination.models import Child, Custody, RoleAssignment
+
+PURPOSE = "coordination"
+ALL_AREAS: frozenset[str] = frozenset(AREA_CODES)
+GUARDIAN_VIEWER = "guardian"
+YOUNG_PERSON_VIEWER = "young_person"
+PROTECTED = "protected_identity"
+KEEPER_NEEDS_CONSENT = "keeper_needs_consent"
+OWN_PART_ONLY = "own_part_only"
+
+WITHHELD_REASONS = {
+    WITHHELD_NO_CONSENT: _l("Withheld: your agency has no consent for coordination"),
+    WITHHELD_AREAS: _l("Withheld: your agency's consent does not cover the areas of this item"),
+    PROTECTED: _l("Withheld: protected identity"),
+}
+NOTICES = {
+    KEEPER_NEEDS_CONSENT: _l(
+        "Your agency has no consent for coordination for this child: you see only your agency's own part of "
+        "the plan. The plan keeper's role needs a consented agency."
+    ),
+    OWN_PART_ONLY: _l(
+        "You see your agency's own part of the plan: your agency has no consent for coordination for this "
+        "child. Contact the plan keeper to coordinate."
+    ),
+}
+KEEPER_ROLES = {"support_coordinator": _l("Support Coordinator"), "child_contact": _l("Child Contact")}
+
+
+@dataclass(frozen=True)
+class GoalLine:
+    outcome: str
+    evidence: str | None
+
+
+@dataclass(frozen=True)
+class NeedLine:
+    public_id: str
+    agency: str | None
+    areas: tuple[str, ...]
+    description: str
+    strengths: str | None
+    getting_in_the_way: str | None
+    goals: tuple[GoalLine, ...]
+    is_own_agency: bool
+    withheld_from_guardians: bool  # staff and the young person only; always False for a guardian
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    public_id: str
+    what: str
+    agency: str
+    unit: str | None  # None: none set, or withheld (protected identity)
+    person: str | None
+    starts_on: date | None
+    due_on: date | None
+    status: str
+    stop_reason: str | None
+    progress_note: str | None
+    areas: tuple[str, ...]
+    need_public_id: str | None  # None: no need, or a need the viewer may not see
+    need_description: str | None
+    is_own_agency: bool
+    withheld_from_guardians: bool
+
+
+@dataclass(frozen=True)
+class WithheldLine:
+    """An item the viewer may not see: what kind of item, whose, and why (a code and its words)."""
+
+    kind: str  # "need" or "action"
+    agency: str | None
+    reason: str
+
+    @property
+    def reason_text(self) -> object:
+        return WITHHELD_REASONS[self.reason]
+
+
+@dataclass(frozen=True)
+class PlanTexts:
+    why: str | None
+    overall_responsibility: str | None
+    child_views: str | None
+    guardian_views: str | None
+    disagreements: str | None
+    next_review_on: date | None
+    status: str
+    close_reason: str | None
+
+
+@dataclass(frozen=True)
+class KeeperContact:
+    """How to reach the plan keeper; name and channels None when withheld (protected identity), and then
+    ``switchboard`` for family viewers."""
+
+    role: str  # support_coordinator / child_contact
+    name: str | None
+    phone: str | None
+    email: str | None
+    agency: str | None
+    switchboard: str | None = None
+    withheld_reason: str | None = None
+
+    @property
+    def role_label(self) -> object:
+        return KEEPER_ROLES[self.role]
+
+
+@dataclass
+class PlanView:
+    child_public_id: str
+    plan_public_id: str
+    texts: PlanTexts | None
+    texts_withheld_reason: str | None
+    needs: list[NeedLine] = field(default_factory=list)
+    actions: list[ActionLine] = field(default_factory=list)
+    withheld: list[WithheldLine] = field(default_factory=list)
+    keeper: KeeperContact | None = None
+    notices: list[str] = field(default_factory=list)
+    is_keeper: bool = False
+
+    @property
+    def agencies(self) -> list[str]:
+        """The agencies this viewer sees involved (through the items shown), in order of appearance."""
+        seen: list[str] = []
+        for name in [need.agency for need in self.needs] + [action.agency for action in self.actions]:
+            if name and name not in seen:
+                seen.append(name)
+        return seen
+
+    @property
+    def notice_texts(self) -> list[object]:
+        return [NOTICES[code] for code in self.notices]
+
+    # -- builders ------------------------------------------------------------------------------------
+    @classmethod
+    def for_actor(cls, plan: Plan, access: ChildAccess) -> PlanView:
+        """The plan for a member of staff who reached the child through ``get_child_or_404``."""
+        actor = access.actor
+        if actor.kind != STAFF or actor.acting_agency is None or not access.relations:
+            raise ValueError("PlanView.for_actor is for staff with a relation to the child")
+        if plan.child_id != access.child.id:
+            raise ValueError("the plan is not this child's")
+        loaded = _load(plan.id)
+        own = actor.acting_agency.id
+        consented = bool(access.picture.areas_for(own, PURPOSE))
+        knows_agencies = bool(may_know_other_agencies(access))
+        protected_ok = sees_protected_details(access)
+        keeper = _keeper(access.child.id)
+        is_keeper = (
+            keeper is not None and keeper.staff_person_id == actor.account.staff_person_id and keeper.agency_id == own
+        )
+
+        needs_by_id = {need.id: need for need in loaded.plan.needs}
+        need_shown: dict[int, bool] = {}
+        view = cls(
+            child_public_id=access.child.public_id,
+            plan_public_id=loaded.plan.public_id,
+            texts=None,
+            texts_withheld_reason=None,
+            is_keeper=is_keeper,
+        )
+        texts_decision = may_see_item(access, loaded.plan.agency_id, PURPOSE, ALL_AREAS)
+        if texts_decision:
+            view.texts = _texts(loaded.plan)
+        else:
+            view.texts_withheld_reason = texts_decision.reason
+
+        for need in loaded.plan.needs:
+            decision = may_see_item(access, need.agency_id, PURPOSE, _need_areas(need))
+            need_shown[need.id] = bool(decision)
+            if decision:
+                view.needs.append(_need_line(need, loaded.agencies, own_agency_id=own, show_withheld_flag=True))
+            elif consented:
+                view.withheld.append(
+                    WithheldLine(
+                        "need", loaded.agencies.get(need.agency_id) if knows_agencies else None, decision.reason
+                    )
+                )
+
+        for action in loaded.plan.actions:
+            need = needs_by_id.get(action.need_id) if action.need_id is not None else None
+            decision = may_see_item(access, action.owner_agency_id, PURPOSE, _action_areas(action, need))
+            if decision:
+                shown_need = need if need is not None and need_shown.get(need.id) else None
+                view.actions.append(
+                    _action_line(
+                        action,
+                        shown_need,
+                        need,
+                        own_agency_id=own,
+                        names=protected_ok,
+                        show_withheld_flag=True,
+                    )
+                )
+            elif consented:
+                view.withheld.append(
+                    WithheldLine("action", action.owner_agency.name if knows_agencies else None, decision.reason)
+                )
+
+        if not consented:
+            holds_role = is_keeper or access.has_relation("child_contact") or access.has_relation("support_coordinator")
+            view.notices.append(KEEPER_NEEDS_CONSENT if holds_role else OWN_PART_ONLY)
+        if keeper is not None:
+            view.keeper = _keeper_contact(
+                keeper,
+                names=protected_ok,
+                show_agency=knows_agencies or keeper.agency_id == own,
+                switchboard=None,
+            )
+        return view
+
+    @classmethod
+    def for_family(cls, plan: Plan, child: Child, viewer_kind: str, guardian_id: int | None = None) -> PlanView:
+        """The plan for a guardian (``guardian_id``) or the young person, whose access the caller has
+        established (custody / the young person's own login)."""
+        if viewer_kind not in (GUARDIAN_VIEWER, YOUNG_PERSON_VIEWER):
+            raise ValueError("viewer_kind is guardian or young_person")
+        if viewer_kind == GUARDIAN_VIEWER and guardian_id is None:
+            raise ValueError("a guardian viewer needs guardian_id")
+        if plan.child_id != child.id:
+            raise ValueError("the plan is not this child's")
+        loaded = _load(plan.id)
+        is_guardian = viewer_kind == GUARDIAN_VIEWER
+        hidden = child.has_protected_identity
+        if is_guardian:
+            custody = db.session.scalar(
+                select(Custody.is_restricted).where(
+                    Custody.child_id == child.id, Custody.guardian_id == guardian_id, Custody.ended_at.is_(None)
+                )
+            )
+            hidden = hidden or custody is None or bool(custody)
+        switchboard = current_app.config["SWITCHBOARD_PHONE"] if hidden else None
+
+        view = cls(
+            child_public_id=child.public_id,
+            plan_public_id=loaded.plan.public_id,
+            texts=_texts(loaded.plan),
+            texts_withheld_reason=None,
+        )
+        withheld_need_ids = {need.id for need in loaded.plan.needs if need.is_withheld_from_guardians}
+        needs_by_id = {need.id: need for need in loaded.plan.needs}
+        for need in loaded.plan.needs:
+            if is_guardian and need.id in withheld_need_ids:
+                continue
+            view.needs.append(_need_line(need, loaded.agencies, own_agency_id=None, show_withheld_flag=not is_guardian))
+        for action in loaded.plan.actions:
+            # An action serving a need withheld from guardians is withheld with it (its text speaks of it).
+            if is_guardian and (action.is_withheld_from_guardians or action.need_id in withheld_need_ids):
+                continue
+            need = needs_by_id.get(action.need_id) if action.need_id is not None else None
+            view.actions.append(
+                _action_line(
+                    action, need, need, own_agency_id=None, names=not hidden, show_withheld_flag=not is_guardian
+                )
+            )
+        keeper = _keeper(child.id)
+        if keeper is not None:
+            view.keeper = _keeper_contact(keeper, names=not hidden, show_agency=True, switchboard=switchboard)
+        return view
+
+
+# -- loading: a fixed number of statements, whatever the plan holds ----------------------------------
+@dataclass(frozen=True)
+class _Loaded:
+    plan: Plan
+    agencies: dict[int, str]
+
+
+def _load(plan_id: int) -> _Loaded:
+    """The plan with its needs (areas, goals) and actions (areas, owner agency, unit, person): five
+    statements, plus one for the names of the agencies whose needs they are. Anything not named here
+    raises instead of loading lazily."""
+    statement = (
+        select(Plan)
+        .where(Plan.id == plan_id)
+        .options(
+            selectinload(Plan.needs).options(
+                selectinload(Need.areas).raiseload("*"), selectinload(Need.goals).raiseload("*"), raiseload("*")
+            ),
+            selectinload(Plan.actions).options(
+                selectinload(Action.areas).raiseload("*"),
+                joinedload(Action.owner_agency).raiseload("*"),
+                joinedload(Action.owner_unit).raiseload("*"),
+                joinedload(Action.owner_person).raiseload("*"),
+                raiseload("*"),
+            ),
+            raiseload("*"),
+        )
+        .execution_options(populate_existing=True)
+    )
+    plan = db.session.scalars(statement).one()
+    agency_ids = {need.agency_id for need in plan.needs} | {plan.agency_id}
+    agencies = dict(db.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))).tuples().all())
+    return _Loaded(plan=plan, agencies=agencies)
+
+
+def _keeper(child_id: int) -> RoleAssignment | None:
+    """The plan keeper's assignment: the Support Coordinator, otherwise the Child Contact (one statement)."""
+    rows = list(
+        db.session.scalars(
+            select(RoleAssignment)
+            .where(
+                RoleAssignment.child_id == child_id,
+                RoleAssignment.ended_at.is_(None),
+                RoleAssignment.role.in_(tuple(KEEPER_ROLES)),
+            )
+            .options(joinedload(RoleAssignment.staff_person), joinedload(RoleAssignment.agency), raiseload("*"))
+        )
+    )
+    return next((r for r in rows if r.role == "support_coordinator"), None) or next(
+        (r for r in rows if r.role == "child_contact"), None
+    )
+
+
+# -- lines ---------------------------------------------------------------------------------------------
+def _ordered(codes: frozenset[str] | set[str]) -> tuple[str, ...]:
+    return tuple(code for code in AREA_CODES if code in codes)
+
+
+def _need_areas(need: Need) -> frozenset[str]:
+    return frozenset(area.area for area in need.areas)
+
+
+def _action_areas(action: Action, need: Need | None) -> frozenset[str]:
+    """The action's own areas and, when it serves a need, the need's (as ``Action.area_codes``)."""
+    own = frozenset(area.area for area in action.areas)
+    return own | (_need_areas(need) if need is not None else frozenset())
+
+
+def _texts(plan: Plan) -> PlanTexts:
+    return PlanTexts(
+        why=plan.why,
+        overall_responsibility=plan.overall_responsibility,
+        child_views=plan.child_views,
+        guardian_views=plan.guardian_views,
+        disagreements=plan.disagreements,
+        next_review_on=plan.next_review_on,
+        status=plan.status,
+        close_reason=plan.close_reason,
+    )
+
+
+def _need_line(
+    need: Need, agencies: dict[int, str], *, own_agency_id: int | None, show_withheld_flag: bool
+) -> NeedLine:
+    return NeedLine(
+        public_id=need.public_id,
+        agency=agencies.get(need.agency_id),
+        areas=_ordered(_need_areas(need)),
+        description=need.description,
+        strengths=need.strengths,
+        getting_in_the_way=need.getting_in_the_way,
+        goals=tuple(GoalLine(goal.outcome, goal.evidence) for goal in need.goals),
+        is_own_agency=need.agency_id == own_agency_id,
+        withheld_from_guardians=show_withheld_flag and need.is_withheld_from_guardians,
+    )
+
+
+def _action_line(
+    action: Action,
+    shown_need: Need | None,
+    need: Need | None,
+    *,
+    own_agency_id: int | None,
+    names: bool,
+    show_withheld_flag: bool,
+) -> ActionLine:
+    return ActionLine(
+        public_id=action.public_id,
+        what=action.what,
+        agency=action.owner_agency.name,
+        unit=action.owner_unit.name if names and action.owner_unit is not None else None,
+        person=action.owner_person.full_name if names and action.owner_person is not None else None,
+        starts_on=action.starts_on,
+        due_on=action.due_on,
+        status=action.status,
+        stop_reason=action.stop_reason,
+        progress_note=action.progress_note,
+        areas=_ordered(_action_areas(action, need))
+        if shown_need is not None
+        else _ordered(_action_areas(action, None)),
+        need_public_id=shown_need.public_id if shown_need is not None else None,
+        need_description=shown_need.description if shown_need is not None else None,
+        is_own_agency=action.owner_agency_id == own_agency_id,
+        withheld_from_guardians=show_withheld_flag and action.is_withheld_from_guardians,
+    )
+
+
+def _keeper_contact(
+    keeper: RoleAssignment, *, names: bool, show_agency: bool, switchboard: str | None
+) -> KeeperContact:
+    agency = keeper.agency.name if show_agency else None
+    if not names:
+        return KeeperContact(keeper.role, None, None, None, agency, switchboard=switchboard, withheld_reason=PROTECTED)
+    person = keeper.staff_person
+    return KeeperContact(keeper.role, person.full_name, person.phone, person.email, agency)
