@@ -50,6 +50,12 @@ CHRONOLOGY_KINDS: tuple[str, ...] = (
     "consent_requested",
     "consent_recorded",
     "consent_withdrawn",
+    "plan_started",
+    "plan_need_added",
+    "plan_action_added",
+    "plan_action_changed",
+    "plan_version_published",
+    "plan_closed",
 )
 SUMMARY_MAX = 4000
 

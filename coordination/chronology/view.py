@@ -81,6 +81,12 @@ KIND_LABELS: dict[str, object] = {
     "consent_requested": _l("Consent requested"),
     "consent_recorded": _l("Consent recorded"),
     "consent_withdrawn": _l("Consent withdrawn"),
+    "plan_started": _l("Child's Plan started"),
+    "plan_need_added": _l("Need added to the plan"),
+    "plan_action_added": _l("Action added to the plan"),
+    "plan_action_changed": _l("Action updated"),
+    "plan_version_published": _l("Plan version published"),
+    "plan_closed": _l("Child's Plan closed"),
 }
 assert set(KIND_LABELS) == set(CHRONOLOGY_KINDS), "one label per chronology kind"
 

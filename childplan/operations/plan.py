@@ -1,0 +1,195 @@
+"""The plan itself: the keeper starts it (one per child), publishes frozen versions of it and closes it
+with a reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from agencies.models import Agency
+from childplan.models import PLAN_CLOSE_REASONS, Action, Need, Plan, PlanVersion
+from childplan.operations.common import (
+    KEEPER_BASES,
+    PLAN_TEXT_MAX,
+    audit_write,
+    chronicle,
+    clean_text,
+    keeper_of_active_plan,
+    keeper_or_refuse,
+    touch,
+)
+from coordination.audit import refusals_audited
+from coordination.clock import now
+from coordination.consent.common import _
+from coordination.database import db
+from coordination.errors import OperationError
+from coordination.models import Child
+
+
+@dataclass(frozen=True)
+class PlanData:
+    why: str | None  # why there is a plan, in plain words
+    overall_responsibility: str | None = None  # SIP: who has overall responsibility
+
+
+@refusals_audited("start_plan")
+def start_plan(actor, child: Child, data: PlanData) -> Plan:  # type: ignore[no-untyped-def]
+    """The plan keeper starts the child's plan; the plan-level texts are the keeper's agency's record."""
+    keeper = keeper_or_refuse(actor, child)
+    if db.session.scalar(select(Plan.id).where(Plan.child_id == child.id)) is not None:
+        raise OperationError(_("This child already has a plan"), "form")
+    why = clean_text(data.why, "why", PLAN_TEXT_MAX, required=True, message=_("Say why there is a plan"))
+    responsibility = clean_text(data.overall_responsibility, "overall_responsibility", PLAN_TEXT_MAX)
+    moment = now()
+    plan = Plan(
+        child_id=child.id,
+        agency_id=keeper.agency_id,
+        why=why,
+        overall_responsibility=responsibility,
+        status="active",
+        version=1,
+        created_by_id=actor.account.staff_person_id,
+        created_at=moment,
+        changed_at=moment,
+    )
+    db.session.add(plan)
+    db.session.flush()
+    audit_write(actor, "start_plan", child.id, "plan", plan.public_id, KEEPER_BASES[keeper.role])
+    chronicle(
+        actor, child.id, "plan_started", owner_agency_id=keeper.agency_id, object_type="plan", public_id=plan.public_id
+    )
+    return plan
+
+
+def _named(thing: Any) -> dict[str, str] | None:
+    if thing is None:
+        return None
+    name = thing.full_name if hasattr(thing, "full_name") else thing.name
+    return {"public_id": thing.public_id, "name": name}
+
+
+def _day(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _need_content(need: Need) -> dict[str, Any]:
+    return {
+        "public_id": need.public_id,
+        "agency": _named(_need_agency(need)),
+        "areas": sorted(need.area_codes),
+        "description": need.description,
+        "strengths": need.strengths,
+        "getting_in_the_way": need.getting_in_the_way,
+        "is_withheld_from_guardians": need.is_withheld_from_guardians,
+        "withheld_reason": need.withheld_reason,
+        "goals": [
+            {"public_id": goal.public_id, "outcome": goal.outcome, "evidence": goal.evidence} for goal in need.goals
+        ],
+    }
+
+
+def _need_agency(need: Need) -> Agency | None:
+    return db.session.get(Agency, need.agency_id)
+
+
+def _action_content(action: Action) -> dict[str, Any]:
+    return {
+        "public_id": action.public_id,
+        "what": action.what,
+        "need": action.need.public_id if action.need is not None else None,
+        "owner_agency": _named(action.owner_agency),
+        "owner_unit": _named(action.owner_unit),
+        "owner_person": _named(action.owner_person),
+        "starts_on": _day(action.starts_on),
+        "due_on": _day(action.due_on),
+        "status": action.status,
+        "stop_reason": action.stop_reason,
+        "progress_note": action.progress_note,
+        "own_areas": sorted(area.area for area in action.areas),
+        "areas": sorted(action.area_codes),
+        "is_withheld_from_guardians": action.is_withheld_from_guardians,
+        "withheld_reason": action.withheld_reason,
+    }
+
+
+def plan_content(plan: Plan) -> dict[str, Any]:
+    """The plan as it stands, as plain JSON (public ids only), to freeze into a version."""
+    return {
+        "plan": {
+            "agency": _named(plan.agency),
+            "why": plan.why,
+            "overall_responsibility": plan.overall_responsibility,
+            "child_views": plan.child_views,
+            "guardian_views": plan.guardian_views,
+            "disagreements": plan.disagreements,
+            "next_review_on": _day(plan.next_review_on),
+        },
+        "needs": [_need_content(need) for need in plan.needs],
+        "actions": [_action_content(action) for action in plan.actions],
+    }
+
+
+@refusals_audited("publish_plan_version")
+def publish_version(actor, plan: Plan) -> PlanVersion:  # type: ignore[no-untyped-def]
+    """Freeze the plan as it stands into the next numbered version; an empty plan is not published."""
+    keeper = keeper_of_active_plan(actor, plan)
+    if not plan.needs and not plan.actions:
+        raise OperationError(_("Add a need or an action before publishing the plan"), "form")
+    previous = db.session.scalar(select(func.max(PlanVersion.number)).where(PlanVersion.plan_id == plan.id)) or 0
+    version = PlanVersion(
+        plan_id=plan.id,
+        number=previous + 1,
+        content=plan_content(plan),
+        published_by_id=actor.account.staff_person_id,
+        published_at=now(),
+    )
+    db.session.add(version)
+    touch(plan)
+    db.session.flush()
+    audit_write(
+        actor,
+        "publish_plan_version",
+        plan.child_id,
+        "plan_version",
+        version.public_id,
+        KEEPER_BASES[keeper.role],
+        number=version.number,
+    )
+    chronicle(
+        actor,
+        plan.child_id,
+        "plan_version_published",
+        owner_agency_id=keeper.agency_id,
+        object_type="plan_version",
+        public_id=version.public_id,
+    )
+    return version
+
+
+@refusals_audited("close_plan")
+def close_plan(actor, plan: Plan, reason: str | None, note: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Close the plan with a reason (goals met, moved away, turned 18, other — "other" says what)."""
+    keeper = keeper_of_active_plan(actor, plan)
+    if reason not in PLAN_CLOSE_REASONS:
+        raise OperationError(_("Choose why the plan is closed"), "reason")
+    cleaned = clean_text(
+        note, "note", PLAN_TEXT_MAX, required=reason == "other", message=_("Say why the plan is closed")
+    )
+    moment = now()
+    plan.status = "closed"
+    plan.close_reason = reason
+    plan.close_note = cleaned
+    plan.closed_at = moment
+    plan.changed_at = moment
+    db.session.flush()
+    audit_write(actor, "close_plan", plan.child_id, "plan", plan.public_id, KEEPER_BASES[keeper.role], reason=reason)
+    chronicle(
+        actor,
+        plan.child_id,
+        "plan_closed",
+        owner_agency_id=keeper.agency_id,
+        object_type="plan",
+        public_id=plan.public_id,
+    )
