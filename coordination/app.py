@@ -96,6 +96,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from agencies.views import admin, agency
+    from childplan.review_views import reviews
+    from childplan.views import plan
+    from childplan.worklist_views import worklist
     from coordination.child_views import children
     from coordination.chronology.views import chronology
     from coordination.concerns.raise_views import concerns
@@ -118,6 +121,9 @@ def _register_blueprints(app: Flask) -> None:
     blueprints.append(teams)  # /children/<child_id>/team, meetings
     blueprints.append(chronology)  # /children/<child_id>/chronology
     blueprints.append(inbox)  # /inbox
+    blueprints.append(plan)  # /children/<child_id>/plan
+    blueprints.append(worklist)  # /worklist
+    blueprints.append(reviews)  # /children/<child_id>/plan/reviews
     if app.config["DEMO_MODE"]:
         blueprints.append(demo)  # demo-only routes do not exist outside demo mode
     for blueprint in blueprints:
