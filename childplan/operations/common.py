@@ -87,6 +87,7 @@ PLAN_CHRONOLOGY_KINDS: tuple[str, ...] = (
     "plan_action_changed",
     "plan_version_published",
     "plan_closed",
+    "plan_reviewed",
 )
 
 

@@ -56,6 +56,7 @@ CHRONOLOGY_KINDS: tuple[str, ...] = (
     "plan_action_changed",
     "plan_version_published",
     "plan_closed",
+    "plan_reviewed",
 )
 SUMMARY_MAX = 4000
 

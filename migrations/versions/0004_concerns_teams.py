@@ -48,7 +48,7 @@ def upgrade() -> None:
             name=op.f("ck_chronology_entry_audience_known"),
         ),
         sa.CheckConstraint(
-            "kind IN ('concern_raised', 'strength_noted', 'signal_received', 'concern_acknowledged', 'conversation', 'concern_closed', 'matching_alert', 'sibling_request', 'report_filed', 'report_acknowledged', 'report_matched', 'report_assigned', 'coordinator_requested', 'coordinator_declined', 'coordinator_appointed', 'coordinator_vacated', 'child_contact_assigned', 'team_member_added', 'team_member_left', 'family_invited', 'meeting_proposed', 'meeting_rescheduled', 'meeting_cancelled', 'meeting_held', 'decision_recorded', 'consent_requested', 'consent_recorded', 'consent_withdrawn', 'plan_started', 'plan_need_added', 'plan_action_added', 'plan_action_changed', 'plan_version_published', 'plan_closed')",
+            "kind IN ('concern_raised', 'strength_noted', 'signal_received', 'concern_acknowledged', 'conversation', 'concern_closed', 'matching_alert', 'sibling_request', 'report_filed', 'report_acknowledged', 'report_matched', 'report_assigned', 'coordinator_requested', 'coordinator_declined', 'coordinator_appointed', 'coordinator_vacated', 'child_contact_assigned', 'team_member_added', 'team_member_left', 'family_invited', 'meeting_proposed', 'meeting_rescheduled', 'meeting_cancelled', 'meeting_held', 'decision_recorded', 'consent_requested', 'consent_recorded', 'consent_withdrawn', 'plan_started', 'plan_need_added', 'plan_action_added', 'plan_action_changed', 'plan_version_published', 'plan_closed', 'plan_reviewed')",
             name=op.f("ck_chronology_entry_kind_known"),
         ),
         sa.CheckConstraint("tone IN ('worry', 'strength', 'neutral')", name=op.f("ck_chronology_entry_tone_known")),
