@@ -337,3 +337,12 @@ def test_the_review_page_runs_a_fixed_number_of_statements(
 
 
 REVIEW_PAGE_STATEMENTS = 14  # the child, relations, consent, the plan, reviews + ratings, the keeper, audit
+
+
+def test_the_plan_tab_lists_the_reviews_and_offers_the_keeper_a_new_one(
+    app: Flask, client: FlaskClient, family: Family
+) -> None:
+    review_id = _record(app, family)
+    login(client, "maria")  # the keeper
+    html = client.get(f"/children/{family.public_id}/plan").get_data(as_text=True)
+    assert _show_url(family, review_id) in html and _new_url(family) in html

@@ -1,0 +1,163 @@
+"""Forms of the Plan tab: start the plan, add a need, a goal, an action, close the plan.
+
+Query-free: the view fills every choice that depends on data (agencies, units, people, needs) with
+``set_choices``; values are public ids. Areas, close reasons are fixed lists in code. Every text field
+has a maximum length; every message is translatable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from childplan.compass import AREAS
+from childplan.models import PLAN_CLOSE_REASONS, PLAN_TEXT_MAX
+from coordination.consent_forms import MultiCheckboxField, apply_operation_error
+
+__all__ = [
+    "ActionForm",
+    "ClosePlanForm",
+    "GoalForm",
+    "NeedForm",
+    "PublishForm",
+    "StartPlanForm",
+    "apply_operation_error",
+]
+
+MAX_KEY_LENGTH = 64
+AREA_CHOICES = [SelectChoice(area.code, area.label) for area in AREAS]  # type: ignore[arg-type]
+CLOSE_REASON_LABELS = {
+    "goals_met": _l("The goals are met"),
+    "moved_away": _l("The child has moved away"),
+    "turned_18": _l("The young person has turned 18"),
+    "other": _l("Another reason"),
+}
+assert set(CLOSE_REASON_LABELS) == set(PLAN_CLOSE_REASONS)
+TOO_LONG = _l("Use at most %(max)d characters")
+
+
+def _required_text(label: object, message: object) -> TextAreaField:
+    return TextAreaField(
+        label,
+        validators=[
+            InputRequired(message=message),  # type: ignore[arg-type]
+            Length(max=PLAN_TEXT_MAX, message=TOO_LONG),  # type: ignore[arg-type]
+        ],
+    )
+
+
+def _optional_text(label: object) -> TextAreaField:
+    return TextAreaField(
+        label,
+        validators=[
+            Optional(),
+            Length(max=PLAN_TEXT_MAX, message=TOO_LONG),  # type: ignore[arg-type]
+        ],
+    )
+
+
+def _choices(pairs: Iterable[tuple[str, object]]) -> list[SelectChoice]:
+    return [SelectChoice(str(value), label) for value, label in pairs]  # type: ignore[arg-type]
+
+
+class StartPlanForm(FlaskForm):
+    why = _required_text(_l("Why there is a plan"), _l("Say why there is a plan"))
+    overall_responsibility = _optional_text(_l("Who has overall responsibility"))
+
+
+class NeedForm(FlaskForm):
+    description = _required_text(_l("The need"), _l("Describe the need"))
+    areas = MultiCheckboxField(_l("Needs Compass areas"), choices=AREA_CHOICES, validate_choice=True)
+    strengths = _optional_text(_l("Strengths"))
+    getting_in_the_way = _optional_text(_l("What gets in the way"))
+
+    def validate_areas(self, field: MultiCheckboxField) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose at least one area"))
+
+
+class GoalForm(FlaskForm):
+    outcome = _required_text(_l("The outcome you want"), _l("Describe the outcome you want"))
+    evidence = _optional_text(_l("How you will see it is reached"))
+
+
+class ActionForm(FlaskForm):
+    """``owner_agency``, ``owner_unit``, ``owner_person`` and ``need`` hold public ids offered by the view."""
+
+    what = _required_text(_l("What will be done"), _l("Say what will be done"))
+    owner_agency = SelectField(_l("Owning agency"), validators=[Length(max=MAX_KEY_LENGTH)], validate_choice=False)
+    owner_unit = SelectField(_l("Unit (optional)"), validators=[Length(max=MAX_KEY_LENGTH)], validate_choice=False)
+    owner_person = SelectField(_l("Person (optional)"), validators=[Length(max=MAX_KEY_LENGTH)], validate_choice=False)
+    starts_on = DateField(_l("Start date (optional)"), validators=[Optional()])
+    due_on = DateField(_l("Due date (optional)"), validators=[Optional()])
+    need = SelectField(
+        _l("The need it serves (optional)"), validators=[Length(max=MAX_KEY_LENGTH)], validate_choice=False
+    )
+    areas = MultiCheckboxField(
+        _l("Needs Compass areas (when it serves no need)"), choices=AREA_CHOICES, validate_choice=True
+    )
+
+    def set_choices(
+        self,
+        agencies: Iterable[tuple[str, object]],
+        units: Iterable[tuple[str, object]],
+        people: Iterable[tuple[str, object]],
+        needs: Iterable[tuple[str, object]],
+    ) -> None:
+        self.owner_agency.choices = _choices([("", _l("Choose the agency")), *agencies])
+        self.owner_unit.choices = _choices([("", _l("No unit")), *units])
+        self.owner_person.choices = _choices([("", _l("No one named")), *people])
+        self.need.choices = _choices([("", _l("No need: choose areas below")), *needs])
+
+    def _offered(self, field: SelectField, message: object, required: bool = False) -> None:
+        offered = {choice[0] for choice in field.iter_choices()} if field.choices else set()
+        value = field.data or ""
+        if (required and not value) or (value and value not in offered):
+            field.errors = [*list(field.errors or ()), str(message)]
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        valid = super().validate(extra_validators)
+        self._offered(self.owner_agency, _l("Choose the agency that owns the action"), required=True)
+        self._offered(self.owner_unit, _l("Choose a unit of the owning agency"))
+        self._offered(self.owner_person, _l("Choose an active practitioner of the owning agency (and unit)"))
+        self._offered(self.need, _l("Choose a need of this plan"))
+        if not self.need.data and not self.areas.data and not self.areas.errors:
+            self.areas.errors = [*list(self.areas.errors or ()), str(_l("Choose a need, or at least one area"))]
+        start, due = self.starts_on.data, self.due_on.data
+        if start is not None and due is not None and due < start:
+            self.due_on.errors = [
+                *list(self.due_on.errors or ()),
+                str(_l("The due date cannot be before the start date")),
+            ]
+        return valid and not any(
+            f.errors
+            for f in (self.owner_agency, self.owner_unit, self.owner_person, self.need, self.areas, self.due_on)
+        )
+
+
+class PublishForm(FlaskForm):
+    """The confirmation step of publishing a version: only the token."""
+
+
+class ClosePlanForm(FlaskForm):
+    reason = SelectField(
+        _l("Why the plan is closed"),
+        choices=_choices([("", _l("Choose a reason")), *CLOSE_REASON_LABELS.items()]),
+        validate_choice=False,
+    )
+    note = TextAreaField(
+        _l("Note (say what, when the reason is another)"),
+        validators=[Length(max=PLAN_TEXT_MAX, message=TOO_LONG)],  # type: ignore[arg-type]
+    )
+
+    def validate_reason(self, field: SelectField) -> None:
+        if field.data not in CLOSE_REASON_LABELS:
+            raise ValidationError(_l("Choose why the plan is closed"))
+
+    def validate_note(self, field: TextAreaField) -> None:
+        if self.reason.data == "other" and not (field.data or "").strip():
+            raise ValidationError(_l("Say why the plan is closed"))

@@ -1,0 +1,510 @@
+"""The Plan tab (``/children/<child_id>/plan``) and the plan keeper's forms. Negatives first: the police
+and unrelated staff get 404 on the page and on every form (nothing written); staff with a relation who
+do not keep the plan see it but get 404 on the keeper's forms; an agency without consent sees only its
+own part; bad input is refused with 422, the input kept, nothing written; script is escaped. Then the
+keeper's path through the pages, and the page's statement count."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from childplan.models import PLAN_TEXT_MAX, Action, ActionArea, Goal, Need, Plan, PlanVersion
+from childplan.operations import ActionData, PlanData, add_action, start_plan
+from coordination.clock import now, today
+from coordination.database import db as database
+from coordination.models import AuditEvent, Child, RoleAssignment
+from coordination.teams.models import MeetingDecision
+from tests.childplan.test_plan_operations import _actor_of, _add_to_team
+from tests.helpers import csrf_token
+from tests.helpers import login as _login
+from tests.teams.support import (
+    BUP,
+    CLASS_4_6,
+    SCHOOL,
+    SOCIAL,
+    Family,
+    agency,
+    insert_meetings,
+    make_family,
+    person,
+    unit,
+)
+
+PLAN_WRITES = (
+    "start_plan",
+    "add_plan_need",
+    "add_plan_goal",
+    "add_plan_action",
+    "publish_plan_version",
+    "close_plan",
+    "adopt_meeting_decision",
+)
+
+
+@pytest.fixture()
+def family(app: Flask, db: Any) -> Family:
+    """A fresh child: maria (school) its Child Contact and so the plan keeper; karin (BUP) on its team;
+    lars (school, Class 4–6) related through the enrolment."""
+    made = make_family(app)
+    with app.app_context():
+        _add_to_team(made, "Karin", BUP)
+        database.session.commit()
+    return made
+
+
+def _start(app: Flask, family: Family) -> str:
+    with app.app_context():
+        plan = start_plan(_actor_of("maria"), family.child(), PlanData("Reading is hard", "Maria, the school"))
+        database.session.commit()
+        return plan.public_id
+
+
+def _need(app: Flask, family: Family) -> str:
+    from childplan.operations import NeedData, add_need
+
+    with app.app_context():
+        plan = database.session.scalar(select(Plan).where(Plan.child_id == family.child_id))
+        need = add_need(_actor_of("maria"), plan, NeedData("Reading", ["achieving"]))
+        database.session.commit()
+        return need.public_id
+
+
+def _decision(app: Flask, family: Family) -> str:
+    insert_meetings(app, family, 1, decisions=1, held=True)
+    with app.app_context():
+        found = database.session.scalar(select(MeetingDecision).where(MeetingDecision.child_id == family.child_id))
+        assert found is not None
+        return found.public_id
+
+
+def _counts(app: Flask, child_id: int) -> tuple[int, ...]:
+    with app.app_context():
+        session = database.session
+
+        def count(model: Any, *conditions: Any) -> int:
+            return session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
+
+        return (
+            count(Plan, Plan.child_id == child_id),
+            count(Plan, Plan.child_id == child_id, Plan.status == "closed"),
+            count(Need, Need.child_id == child_id),
+            count(Goal, Goal.need_id.in_(select(Need.id).where(Need.child_id == child_id))),
+            count(Action, Action.child_id == child_id),
+            count(PlanVersion, PlanVersion.plan_id.in_(select(Plan.id).where(Plan.child_id == child_id))),
+            count(MeetingDecision, MeetingDecision.child_id == child_id, MeetingDecision.adopted_at.is_not(None)),
+            count(
+                AuditEvent,
+                AuditEvent.child_id == child_id,
+                AuditEvent.outcome == "allowed",
+                AuditEvent.action.in_(PLAN_WRITES),
+                AuditEvent.object_type != "child",  # the writes, not the reads of the child on the way
+            ),
+        )
+
+
+def login(client: FlaskClient, username: str) -> None:
+    """Log in and read the pages in English (the messages are asserted in English)."""
+    _login(client, username)
+    assert _post(client, "/language", {"language": "en", "next": "/"}).status_code == 302
+
+
+def _post(client: FlaskClient, path: str, data: dict[str, Any], prefix: str = ""):  # type: ignore[no-untyped-def]
+    payload = {f"{prefix}{key}": value for key, value in data.items()}
+    payload[f"{prefix}csrf_token"] = csrf_token(client, "/")
+    return client.post(path, data=payload)
+
+
+def _ids(app: Flask, **names: str) -> dict[str, str]:
+    """Public ids of agencies/units/people for the action form."""
+    with app.app_context():
+        found: dict[str, str] = {}
+        for key, value in names.items():
+            if key.startswith("agency"):
+                found[key] = agency(value).public_id
+            elif key.startswith("unit"):
+                found[key] = unit(value).public_id
+            else:
+                found[key] = person(value).public_id
+        return found
+
+
+def _forms(app: Flask, family: Family, need_id: str, decision_id: str) -> list[tuple[str, dict[str, Any], str]]:
+    """Every keeper form with valid input: (path, data, prefix)."""
+    base = f"/children/{family.public_id}/plan"
+    ids = _ids(app, agency=SCHOOL)
+    return [
+        (base, {"why": "Why"}, ""),
+        (f"{base}/needs", {"description": "Sleep", "areas": ["healthy"]}, "need-"),
+        (f"{base}/needs/{need_id}/goals", {"outcome": "Reads on her own"}, f"goal-{need_id}-"),
+        (f"{base}/actions", {"what": "Reading", "owner_agency": ids["agency"], "areas": ["achieving"]}, "action-"),
+        (f"{base}/decisions/{decision_id}/adopt", {}, ""),
+        (f"{base}/publish", {}, ""),
+        (f"{base}/close", {"reason": "goals_met"}, ""),
+    ]
+
+
+# -- who may not ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("username", ["erik", "olle"])
+def test_the_police_and_unrelated_staff_get_404_on_the_page_and_every_form(
+    app: Flask, client: FlaskClient, family: Family, username: str
+) -> None:
+    _start(app, family)
+    need_id = _need(app, family)
+    decision_id = _decision(app, family)
+    before = _counts(app, family.child_id)
+    login(client, username)
+    assert client.get(f"/children/{family.public_id}/plan").status_code == 404
+    for path, data, prefix in _forms(app, family, need_id, decision_id):
+        assert _post(client, path, data, prefix).status_code == 404, path
+        if path.endswith(("/publish", "/close")):
+            assert client.get(path).status_code == 404, path
+    assert _counts(app, family.child_id) == before
+
+
+@pytest.mark.parametrize("username", ["lars", "karin"])
+def test_staff_with_a_relation_who_do_not_keep_the_plan_see_it_but_get_404_on_the_keepers_forms(
+    app: Flask, client: FlaskClient, family: Family, username: str
+) -> None:
+    _start(app, family)
+    need_id = _need(app, family)
+    decision_id = _decision(app, family)
+    before = _counts(app, family.child_id)
+    login(client, username)
+    page = client.get(f"/children/{family.public_id}/plan")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Reading is hard" in html
+    assert 'data-form="add-need"' not in html and 'data-form="add-action"' not in html
+    for path, data, prefix in _forms(app, family, need_id, decision_id):
+        assert _post(client, path, data, prefix).status_code == 404, path
+    assert _counts(app, family.child_id) == before
+    with app.app_context():
+        refused = database.session.scalar(
+            select(func.count(AuditEvent.id)).where(
+                AuditEvent.child_id == family.child_id,
+                AuditEvent.outcome == "denied",
+                AuditEvent.action == "add_plan_need",
+            )
+        )
+        assert refused
+
+
+def test_without_a_plan_others_are_told_the_keeper_starts_it(app: Flask, client: FlaskClient, family: Family) -> None:
+    login(client, "lars")
+    html = client.get(f"/children/{family.public_id}/plan").get_data(as_text=True)
+    assert "There is no plan yet; the plan keeper starts it." in html
+    assert 'data-form="start-plan"' not in html
+
+
+def test_an_agency_without_consent_sees_only_its_own_actions(app: Flask, client: FlaskClient, db: Any) -> None:
+    """Leo: the school's consent is withdrawn. The social services keep the plan; lars (school) sees the
+    school's own action, not the social services', and no withheld lines."""
+    with app.app_context():
+        leo = database.session.scalar(select(Child).where(Child.given_name == "Leo"))
+        assert leo is not None
+        coordinator = database.session.scalar(
+            select(RoleAssignment).where(
+                RoleAssignment.child_id == leo.id,
+                RoleAssignment.role == "support_coordinator",
+                RoleAssignment.ended_at.is_(None),
+            )
+        )
+        if coordinator is None:
+            johan = _actor_of("johan")
+            database.session.add(
+                RoleAssignment(
+                    child_id=leo.id,
+                    role="support_coordinator",
+                    staff_person_id=johan.account.staff_person_id,
+                    agency_id=agency(SOCIAL).id,
+                    started_at=now(),
+                )
+            )
+            database.session.flush()
+        plan = database.session.scalar(select(Plan).where(Plan.child_id == leo.id))
+        if plan is None:
+            plan = start_plan(_actor_of("johan"), leo, PlanData("Leo's plan"))
+        school_action = add_action(
+            _actor_of("maria"), plan, ActionData("School action for Leo", agency(SCHOOL).id, areas=["achieving"])
+        )
+        social_action = add_action(
+            _actor_of("johan"), plan, ActionData("Social action for Leo", agency(SOCIAL).id, areas=["safe"])
+        )
+        database.session.commit()
+        leo_id, school_id, social_id = leo.public_id, school_action.public_id, social_action.public_id
+    login(client, "lars")
+    html = client.get(f"/children/{leo_id}/plan").get_data(as_text=True)
+    assert social_id not in html and "Social action for Leo" not in html
+    assert 'data-withheld="' not in html.split('data-section="keeper"')[0].split('data-section="actions"')[1]
+    assert 'data-section="withheld"' not in html
+    assert f'data-action="{school_id}"' in html and "School action for Leo" in html
+    assert "Contact the plan keeper" in html
+
+
+# -- bad input ---------------------------------------------------------------------------------------------
+def test_bad_input_on_each_form_is_refused_with_422_the_input_kept_and_nothing_written(
+    app: Flask, client: FlaskClient, family: Family
+) -> None:
+    base = f"/children/{family.public_id}/plan"
+    login(client, "maria")
+    # start: no reason, then too long
+    before = _counts(app, family.child_id)
+    refused = _post(client, base, {"why": " ", "overall_responsibility": "Kept text"})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Say why there is a plan" in html and "Kept text" in html and "data-error-summary" in html
+    assert _post(client, base, {"why": "x" * (PLAN_TEXT_MAX + 1)}).status_code == 422
+    assert _counts(app, family.child_id) == before
+
+    _start(app, family)
+    need_id = _need(app, family)
+    decision_id = _decision(app, family)
+    before = _counts(app, family.child_id)
+    ids = _ids(app, agency=SCHOOL, agency_social=SOCIAL, unit_bup="BUP outpatient team")
+    cases: list[tuple[str, dict[str, Any], str, str, str]] = [
+        (f"{base}/needs", {"description": "Kept need", "areas": []}, "need-", "Choose at least one area", "Kept need"),
+        (f"{base}/needs", {"description": "", "areas": ["safe"]}, "need-", "Describe the need", "checked"),
+        (f"{base}/needs", {"description": "Kept", "areas": ["nonsense"]}, "need-", "not a valid choice", "Kept"),
+        (
+            f"{base}/needs/{need_id}/goals",
+            {"outcome": "", "evidence": "Kept evidence"},
+            f"goal-{need_id}-",
+            "Describe the outcome you want",
+            "Kept evidence",
+        ),
+        (
+            f"{base}/actions",
+            {"what": "", "owner_agency": ids["agency"], "areas": ["achieving"]},
+            "action-",
+            "Say what will be done",
+            "checked",
+        ),
+        (
+            f"{base}/actions",
+            {"what": "Kept what", "owner_agency": "", "areas": ["achieving"]},
+            "action-",
+            "Choose the agency that owns the action",
+            "Kept what",
+        ),
+        (
+            f"{base}/actions",
+            {"what": "Kept what", "owner_agency": ids["agency_social"], "areas": ["achieving"]},
+            "action-",
+            "Choose the agency that owns the action",
+            "Kept what",
+        ),
+        (
+            f"{base}/actions",
+            {"what": "Kept what", "owner_agency": ids["agency"]},
+            "action-",
+            "Choose a need, or at least one area",
+            "Kept what",
+        ),
+        (
+            f"{base}/actions",
+            {
+                "what": "Kept what",
+                "owner_agency": ids["agency"],
+                "areas": ["achieving"],
+                "starts_on": "2030-05-10",
+                "due_on": "2030-05-01",
+            },
+            "action-",
+            "The due date cannot be before the start date",
+            "2030-05-10",
+        ),
+        (
+            f"{base}/actions",
+            {"what": "Kept what", "owner_agency": ids["agency"], "owner_unit": ids["unit_bup"], "areas": ["achieving"]},
+            "action-",
+            "Choose a unit of the owning agency",
+            "Kept what",
+        ),
+        (f"{base}/close", {"reason": "", "note": "Kept note"}, "", "Choose why the plan is closed", "Kept note"),
+        (f"{base}/close", {"reason": "other", "note": ""}, "", "Say why the plan is closed", "selected"),
+    ]
+    for path, data, prefix, message, kept in cases:
+        answer = _post(client, path, data, prefix)
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 422, (path, data)
+        assert message in html, (path, message)
+        assert kept in html, (path, kept)
+        assert "data-error-summary" in html
+    assert _counts(app, family.child_id) == before
+    # a decision that is already adopted: 422 and the reason, nothing written
+    assert _post(client, f"{base}/decisions/{decision_id}/adopt", {}).status_code == 302
+    before = _counts(app, family.child_id)
+    again = _post(client, f"{base}/decisions/{decision_id}/adopt", {})
+    assert again.status_code == 422
+    assert "already an action in the plan" in again.get_data(as_text=True)
+    assert _counts(app, family.child_id) == before
+
+
+def test_publishing_an_empty_plan_is_refused(app: Flask, client: FlaskClient, family: Family) -> None:
+    _start(app, family)
+    login(client, "maria")
+    before = _counts(app, family.child_id)
+    answer = _post(client, f"/children/{family.public_id}/plan/publish", {})
+    assert answer.status_code == 422
+    assert "Add a need or an action before publishing the plan" in answer.get_data(as_text=True)
+    assert _counts(app, family.child_id) == before
+
+
+def test_script_in_text_fields_is_escaped(app: Flask, client: FlaskClient, family: Family) -> None:
+    script = "<script>alert(1)</script>"
+    base = f"/children/{family.public_id}/plan"
+    login(client, "maria")
+    assert _post(client, base, {"why": script, "overall_responsibility": script}).status_code == 302
+    ids = _ids(app, agency=SCHOOL)
+    assert (
+        _post(
+            client, f"{base}/needs", {"description": script, "areas": ["safe"], "strengths": script}, "need-"
+        ).status_code
+        == 302
+    )
+    assert (
+        _post(
+            client, f"{base}/actions", {"what": script, "owner_agency": ids["agency"], "areas": ["safe"]}, "action-"
+        ).status_code
+        == 302
+    )
+    html = client.get(base).get_data(as_text=True)
+    assert script not in html
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 4
+    refused = _post(client, f"{base}/needs", {"description": script, "areas": []}, "need-")
+    assert refused.status_code == 422 and script not in refused.get_data(as_text=True)
+
+
+# -- the keeper's path -------------------------------------------------------------------------------------
+def test_the_keeper_starts_the_plan_adds_a_need_a_goal_an_action_adopts_a_decision_and_publishes(
+    app: Flask, client: FlaskClient, family: Family
+) -> None:
+    base = f"/children/{family.public_id}/plan"
+    decision_id = _decision(app, family)
+    login(client, "maria")
+    html = client.get(base).get_data(as_text=True)
+    assert 'data-form="start-plan"' in html
+    assert _post(client, base, {"why": "Reading is hard", "overall_responsibility": "Maria"}).status_code == 302
+    assert (
+        _post(
+            client,
+            f"{base}/needs",
+            {"description": "Learns to read", "areas": ["achieving", "included"], "strengths": "Loves stories"},
+            "need-",
+        ).status_code
+        == 302
+    )
+    with app.app_context():
+        need_id = database.session.scalar(select(Need.public_id).where(Need.child_id == family.child_id))
+    assert (
+        _post(
+            client,
+            f"{base}/needs/{need_id}/goals",
+            {"outcome": "Reads a chapter book", "evidence": "Her teacher hears her"},
+            f"goal-{need_id}-",
+        ).status_code
+        == 302
+    )
+    ids = _ids(app, agency=SCHOOL, unit=CLASS_4_6, person="Lars")
+    with app.app_context():
+        late = (today() - timedelta(days=3)).isoformat()
+        start = (today() - timedelta(days=10)).isoformat()
+    answer = _post(
+        client,
+        f"{base}/actions",
+        {
+            "what": "Reading support twice a week",
+            "owner_agency": ids["agency"],
+            "owner_unit": ids["unit"],
+            "owner_person": ids["person"],
+            "starts_on": start,
+            "due_on": late,
+            "need": need_id,
+        },
+        "action-",
+    )
+    assert answer.status_code == 302
+    page = client.get(base).get_data(as_text=True)
+    assert f'data-decision="{decision_id}"' in page
+    assert _post(client, f"{base}/decisions/{decision_id}/adopt", {}).status_code == 302
+    assert client.get(f"{base}/publish").status_code == 200
+    assert _post(client, f"{base}/publish", {}).status_code == 302
+
+    with app.app_context():
+        plan = database.session.scalar(select(Plan).where(Plan.child_id == family.child_id))
+        assert plan is not None and plan.why == "Reading is hard"
+        actions = database.session.scalars(select(Action).where(Action.child_id == family.child_id)).all()
+        assert {a.what for a in actions} == {"Reading support twice a week", "Decision 0"}
+        assert database.session.scalar(select(func.count(PlanVersion.id)).where(PlanVersion.plan_id == plan.id)) == 1
+    page = client.get(base).get_data(as_text=True)
+    assert "Learns to read" in page and "Loves stories" in page and "Reads a chapter book" in page
+    assert "bk-compass--achieving" in page and "bk-compass--included" in page
+    assert "Overdue" in page and "Lars" in page and "Class 4–6" in page and "Planned" in page
+    assert f'data-decision="{decision_id}"' not in page
+
+    # close: the confirmation step, then the plan is a record
+    assert client.get(f"{base}/close").status_code == 200
+    assert _post(client, f"{base}/close", {"reason": "goals_met", "note": ""}).status_code == 302
+    page = client.get(base).get_data(as_text=True)
+    assert "data-plan-closed" in page and 'data-form="add-need"' not in page
+    assert _post(client, f"{base}/needs", {"description": "More", "areas": ["safe"]}, "need-").status_code == 404
+
+
+# -- statement count ---------------------------------------------------------------------------------------
+def _insert_actions(app: Flask, family: Family, count: int) -> None:
+    with app.app_context():
+        plan = database.session.scalar(select(Plan).where(Plan.child_id == family.child_id))
+        assert plan is not None
+        moment = now()
+        school, bup = agency(SCHOOL), agency(BUP)
+        for index in range(count):
+            database.session.add(
+                Action(
+                    plan_id=plan.id,
+                    child_id=family.child_id,
+                    what=f"Action {index}",
+                    owner_agency_id=(school if index % 2 else bup).id,
+                    owner_unit_id=unit(CLASS_4_6).id if index % 2 else None,
+                    due_on=today() + timedelta(days=index - 5),
+                    status="planned",
+                    is_withheld_from_guardians=False,
+                    version=1,
+                    created_at=moment,
+                    changed_at=moment,
+                    areas=[ActionArea(area="achieving")],
+                )
+            )
+        database.session.commit()
+
+
+PAGE_STATEMENTS = {"maria": 27, "lars": 21}  # the keeper's page also loads the form choices; both the reviews
+
+
+@pytest.mark.parametrize("username", ["maria", "lars"])
+def test_the_page_sends_the_same_number_of_statements_for_10_and_100_actions(
+    app: Flask, client: FlaskClient, count_queries: Any, username: str
+) -> None:
+    statements = []
+    login(client, username)
+    for size in (10, 100):
+        made = make_family(app)
+        with app.app_context():
+            _add_to_team(made, "Karin", BUP)
+            database.session.commit()
+        _start(app, made)
+        _need(app, made)
+        _insert_actions(app, made, size)
+        client.get(f"/children/{made.public_id}/plan")  # warm up
+        with count_queries() as counter:
+            answer = client.get(f"/children/{made.public_id}/plan")
+        assert answer.status_code == 200
+        assert answer.get_data(as_text=True).count("data-action=") == size
+        statements.append(len(counter.statements))
+    assert statements[0] == statements[1], statements
+    assert statements[0] <= PAGE_STATEMENTS[username], statements
