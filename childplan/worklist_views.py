@@ -1,7 +1,201 @@
-"""The worklist: the actions I or my unit own across children (agency admins: their agency's), overdue first."""
+"""The worklist: the actions I or my unit own across children (agency admins: their agency's), overdue first.
+
+GET  /worklist                        worklist.index          staff
+POST /worklist/actions/<action_id>    worklist.update_action  staff: the owner (person or unit) or the plan
+                                                              keeper; anyone else 404 (audited)
+
+The inline update works as a plain form (redirect back to the worklist with a flash) and with htmx (the
+row's form posts with hx-post and swaps the row: templates/worklist/_row.html). A stale version answers
+409 with the action's current state and the text the user typed; bad input 422 with the message in the row.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
+
+from childplan.models import ACTION_STATUSES, PLAN_TEXT_MAX
+from childplan.operations import ActionUpdateData, StaleAction, update_action
+from childplan.operations.common import KEEPER_BASES, REASON_MAX, is_keeper, plan_keeper
+from childplan.worklist import (
+    DUE_FILTERS,
+    FILTER_KEYS,
+    STATUS_FILTERS,
+    STATUS_LABELS,
+    build_worklist,
+    children_of,
+    load_action,
+    may_change_as_owner,
+    row_for,
+)
+from coordination import audit
+from coordination.database import db
+from coordination.errors import OperationError
+from coordination.paging import page_number
+from coordination.policies import policy
+from coordination.views import current_actor
 
 worklist = Blueprint("worklist", __name__)
+
+ROW_TEMPLATE = "worklist/_row.html"
+
+
+class ActionUpdateForm(FlaskForm):
+    """Status, progress note and (when stopped) why; the version the row was shown with."""
+
+    status = SelectField(
+        _l("Status"),
+        choices=[SelectChoice(code, STATUS_LABELS[code]) for code in ACTION_STATUSES],  # type: ignore[arg-type]
+        validators=[InputRequired(_l("Choose a status"))],
+        validate_choice=True,
+    )
+    progress_note = TextAreaField(
+        _l("Progress note"),
+        validators=[Optional(), Length(max=PLAN_TEXT_MAX, message=_l("Write at most %(max)d characters"))],
+    )
+    stop_reason = StringField(
+        _l("Why it stopped"),
+        validators=[Optional(), Length(max=REASON_MAX, message=_l("Write at most %(max)d characters"))],
+    )
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+    def validate_on_submit(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
+        valid = super().validate_on_submit(extra_validators)
+        if self.status.data == "stopped" and not (self.stop_reason.data or "").strip():
+            self.stop_reason.errors = [*self.stop_reason.errors, _("Say why the action is stopped")]
+            return False
+        return valid
+
+
+def _actor():  # type: ignore[no-untyped-def]
+    actor = current_actor()
+    if actor is None:  # the policy lets only staff through
+        abort(404)
+    return actor
+
+
+def _kept_args() -> dict[str, str]:
+    """The worklist's filters and page, carried through the update and back."""
+    return {key: value for key, value in request.args.items() if key in (*FILTER_KEYS, "page") and value}
+
+
+@worklist.route("/worklist")
+@policy("staff")
+def index():  # type: ignore[no-untyped-def]
+    actor = _actor()
+    view = build_worklist(actor, request.args, page_number())
+    forms = {row.public_id: _form_for(row) for row in view.rows} if not view.is_agency_view else {}
+    return render_template(
+        "worklist/index.html",
+        worklist=view,
+        forms=forms,
+        kept_args=_kept_args(),
+        status_filters=STATUS_FILTERS,
+        due_filters=DUE_FILTERS,
+    )
+
+
+def _form_for(row, data=None) -> ActionUpdateForm:  # type: ignore[no-untyped-def]
+    form = ActionUpdateForm(
+        formdata=None,
+        data=data
+        or {
+            "status": row.status,
+            "progress_note": row.progress_note or "",
+            "stop_reason": row.stop_reason or "",
+            "version": row.version,
+        },
+    )
+    return form
+
+
+def _change_basis(actor, action) -> str | None:  # type: ignore[no-untyped-def]
+    """The legal basis on which the actor may change the action (its owner, or the plan keeper), or None."""
+    if may_change_as_owner(actor, action):
+        return "relation_action_owner"
+    keeper = plan_keeper(action.child_id)
+    if is_keeper(actor, keeper):
+        assert keeper is not None
+        return KEEPER_BASES[keeper.role]
+    return None
+
+
+def _apply(form: ActionUpdateForm, error: OperationError) -> None:
+    field = getattr(form, error.field, None) if error.field in ("status", "progress_note", "stop_reason") else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+@worklist.route("/worklist/actions/<action_id>", methods=["POST"], endpoint="update_action")
+@policy("staff")
+def update_action_view(action_id: str):  # type: ignore[no-untyped-def]
+    actor = _actor()
+    action = load_action(action_id)
+    basis = _change_basis(actor, action) if action is not None else None
+    if action is None or basis is None:
+        audit.note_denied(
+            actor.audit_actor(),
+            "update_plan_action",
+            child_id=action.child_id if action is not None else None,
+            object_type="plan_action",
+            object_id=(action_id or "")[:64],
+            detail={"reason": "unknown" if action is None else "not_owner_or_keeper"},
+        )
+        abort(404)
+    form = ActionUpdateForm()
+    status = 200
+    if not form.validate_on_submit():
+        status = 422
+    else:
+        data = ActionUpdateData(
+            status=form.status.data, stop_reason=form.stop_reason.data, progress_note=form.progress_note.data
+        )
+        try:
+            update_action(actor, action, form.version.data, data)
+            db.session.commit()
+        except StaleAction as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+            status = 409
+        except OperationError as error:
+            db.session.rollback()
+            _apply(form, error)
+            status = 422
+    is_htmx = request.headers.get("HX-Request") == "true"
+    if status == 200 and not is_htmx:
+        flash(_("The action is saved."), "info")
+        return redirect(url_for("worklist.index", **_kept_args()))
+    action = load_action(action.public_id)
+    assert action is not None
+    if status != 200:  # the action's current state is shown again
+        audit.note_read(
+            actor.audit_actor(),
+            "view_plan_action",
+            child_id=action.child_id,
+            object_type="plan_action",
+            object_id=action.public_id,
+            legal_basis=basis,
+        )
+    row = row_for(action, children_of([action])[action.child_id], owner_view=True)
+    if status == 200:
+        form = _form_for(row)
+        saved = True
+    else:
+        form.version.data = row.version  # the current version: saving again overwrites what is shown now
+        form.version.raw_data = None
+        saved = False
+    template = ROW_TEMPLATE if is_htmx else "worklist/action.html"
+    return (
+        render_template(
+            template, row=row, form=form, kept_args=_kept_args(), saved=saved, conflict=status == 409, errors=True
+        ),
+        status,
+    )

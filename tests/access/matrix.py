@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 
 from coordination.demo import NAMED_CHILDREN, PERSONAS
 
-# The routes of a child (UX.md); the plan issue adds the plan's.
+# The routes of a child (UX.md): the tabs.
 ROUTES: dict[str, str] = {
     "overview": "/children/{child}",
     "chronology": "/children/{child}/chronology",
     "team": "/children/{child}/team",
+    "plan": "/children/{child}/plan",
     "consent": "/children/{child}/consent",
 }
 

@@ -1,4 +1,4 @@
-"""The authorization matrix for issue 4's pages that are not under a child: persona × route → status,
+"""The authorization matrix for the pages that are not under a child: persona × route → status,
 as data. Every persona of the demo is listed for every route; anything not allowed is 404 (deny by
 default), and a family member, the platform admin and the analyst reach none of these staff pages."""
 
@@ -24,6 +24,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "/reports": STAFF,
     "/intake": INTAKE,
     "/agency/concerns": AGENCY_ADMINS,
+    "/worklist": STAFF,
+    "/worklist?view=agency": STAFF,  # agency admins see their agency's actions, others their own list
 }
 
 

@@ -1,0 +1,261 @@
+"""The worklist's scoped queries and view model: the plan actions a staff member (or their unit) owns
+across children, and for agency admins every action their agency owns — nothing of any other agency
+(RULES.md §2).
+
+"Mine" means: owned by the acting agency AND either assigned to me as the person, or owned by one of the
+units I am a practitioner of — whoever the person on a unit's action is (no person set, or a colleague):
+the unit's practitioners may change its actions (childplan.operations.update_action), so they see them.
+
+Each list is a fixed number of SQL statements whatever its length: the count, one page of actions joined
+to their child, and the areas (the action's and its need's) loaded in bulk; everything else raises.
+Open actions (planned, in progress) come first — overdue (oldest due first), then due in the next
+14 days, then the rest — and done / stopped actions only when the status filter asks for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy import Select, and_, case, exists, false, func, or_, select
+from sqlalchemy.orm import raiseload, selectinload
+
+from childplan.compass import AREA_CODES, AREAS
+from childplan.models import ACTION_STATUSES, Action, ActionArea, Need, NeedArea
+from coordination.access import Actor
+from coordination.clock import today
+from coordination.consent_view import AreaChip, area_chips
+from coordination.database import db
+from coordination.models import Child, age_in_years
+from coordination.paging import Page, paginate
+
+OPEN_STATUSES: tuple[str, ...] = ("planned", "in_progress")
+DUE_SOON_DAYS = 14
+CHILD_SEARCH_MAX = 100
+
+STATUS_LABELS: dict[str, object] = {
+    "planned": _l("Planned"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done"),
+    "stopped": _l("Stopped"),
+}
+STATUS_FILTERS: dict[str, object] = {
+    "open": _l("Open (planned or in progress)"),
+    "planned": _l("Planned"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done"),
+    "stopped": _l("Stopped"),
+    "all": _l("All"),
+}
+DUE_FILTERS: dict[str, object] = {
+    "all": _l("Any due date"),
+    "overdue": _l("Overdue"),
+    "soon": _l("Due in the next 14 days"),
+}
+VIEWS = ("mine", "agency")
+FILTER_KEYS = ("view", "status", "due", "child", "area")
+
+
+@dataclass(frozen=True)
+class Filters:
+    view: str = "mine"
+    status: str = "open"
+    due: str = "all"
+    child: str = ""
+    area: str = ""
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str], may_see_agency: bool) -> Filters:
+        """Unknown values fall back to the defaults (a filter never fails)."""
+        view = args.get("view", "mine")
+        status = args.get("status", "open")
+        due = args.get("due", "all")
+        area = args.get("area", "")
+        return cls(
+            view=view if view in VIEWS and (view == "mine" or may_see_agency) else "mine",
+            status=status if status in STATUS_FILTERS else "open",
+            due=due if due in DUE_FILTERS else "all",
+            child=" ".join(args.get("child", "").split())[:CHILD_SEARCH_MAX],
+            area=area if area in AREA_CODES else "",
+        )
+
+    def as_args(self) -> dict[str, str]:
+        """The filters that differ from the defaults (for links that keep them)."""
+        defaults = Filters()
+        return {key: getattr(self, key) for key in FILTER_KEYS if getattr(self, key) != getattr(defaults, key)}
+
+
+def _owned_by_me(actor: Actor) -> Any:
+    assert actor.acting_agency is not None
+    unit_ids = [m.unit_id for m in actor.memberships if m.is_practitioner]
+    mine = Action.owner_person_id == actor.account.staff_person_id
+    return and_(
+        Action.owner_agency_id == actor.acting_agency.id,
+        or_(mine, Action.owner_unit_id.in_(unit_ids)) if unit_ids else mine,
+    )
+
+
+def may_change_as_owner(actor: Actor, action: Action) -> bool:
+    """The owner (the person, or a practitioner of the owning unit) acting for the owning agency."""
+    if actor.acting_agency is None or actor.acting_agency.id != action.owner_agency_id:
+        return False
+    units = {m.unit_id for m in actor.memberships if m.is_practitioner}
+    return action.owner_person_id == actor.account.staff_person_id or action.owner_unit_id in units
+
+
+def actions_statement(actor: Actor, filters: Filters) -> Select[tuple[Action]]:
+    """The actor's worklist (or, for an agency admin asking for it, the agency's), filtered and ordered."""
+    if actor.kind != "staff" or actor.acting_agency is None:
+        return select(Action).where(false())
+    if filters.view == "agency" and actor.is_agency_admin:
+        scope = Action.owner_agency_id == actor.acting_agency.id
+    else:
+        scope = _owned_by_me(actor)
+    day = today()
+    soon = day + timedelta(days=DUE_SOON_DAYS)
+    statement = select(Action).join(Child, Child.id == Action.child_id).where(scope)
+    if filters.status == "open":
+        statement = statement.where(Action.status.in_(OPEN_STATUSES))
+    elif filters.status in ACTION_STATUSES:
+        statement = statement.where(Action.status == filters.status)
+    if filters.due == "overdue":
+        statement = statement.where(Action.status.in_(OPEN_STATUSES), Action.due_on < day)
+    elif filters.due == "soon":
+        statement = statement.where(Action.status.in_(OPEN_STATUSES), Action.due_on >= day, Action.due_on <= soon)
+    if filters.child:
+        pattern = "%" + filters.child.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        full_name = func.lower(Child.given_name + " " + Child.family_name)
+        statement = statement.where(full_name.like(pattern, escape="\\"))
+    if filters.area and filters.view != "agency":
+        own = exists().where(ActionArea.action_id == Action.id, ActionArea.area == filters.area)
+        of_need = exists().where(NeedArea.need_id == Action.need_id, NeedArea.area == filters.area)
+        statement = statement.where(or_(own, of_need))
+    is_open = Action.status.in_(OPEN_STATUSES)
+    bucket = case(
+        (and_(is_open, Action.due_on < day), 0),
+        (and_(is_open, Action.due_on <= soon), 1),
+        (is_open, 2),
+        else_=3,
+    )
+    return statement.order_by(bucket, Action.due_on.is_(None), Action.due_on, Child.family_name, Action.id)
+
+
+def _load_options(with_areas: bool) -> list[Any]:
+    options: list[Any] = []
+    if with_areas:
+        options += [selectinload(Action.areas), selectinload(Action.need).selectinload(Need.areas)]
+    options.append(raiseload("*"))
+    return options
+
+
+@dataclass(frozen=True)
+class WorklistRow:
+    """One action, as the worklist shows it to its owner (areas, progress note, the inline form) or to the
+    agency admin (child, action, dates, status only)."""
+
+    public_id: str
+    version: int
+    child_public_id: str
+    child_name: str
+    child_age: int | None
+    what: str
+    areas: tuple[AreaChip, ...]
+    starts_on: date | None
+    due_on: date | None
+    due_words: str | None
+    is_overdue: bool
+    status: str
+    status_label: object
+    stop_reason: str | None
+    progress_note: str | None
+    is_owner_view: bool
+
+    @property
+    def child_url(self) -> str:
+        return url_for("children.overview", child_id=self.child_public_id)
+
+
+def due_words(status: str, due_on: date | None, day: date) -> str | None:
+    if due_on is None or status not in OPEN_STATUSES:
+        return None
+    days = (due_on - day).days
+    if days < 0:
+        return ngettext("%(num)s day overdue", "%(num)s days overdue", -days)
+    if days == 0:
+        return str(_l("due today"))
+    return ngettext("due in %(num)s day", "due in %(num)s days", days)
+
+
+def children_of(actions: Sequence[Action]) -> dict[int, Child]:
+    """The actions' children in one statement (an action has no relationship to its child)."""
+    ids = {action.child_id for action in actions}
+    if not ids:
+        return {}
+    return {child.id: child for child in db.session.scalars(select(Child).where(Child.id.in_(ids)))}
+
+
+def row_for(action: Action, child: Child, owner_view: bool) -> WorklistRow:
+    day = today()
+    return WorklistRow(
+        public_id=action.public_id,
+        version=action.version,
+        child_public_id=child.public_id,
+        child_name=child.full_name,
+        child_age=age_in_years(child.birth_date, day),
+        what=action.what,
+        areas=area_chips(action.area_codes) if owner_view else (),
+        starts_on=action.starts_on,
+        due_on=action.due_on,
+        due_words=due_words(action.status, action.due_on, day),
+        is_overdue=action.status in OPEN_STATUSES and action.due_on is not None and action.due_on < day,
+        status=action.status,
+        status_label=STATUS_LABELS[action.status],
+        stop_reason=action.stop_reason if owner_view else None,
+        progress_note=action.progress_note if owner_view else None,
+        is_owner_view=owner_view,
+    )
+
+
+@dataclass(frozen=True)
+class Worklist:
+    filters: Filters
+    page: Page[Any]
+    rows: tuple[WorklistRow, ...]
+    may_see_agency: bool
+
+    @property
+    def is_agency_view(self) -> bool:
+        return self.filters.view == "agency"
+
+    @property
+    def areas(self) -> tuple[Any, ...]:
+        return AREAS
+
+
+def build_worklist(actor: Actor, args: Mapping[str, str], page_number: int) -> Worklist:
+    may_see_agency = actor.is_agency_admin
+    filters = Filters.from_args(args, may_see_agency)
+    owner_view = filters.view == "mine"
+    page = paginate(actions_statement(actor, filters), page_number, options=_load_options(owner_view))
+    children = children_of(page.items)
+    rows = tuple(row_for(action, children[action.child_id], owner_view) for action in page.items)
+    return Worklist(filters=filters, page=page, rows=rows, may_see_agency=may_see_agency)
+
+
+def load_action(public_id: str) -> Action | None:
+    """One action by its public id, with what the row and the update need."""
+    statement = (
+        select(Action)
+        .where(Action.public_id == public_id[:64])
+        .options(
+            selectinload(Action.areas),
+            selectinload(Action.need).selectinload(Need.areas),
+            selectinload(Action.plan),
+        )
+    )
+    return db.session.scalar(statement)
