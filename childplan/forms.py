@@ -150,7 +150,7 @@ class ClosePlanForm(FlaskForm):
         validate_choice=False,
     )
     note = TextAreaField(
-        _l("Note (say what, when the reason is another)"),
+        _l("Note (say what the reason is, if you chose Another reason)"),
         validators=[Length(max=PLAN_TEXT_MAX, message=TOO_LONG)],  # type: ignore[arg-type]
     )
 

@@ -16,6 +16,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, raiseload
@@ -58,7 +59,7 @@ plan = Blueprint("plan", __name__)
 VIEW_PLAN = "view_child_plan"
 MAX_ID_LENGTH = 64
 STATUS_LABELS = {
-    "planned": _l("Planned"),
+    "planned": lazy_pgettext("action status", "Planned"),
     "in_progress": _l("In progress"),
     "done": _l("Done"),
     "stopped": _l("Stopped"),

@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import lazy_pgettext, ngettext
 from sqlalchemy import Select, and_, case, exists, false, func, or_, select
 from sqlalchemy.orm import raiseload, selectinload
 
@@ -39,14 +39,14 @@ DUE_SOON_DAYS = 14
 CHILD_SEARCH_MAX = 100
 
 STATUS_LABELS: dict[str, object] = {
-    "planned": _l("Planned"),
+    "planned": lazy_pgettext("action status", "Planned"),
     "in_progress": _l("In progress"),
     "done": _l("Done"),
     "stopped": _l("Stopped"),
 }
 STATUS_FILTERS: dict[str, object] = {
     "open": _l("Open (planned or in progress)"),
-    "planned": _l("Planned"),
+    "planned": lazy_pgettext("action status", "Planned"),
     "in_progress": _l("In progress"),
     "done": _l("Done"),
     "stopped": _l("Stopped"),

@@ -87,7 +87,7 @@ KIND_LABELS: dict[str, object] = {
     "plan_action_changed": _l("Action updated"),
     "plan_version_published": _l("Plan version published"),
     "plan_closed": _l("Child's Plan closed"),
-    "plan_reviewed": _l("Plan reviewed"),
+    "plan_reviewed": _l("Child's Plan reviewed"),
 }
 assert set(KIND_LABELS) == set(CHRONOLOGY_KINDS), "one label per chronology kind"
 
