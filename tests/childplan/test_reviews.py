@@ -62,6 +62,11 @@ def family(app: Flask, db: Any) -> Family:
     return made
 
 
+def _in_english(client: FlaskClient) -> None:
+    """The messages below are matched in English (the app speaks Swedish by default)."""
+    assert post_form(client, "/language", {"language": "en", "next": "/"}).status_code == 302
+
+
 def _new_url(family: Family) -> str:
     return f"/children/{family.public_id}/plan/reviews/new"
 
@@ -185,6 +190,7 @@ def test_a_viewer_without_consent_for_an_area_does_not_see_another_agencys_ratin
 ) -> None:
     review_id = _record(app, family)
     login(client, "karin")  # BUP: consent for "healthy" only
+    _in_english(client)
     response = client.get(_show_url(family, review_id))
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -224,6 +230,7 @@ def test_bad_input_is_refused_with_the_input_kept_and_nothing_written(
     app: Flask, client: FlaskClient, family: Family, changes: dict[str, str], field: str | None
 ) -> None:
     login(client, "maria")
+    _in_english(client)
     if changes.get("held_on") == "tomorrow":
         changes = {"held_on": (_today(app) + timedelta(days=1)).isoformat()}
     data = _valid_form(app, **changes)
