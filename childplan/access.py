@@ -46,6 +46,7 @@ from coordination.access import (
 )
 from coordination.database import db
 from coordination.models import Child, Custody, RoleAssignment
+from coordination.teams.models import MeetingDecision
 
 PURPOSE = "coordination"
 ALL_AREAS: frozenset[str] = frozenset(AREA_CODES)
@@ -443,3 +444,67 @@ def _keeper_contact(
         return KeeperContact(keeper.role, None, None, None, agency, switchboard=switchboard, withheld_reason=PROTECTED)
     person = keeper.staff_person
     return KeeperContact(keeper.role, person.full_name, person.phone, person.email, agency)
+
+
+# -- scoped queries for the Plan tab (the view reaches the child's plan data only through these) -----------
+def plan_of(access: ChildAccess) -> Plan | None:
+    """The child's plan (one per child), for a viewer who reached the child through the access core."""
+    return db.session.scalar(select(Plan).where(Plan.child_id == access.child.id))
+
+
+def draft_actions_to_adopt(access: ChildAccess) -> list[MeetingDecision]:
+    """The child's meeting decisions with an owner that no action of the plan has adopted yet (for the keeper,
+    who may see the team's decisions), oldest first, with their owner agency loaded."""
+    adopted = select(Action.decision_id).where(Action.decision_id.is_not(None), Action.child_id == access.child.id)
+    return list(
+        db.session.scalars(
+            select(MeetingDecision)
+            .where(
+                MeetingDecision.child_id == access.child.id,
+                MeetingDecision.owner_agency_id.is_not(None),
+                MeetingDecision.adopted_at.is_(None),
+                MeetingDecision.id.not_in(adopted),
+            )
+            .options(joinedload(MeetingDecision.owner_agency), raiseload("*"))
+            .order_by(MeetingDecision.created_at, MeetingDecision.id)
+        )
+    )
+
+
+def need_ids_of(plan: Plan) -> dict[str, int]:
+    """The plan's needs, public id → id (the form offers only those the viewer's PlanView shows)."""
+    rows = db.session.execute(select(Need.public_id, Need.id).where(Need.plan_id == plan.id))
+    return {public_id: need_id for public_id, need_id in rows}
+
+
+def need_of(access: ChildAccess, plan: Plan, public_id: str) -> Need | None:
+    """A need looked up through its plan and child (nested objects always through their parent)."""
+    return db.session.scalar(
+        select(Need).where(Need.public_id == public_id, Need.plan_id == plan.id, Need.child_id == access.child.id)
+    )
+
+
+def decision_of(access: ChildAccess, public_id: str) -> MeetingDecision | None:
+    """A meeting decision of this child, looked up through the child."""
+    return db.session.scalar(
+        select(MeetingDecision).where(
+            MeetingDecision.public_id == public_id, MeetingDecision.child_id == access.child.id
+        )
+    )
+
+
+def reviews_listed(access: ChildAccess, plan: Plan) -> list[tuple[str, date]] | None:
+    """The plan's reviews (public id, date), newest first, for the plan's own agency and the agencies that
+    may know the others involved (each rating is decided on the review page); None for anyone else."""
+    actor = access.actor
+    own = actor.acting_agency is not None and plan.agency_id == actor.acting_agency.id
+    if not (own or may_know_other_agencies(access)):
+        return None
+    from childplan.models import Review
+
+    rows = db.session.execute(
+        select(Review.public_id, Review.held_on)
+        .where(Review.plan_id == plan.id)
+        .order_by(Review.held_on.desc(), Review.id.desc())
+    )
+    return [(public_id, held_on) for public_id, held_on in rows]

@@ -19,13 +19,21 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, raiseload
 
 from agencies.models import Agency, Membership, StaffPerson, Unit
-from childplan.access import WITHHELD_REASONS, PlanView
+from childplan.access import (
+    WITHHELD_REASONS,
+    PlanView,
+    decision_of,
+    draft_actions_to_adopt,
+    need_ids_of,
+    need_of,
+    plan_of,
+    reviews_listed,
+)
 from childplan.compass import AREA_CODES, BY_CODE
 from childplan.forms import ActionForm, ClosePlanForm, GoalForm, NeedForm, PublishForm, StartPlanForm
-from childplan.models import Action, Need, Plan, Review
+from childplan.models import Plan
 from childplan.operations import (
     ActionData,
     GoalData,
@@ -41,7 +49,7 @@ from childplan.operations import (
     team_agency_ids,
 )
 from coordination import audit
-from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, may_know_other_agencies, refuse_404
+from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, refuse_404
 from coordination.child_views import child_tabs
 from coordination.clock import today
 from coordination.consent_forms import apply_operation_error
@@ -50,7 +58,6 @@ from coordination.database import db
 from coordination.errors import OperationError
 from coordination.models import RoleAssignment
 from coordination.policies import policy
-from coordination.teams.models import MeetingDecision
 from coordination.teams.operations.common import is_keeper, plan_keeper
 from coordination.views import current_actor
 
@@ -106,7 +113,7 @@ def _keeper_access(child_id: str, action: str) -> tuple[Actor, ChildAccess, Role
 
 
 def _plan_of(access: ChildAccess) -> Plan | None:
-    return db.session.scalar(select(Plan).where(Plan.child_id == access.child.id))
+    return plan_of(access)
 
 
 def _active_plan_or_404(access: ChildAccess, action: str) -> Plan:
@@ -185,24 +192,13 @@ def _choices(access: ChildAccess, keeper: RoleAssignment, the_plan: Plan, view: 
             people.append((row.id, row.public_id, f"{row.given_name} {row.family_name} ({names[row.agency_id]})"))
     shown = {need.public_id: need.description for need in view.needs}
     needs = [
-        (row.id, row.public_id, shown[row.public_id])
-        for row in db.session.execute(select(Need.id, Need.public_id).where(Need.plan_id == the_plan.id))
-        if row.public_id in shown
+        (need_id, public_id, shown[public_id])
+        for public_id, need_id in need_ids_of(the_plan).items()
+        if public_id in shown
     ]
-    adopted = select(Action.decision_id).where(Action.decision_id.is_not(None), Action.child_id == access.child.id)
     drafts = [
         DraftAction(decision.public_id, decision.text, decision.owner_agency.name, decision.due_on)
-        for decision in db.session.scalars(
-            select(MeetingDecision)
-            .where(
-                MeetingDecision.child_id == access.child.id,
-                MeetingDecision.owner_agency_id.is_not(None),
-                MeetingDecision.adopted_at.is_(None),
-                MeetingDecision.id.not_in(adopted),
-            )
-            .options(joinedload(MeetingDecision.owner_agency), raiseload("*"))
-            .order_by(MeetingDecision.created_at, MeetingDecision.id)
-        )
+        for decision in draft_actions_to_adopt(access)
     ]
     return Choices(agencies, units, people, needs, drafts)
 
@@ -258,12 +254,9 @@ def _page(  # type: ignore[no-untyped-def]
     view = PlanView.for_actor(the_plan, access)
     # the reviews (their ratings are decided one by one on the review page); a list for the plan's own
     # agency and the agencies that may know the others involved
-    if the_plan.agency_id == actor.acting_agency.id or may_know_other_agencies(access):
-        context["reviews"] = db.session.execute(
-            select(Review.public_id, Review.held_on)
-            .where(Review.plan_id == the_plan.id)
-            .order_by(Review.held_on.desc(), Review.id.desc())
-        ).all()
+    reviews = reviews_listed(access, the_plan)
+    if reviews is not None:
+        context["reviews"] = [{"public_id": public_id, "held_on": held_on} for public_id, held_on in reviews]
     context["may_review"] = keeps and the_plan.status == "active"
     if keeps and the_plan.status == "active":
         assert keeper is not None
@@ -331,9 +324,7 @@ def new_goal(child_id: str, need_id: str):  # type: ignore[no-untyped-def]
     actor, access, _keeper = _keeper_access(child_id, "add_plan_goal")
     the_plan = _active_plan_or_404(access, "add_plan_goal")
     wanted = (need_id or "")[:MAX_ID_LENGTH]
-    need = db.session.scalar(
-        select(Need).where(Need.public_id == wanted, Need.plan_id == the_plan.id, Need.child_id == access.child.id)
-    )
+    need = need_of(access, the_plan, wanted)
     if need is None:
         refuse_404(access, "add_plan_goal", "not_a_need_of_this_plan")
     form = GoalForm(prefix=f"goal-{need.public_id}-")
@@ -385,9 +376,7 @@ def adopt(child_id: str, decision_id: str):  # type: ignore[no-untyped-def]
     actor, access, _keeper = _keeper_access(child_id, "adopt_meeting_decision")
     the_plan = _active_plan_or_404(access, "adopt_meeting_decision")
     wanted = (decision_id or "")[:MAX_ID_LENGTH]
-    decision = db.session.scalar(
-        select(MeetingDecision).where(MeetingDecision.public_id == wanted, MeetingDecision.child_id == access.child.id)
-    )
+    decision = decision_of(access, wanted)
     if decision is None:
         refuse_404(access, "adopt_meeting_decision", "not_a_decision_of_this_child")
     form = PublishForm()  # the token only
