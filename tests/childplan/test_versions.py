@@ -1,0 +1,185 @@
+"""The plan's published versions and the difference between two of them (issue 5). Negatives first: the
+police get 404 on both pages; a version of another child's plan is 404 (audited); an item of an agency whose
+areas the viewer's consent does not cover is left out of the diff (and only counted). Then the changed
+action's old and new status, and the list of versions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+import childplan.version_views  # noqa: F401  (the routes, until the app registers them itself)
+from childplan.models import Action, Plan, PlanVersion
+from childplan.operations import (
+    ActionData,
+    ActionUpdateData,
+    PlanData,
+    add_action,
+    publish_version,
+    start_plan,
+    update_action,
+)
+from coordination.access import SYSTEM_ACTOR
+from coordination.clock import today
+from coordination.consent import ConsentData, GiverData, record_consent
+from coordination.database import db as database
+from coordination.models import AuditEvent
+from tests.childplan.test_plan_operations import _actor_of, _add_to_team
+from tests.childplan.test_plan_page import login
+from tests.teams.support import BUP, SCHOOL, Family, agency, make_family, person
+
+SCHOOL_SECRET = "School reading hour, achieving only"
+SCHOOL_SHARED = "School nurse check, healthy"
+
+
+def _bup_consent_for_healthy_only(family: Family) -> None:
+    day = today()
+    record_consent(
+        SYSTEM_ACTOR,
+        family.child(),
+        agency(BUP),
+        ConsentData(
+            purposes=["coordination", "team_meetings"],
+            areas=["healthy"],
+            valid_from=day,
+            valid_until=day + timedelta(days=300),
+            givers=[GiverData(family.guardian_id, "in_person")],
+            consent_text_version=1,
+            recorded_by=person("Maria"),
+        ),
+    )
+
+
+@pytest.fixture()
+def versions(app: Flask, db: Any) -> tuple[Family, str, str]:
+    """A fresh child: maria (school) keeps the plan; karin (BUP) on the team with a coordination consent for
+    "healthy" only. v1: two school actions; then the "healthy" one and the "achieving" one change status; v2."""
+    family = make_family(app, consents=(SCHOOL,))
+    with app.app_context():
+        _add_to_team(family, "Karin", BUP)
+        _bup_consent_for_healthy_only(family)
+        maria = _actor_of("maria")
+        plan = start_plan(maria, family.child(), PlanData("Reading is hard", "Maria, the school"))
+        secret = add_action(maria, plan, ActionData(SCHOOL_SECRET, agency(SCHOOL).id, areas=["achieving"]))
+        shared = add_action(maria, plan, ActionData(SCHOOL_SHARED, agency(SCHOOL).id, areas=["healthy"]))
+        first = publish_version(maria, plan)
+        for action in (secret, shared):
+            update_action(maria, action, action.version, ActionUpdateData("in_progress"))
+        second = publish_version(maria, plan)
+        database.session.commit()
+        return family, first.public_id, second.public_id
+
+
+def _paths(family: Family, first: str, second: str) -> tuple[str, str]:
+    base = f"/children/{family.public_id}/plan/versions"
+    return base, f"{base}/{first}...{second}"
+
+
+def test_the_police_get_404_on_both_pages(app: Flask, client: FlaskClient, versions: tuple[Family, str, str]) -> None:
+    family, first, second = versions
+    login(client, "erik")
+    for path in _paths(family, first, second):
+        assert client.get(path).status_code == 404, path
+
+
+def test_a_version_of_another_childs_plan_is_404_and_audited(
+    app: Flask, client: FlaskClient, versions: tuple[Family, str, str]
+) -> None:
+    family, first, second = versions
+    other = make_family(app)
+    with app.app_context():
+        maria = _actor_of("maria")
+        plan = start_plan(maria, other.child(), PlanData("Another child's plan"))
+        add_action(maria, plan, ActionData("Other action", agency(SCHOOL).id, areas=["healthy"]))
+        foreign = publish_version(maria, plan).public_id
+        database.session.commit()
+    login(client, "maria")
+    base = f"/children/{family.public_id}/plan/versions"
+    assert client.get(f"{base}/{first}...{foreign}").status_code == 404
+    assert client.get(f"{base}/{foreign}...{second}").status_code == 404
+    assert client.get(f"{base}/{first}...no-such-version").status_code == 404
+    assert client.get(f"{base}/{first}...{'x' * 200}").status_code == 404
+    assert client.get(f"/children/{other.public_id}/plan/versions/{first}...{second}").status_code == 404
+    with app.app_context():
+        refused = database.session.scalar(
+            select(func.count(AuditEvent.id)).where(
+                AuditEvent.child_id == family.child_id,
+                AuditEvent.outcome == "denied",
+                AuditEvent.action == "view_plan_version_diff",
+            )
+        )
+        assert refused == 4
+
+
+def test_an_item_outside_the_viewers_consent_is_absent_from_the_diff(
+    app: Flask, client: FlaskClient, versions: tuple[Family, str, str]
+) -> None:
+    family, first, second = versions
+    with app.app_context():
+        secret_id = database.session.scalar(select(Action.public_id).where(Action.what == SCHOOL_SECRET))
+    login(client, "karin")
+    page = client.get(_paths(family, first, second)[1])
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert SCHOOL_SECRET not in html and secret_id not in html
+    assert SCHOOL_SHARED in html
+    assert 'data-not-shown="1"' in html and "1 item you may not see is left out." in html
+
+
+def test_without_coordination_consent_hidden_items_are_not_counted(app: Flask, client: FlaskClient, db: Any) -> None:
+    family = make_family(app, consents=(BUP,))  # the school, which keeps the plan, has no consent
+    with app.app_context():
+        _add_to_team(family, "Karin", BUP)
+        maria = _actor_of("maria")
+        plan = start_plan(maria, family.child(), PlanData("Plan"))
+        add_action(maria, plan, ActionData("BUP talks", agency(BUP).id, areas=["healthy"]))
+        add_action(maria, plan, ActionData(SCHOOL_SECRET, agency(SCHOOL).id, areas=["achieving"]))
+        first = publish_version(maria, plan)
+        add_action(maria, plan, ActionData(SCHOOL_SHARED, agency(SCHOOL).id, areas=["healthy"]))
+        second = publish_version(maria, plan)
+        database.session.commit()
+        path = f"/children/{family.public_id}/plan/versions/{first.public_id}...{second.public_id}"
+    login(client, "maria")
+    html = client.get(path).get_data(as_text=True)
+    assert "BUP talks" not in html and "data-not-shown" not in html
+    assert SCHOOL_SHARED in html
+
+
+def test_the_changed_action_shows_its_old_and_new_status(
+    app: Flask, client: FlaskClient, versions: tuple[Family, str, str]
+) -> None:
+    family, first, second = versions
+    with app.app_context():
+        shared_id = database.session.scalar(select(Action.public_id).where(Action.what == SCHOOL_SHARED))
+    login(client, "maria")
+    html = client.get(_paths(family, first, second)[1]).get_data(as_text=True)
+    assert SCHOOL_SECRET in html  # the keeper's own agency's action
+    part = html.split(f'data-action="{shared_id}"')[1].split("</li>")[0]
+    assert 'data-change="changed"' in part
+    status = part.split('data-field="status"')[1].split("</tr>")[0]
+    assert "Planned" in status.split("data-new")[0] and "In progress" in status.split("data-new")[1]
+    assert "data-not-shown" not in html
+
+
+def test_the_versions_are_listed_with_number_and_a_link_to_what_changed(
+    app: Flask, client: FlaskClient, versions: tuple[Family, str, str]
+) -> None:
+    family, first, second = versions
+    login(client, "karin")
+    page = client.get(_paths(family, first, second)[0])
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'data-version="{first}"' in html and f'data-version="{second}"' in html
+    assert "Version 2, published" in html and "Version 1, published" in html
+    assert f"/plan/versions/{first}...{second}" in html
+    with app.app_context():
+        plan_id = database.session.scalar(select(Plan.public_id).where(Plan.child_id == family.child_id))
+        numbers = database.session.scalars(
+            select(PlanVersion.number).join(Plan).where(Plan.public_id == plan_id).order_by(PlanVersion.number)
+        ).all()
+        assert numbers == [1, 2]
