@@ -32,7 +32,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
-from agencies.models import Agency
+from agencies.models import Agency, StaffPerson, Unit
 from childplan.compass import AREA_CODES
 from childplan.models import Action, Need, Plan
 from coordination.access import (
@@ -234,6 +234,7 @@ class PlanView:
                 shown_need = need if need is not None and need_shown.get(need.id) else None
                 view.actions.append(
                     _action_line(
+                        loaded,
                         action,
                         shown_need,
                         need,
@@ -244,7 +245,11 @@ class PlanView:
                 )
             elif consented:
                 view.withheld.append(
-                    WithheldLine("action", action.owner_agency.name if knows_agencies else None, decision.reason)
+                    WithheldLine(
+                        "action",
+                        loaded.agencies.get(action.owner_agency_id) if knows_agencies else None,
+                        decision.reason,
+                    )
                 )
 
         if not consented:
@@ -300,7 +305,7 @@ class PlanView:
             need = needs_by_id.get(action.need_id) if action.need_id is not None else None
             view.actions.append(
                 _action_line(
-                    action, need, need, own_agency_id=None, names=not hidden, show_withheld_flag=not is_guardian
+                    loaded, action, need, need, own_agency_id=None, names=not hidden, show_withheld_flag=not is_guardian
                 )
             )
         keeper = _keeper(child.id)
@@ -313,13 +318,17 @@ class PlanView:
 @dataclass(frozen=True)
 class _Loaded:
     plan: Plan
-    agencies: dict[int, str]
+    agencies: dict[int, str]  # agency id → name: the plan's, its needs' and its actions' owners
+    units: dict[int, str]  # unit id → name: its actions' owner units
+    people: dict[int, str]  # staff person id → full name: its actions' owner persons
 
 
 def _load(plan_id: int) -> _Loaded:
-    """The plan with its needs (areas, goals) and actions (areas, owner agency, unit, person): five
-    statements, plus one for the names of the agencies whose needs they are. Anything not named here
-    raises instead of loading lazily."""
+    """The plan with its needs (areas, goals) and actions (areas): five statements, plus one each for the
+    names of the agencies, units and people the items name. Anything not named here raises instead of
+    loading lazily. The names are read as plain columns, never as Agency / Unit / StaffPerson objects:
+    ``populate_existing`` with ``raiseload`` would otherwise reach the session's copy of the viewer's own
+    staff person or agency (the page header reads their memberships)."""
     statement = (
         select(Plan)
         .where(Plan.id == plan_id)
@@ -327,21 +336,35 @@ def _load(plan_id: int) -> _Loaded:
             selectinload(Plan.needs).options(
                 selectinload(Need.areas).raiseload("*"), selectinload(Need.goals).raiseload("*"), raiseload("*")
             ),
-            selectinload(Plan.actions).options(
-                selectinload(Action.areas).raiseload("*"),
-                joinedload(Action.owner_agency).raiseload("*"),
-                joinedload(Action.owner_unit).raiseload("*"),
-                joinedload(Action.owner_person).raiseload("*"),
-                raiseload("*"),
-            ),
+            selectinload(Plan.actions).options(selectinload(Action.areas).raiseload("*"), raiseload("*")),
             raiseload("*"),
         )
         .execution_options(populate_existing=True)
     )
     plan = db.session.scalars(statement).one()
     agency_ids = {need.agency_id for need in plan.needs} | {plan.agency_id}
+    agency_ids |= {action.owner_agency_id for action in plan.actions}
+    unit_ids = {action.owner_unit_id for action in plan.actions if action.owner_unit_id is not None}
+    person_ids = {action.owner_person_id for action in plan.actions if action.owner_person_id is not None}
     agencies = dict(db.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))).tuples().all())
-    return _Loaded(plan=plan, agencies=agencies)
+    units = (
+        dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).tuples().all())
+        if unit_ids
+        else {}
+    )
+    people = (
+        {
+            person_id: f"{given} {family}"
+            for person_id, given, family in db.session.execute(
+                select(StaffPerson.id, StaffPerson.given_name, StaffPerson.family_name).where(
+                    StaffPerson.id.in_(person_ids)
+                )
+            )
+        }
+        if person_ids
+        else {}
+    )
+    return _Loaded(plan=plan, agencies=agencies, units=units, people=people)
 
 
 def _keeper(child_id: int) -> RoleAssignment | None:
@@ -407,6 +430,7 @@ def _need_line(
 
 
 def _action_line(
+    loaded: _Loaded,
     action: Action,
     shown_need: Need | None,
     need: Need | None,
@@ -418,9 +442,9 @@ def _action_line(
     return ActionLine(
         public_id=action.public_id,
         what=action.what,
-        agency=action.owner_agency.name,
-        unit=action.owner_unit.name if names and action.owner_unit is not None else None,
-        person=action.owner_person.full_name if names and action.owner_person is not None else None,
+        agency=loaded.agencies.get(action.owner_agency_id, ""),
+        unit=loaded.units.get(action.owner_unit_id) if names and action.owner_unit_id is not None else None,
+        person=loaded.people.get(action.owner_person_id) if names and action.owner_person_id is not None else None,
         starts_on=action.starts_on,
         due_on=action.due_on,
         status=action.status,

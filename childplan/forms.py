@@ -10,12 +10,13 @@ from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, TextAreaField
+from wtforms import DateField, HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from childplan.compass import AREAS
 from childplan.models import PLAN_CLOSE_REASONS, PLAN_TEXT_MAX
+from childplan.operations.common import REASON_MAX
 from coordination.consent_forms import MultiCheckboxField, apply_operation_error
 
 __all__ = [
@@ -23,8 +24,10 @@ __all__ = [
     "ClosePlanForm",
     "GoalForm",
     "NeedForm",
+    "PlanTextsForm",
     "PublishForm",
     "StartPlanForm",
+    "WithholdForm",
     "apply_operation_error",
 ]
 
@@ -161,3 +164,36 @@ class ClosePlanForm(FlaskForm):
     def validate_note(self, field: TextAreaField) -> None:
         if self.reason.data == "other" and not (field.data or "").strip():
             raise ValidationError(_l("Say why the plan is closed"))
+
+
+class PlanTextsForm(FlaskForm):
+    """The plan keeper's plan-level texts. ``version`` is the plan's version the form was shown at
+    (optimistic locking: a stale one is answered 409 with the current texts and this text kept)."""
+
+    version = HiddenField()
+    why = _required_text(_l("Why there is a plan"), _l("Say why there is a plan"))
+    overall_responsibility = _optional_text(_l("Who has overall responsibility"))
+    child_views = _optional_text(_l("The child's views"))
+    guardian_views = _optional_text(_l("The guardians' views"))
+    disagreements = _optional_text(_l("Where views differ"))
+    next_review_on = DateField(_l("Next review (optional)"), validators=[Optional()])
+
+    def version_number(self) -> int | None:
+        raw = (self.version.data or "").strip()
+        return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+class WithholdForm(FlaskForm):
+    """Withhold an item from guardians: the reason is required and recorded."""
+
+    reason = TextAreaField(
+        _l("Why it is withheld from guardians"),
+        validators=[
+            InputRequired(message=_l("Say why this is withheld from guardians")),  # type: ignore[arg-type]
+            Length(max=REASON_MAX, message=TOO_LONG),  # type: ignore[arg-type]
+        ],
+    )
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        if not (field.data or "").strip():
+            raise ValidationError(_l("Say why this is withheld from guardians"))

@@ -11,7 +11,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agencies.models import Agency, StaffPerson, Unit
@@ -211,6 +223,14 @@ class VersionAcknowledgement(Base):
     __table_args__ = (
         CheckConstraint("(guardian_id IS NULL) = is_young_person", name="guardian_or_young_person"),
         UniqueConstraint("version_id", "guardian_id"),
+        # NULLs are distinct in the constraint above (SQLite and PostgreSQL): one young person's row per version
+        Index(
+            "uq_plan_version_acknowledgement_young_person",
+            "version_id",
+            unique=True,
+            sqlite_where=text("is_young_person"),
+            postgresql_where=text("is_young_person"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,18 +4,24 @@ as one member of staff may see it (RULES.md §4), with the compass wheel and the
 reviews.
 
 ``record_review`` checks who may write and every input before anything is written (``OperationError``
-with the field), flushes and audits the write in the same transaction; the caller commits. There is no
-chronology kind for reviews (coordination.chronology.models), so a review makes no chronology entry.
+with the field), flushes and audits the write in the same transaction and records a "plan_reviewed"
+chronology entry; the caller commits. ``add_agency_ratings``: staff of another agency on the child's team
+add their agency's professional ratings to an existing review (one per area and agency).
 
 ``ReviewView.for_actor`` decides every rating on its own, computed on every call: the professionals' rating
 of another agency is shown only while the viewer's agency's coordination consent covers its area; the
 child's and the guardians' ratings are plan-level items of the keeper's agency (the plan's agency). A
 withheld rating is a withheld cell with the reason, left out of the wheel; a viewer whose agency holds no
-coordination consent sees no withheld cells (nothing tells it what else the review holds)."""
+coordination consent sees no withheld cells (nothing tells it what else the review holds).
+
+The wheel and the trend draw one professionals' band per area (the plan keeper's agency's rating first);
+every professional rating the viewer may see is also listed with its agency ("Ratings by agency"), so no
+agency's rating is averaged or hidden away. ``ReviewView.for_family`` is the review for a guardian (no
+rating withheld from guardians: it does not exist for them) or the young person (who sees them, marked)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -23,21 +29,40 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import raiseload, selectinload
 
+from agencies.models import Agency
 from childplan import wheel
-from childplan.compass import AREA_CODES, AREAS
+from childplan.compass import AREA_CODES, AREAS, BY_CODE
 from childplan.models import PLAN_TEXT_MAX, RATING_VOICES, Plan, Rating, Review
-from childplan.operations.common import KEEPER_BASES, audit_write, chronicle, clean_text, keeper_of_active_plan
-from coordination.access import WITHHELD_AREAS, WITHHELD_NO_CONSENT, ChildAccess, may_see_item
+from childplan.operations.common import (
+    KEEPER_BASES,
+    active_or_refuse,
+    audit_write,
+    chronicle,
+    clean_text,
+    keeper_of_active_plan,
+)
+from coordination.access import (
+    STAFF,
+    WITHHELD_AREAS,
+    WITHHELD_NO_CONSENT,
+    ChildAccess,
+    may_see_item,
+    relations_basis,
+)
 from coordination.audit import refusals_audited
 from coordination.clock import now, today
 from coordination.consent.common import _
 from coordination.database import db
 from coordination.errors import OperationError
+from coordination.models import Child
+from coordination.teams.models import TeamMember
 
 PURPOSE = "coordination"
 COMMENT_MAX = 1000
 NOTE_MAX = PLAN_TEXT_MAX
 PROFESSIONALS = "professionals"
+GUARDIAN_VIEWER = "guardian"
+YOUNG_PERSON_VIEWER = "young_person"
 
 WITHHELD_REASONS = {
     WITHHELD_NO_CONSENT: _l("Withheld: your agency has no consent for coordination"),
@@ -157,6 +182,82 @@ def record_review(actor, plan: Plan, data: ReviewData) -> Review:  # type: ignor
     return review
 
 
+def agency_on_team(child_id: int, agency_id: int) -> bool:
+    """Does the agency have a current member on the child's team? (one statement)"""
+    return (
+        db.session.scalar(
+            select(TeamMember.id)
+            .where(TeamMember.child_id == child_id, TeamMember.agency_id == agency_id, TeamMember.ended_at.is_(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+@refusals_audited("add_plan_review_ratings")
+def add_agency_ratings(actor, plan: Plan, review: Review, ratings: Sequence[RatingData]) -> list[Rating]:  # type: ignore[no-untyped-def]
+    """Staff of an agency with a current member on the child's team (and a relation to the child) add
+    their agency's professional ratings to a review of the active plan: the professionals' voice only,
+    the acting agency's record, rated by the actor; one rating per area and agency at a review."""
+    active_or_refuse(plan)
+    if review.plan_id != plan.id or review.child_id != plan.child_id:
+        raise OperationError(_("That review is not this plan's"), "form")
+    acting = getattr(actor, "acting_agency", None)
+    basis = relations_basis(actor, plan.child) if getattr(actor, "kind", None) == STAFF else None
+    if acting is None or basis is None or not agency_on_team(plan.child_id, acting.id):
+        raise OperationError(_("Only staff of an agency on the child's team can add their agency's ratings"), "form")
+    for rating in ratings:
+        if rating.voice != PROFESSIONALS:
+            raise OperationError(_("Add only your agency's professional ratings"), "ratings")
+    checked = _checked_ratings(ratings)
+    already = set(
+        db.session.scalars(
+            select(Rating.area).where(
+                Rating.review_id == review.id, Rating.voice == PROFESSIONALS, Rating.agency_id == acting.id
+            )
+        )
+    )
+    for area, voice, _scale, _comment in checked:
+        if area in already:
+            raise OperationError(_("Your agency has already rated this area at this review"), rating_field(area, voice))
+    person_id = actor.account.staff_person_id
+    added = [
+        Rating(
+            area=area,
+            voice=PROFESSIONALS,
+            scale=scale,
+            comment=comment,
+            agency_id=acting.id,
+            rated_by_id=person_id,
+            is_withheld_from_guardians=False,
+        )
+        for area, _voice, scale, comment in checked
+    ]
+    review.ratings.extend(added)
+    db.session.flush()
+    areas = sorted({rating.area for rating in added})
+    audit_write(
+        actor,
+        "add_plan_review_ratings",
+        plan.child_id,
+        "plan_review",
+        review.public_id,
+        basis,
+        areas=areas,
+        ratings=len(added),
+    )
+    chronicle(
+        actor,
+        plan.child_id,
+        "plan_reviewed",
+        owner_agency_id=acting.id,
+        object_type="plan_review",
+        public_id=review.public_id,
+        areas=areas,
+    )
+    return added
+
+
 # -- reading --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TrendCell:
@@ -197,9 +298,30 @@ class WithheldRating:
         return WITHHELD_REASONS[self.reason]
 
 
+@dataclass(frozen=True)
+class AgencyRating:
+    """One agency's professional rating of one area at the review (plain values)."""
+
+    area: str
+    area_label: object
+    css_class: str
+    agency: str
+    scale: int
+    words: object
+    comment: str | None
+    is_own_agency: bool
+    withheld_from_guardians: bool  # staff of the owning agency and the young person; never for a guardian
+    withheld_reason: str | None  # the recorded reason: staff of the owning agency only
+
+
+# (the ratings shown by (area, voice), the withheld cells' reasons by (area, voice), every professional
+# rating shown) for one review
+_Split = tuple[dict[tuple[str, str], Rating], dict[tuple[str, str], str], list[Rating]]
+
+
 @dataclass
 class ReviewView:
-    """One review for one member of staff: plain values only."""
+    """One review for one viewer: plain values only."""
 
     child_public_id: str
     public_id: str
@@ -210,26 +332,22 @@ class ReviewView:
     trend_dates: tuple[date, ...] = ()
     trend_review_ids: tuple[str, ...] = ()
     trend: list[TrendArea] = field(default_factory=list)
+    agency_ratings: list[AgencyRating] = field(default_factory=list)
+    own_rated_areas: frozenset[str] = frozenset()  # the areas the viewer's agency rated at this review
 
     @classmethod
     def for_actor(cls, access: ChildAccess, plan: Plan, review_public_id: str) -> ReviewView | None:
         """The review (looked up by its public id among this plan's reviews), or None when there is none.
-        Two statements, however many reviews and ratings the plan holds."""
+        Three statements, however many reviews and ratings the plan holds."""
         if plan.child_id != access.child.id:
             raise ValueError("the plan is not this child's")
-        reviews = list(
-            db.session.scalars(
-                select(Review)
-                .where(Review.plan_id == plan.id, Review.child_id == access.child.id)
-                .options(selectinload(Review.ratings).raiseload("*"), raiseload("*"))
-                .order_by(Review.held_on, Review.id)
-            )
-        )
+        reviews = _reviews_of(plan, access.child.id)
         current = next((review for review in reviews if review.public_id == review_public_id), None)
         if current is None:
             return None
         actor = access.actor
-        consented = bool(access.picture.areas_for(actor.acting_agency.id, PURPOSE))
+        own = actor.acting_agency.id
+        consented = bool(access.picture.areas_for(own, PURPOSE))
         decisions: dict[tuple[int, str], object] = {}
 
         def decide(rating: Rating):  # type: ignore[no-untyped-def]
@@ -239,31 +357,100 @@ class ReviewView:
                 decisions[key] = may_see_item(access, owner, PURPOSE, {rating.area})
             return decisions[key]
 
-        def split(review: Review) -> tuple[dict[tuple[str, str], Rating], dict[tuple[str, str], str]]:
+        def split(review: Review) -> _Split:
             shown: dict[tuple[str, str], Rating] = {}
             withheld: dict[tuple[str, str], str] = {}
-            for rating in review.ratings:
+            professionals: list[Rating] = []
+            for rating in _ordered(review, plan.agency_id):
                 key = (rating.area, rating.voice)
                 decision = decide(rating)
                 if decision:
                     shown.setdefault(key, rating)
+                    if rating.voice == PROFESSIONALS:
+                        professionals.append(rating)
                 elif consented:
                     withheld.setdefault(key, decision.reason)  # type: ignore[attr-defined]
-            return shown, withheld
+            return shown, withheld, professionals
 
-        splits = [split(review) for review in reviews]
-        current_shown, current_withheld = splits[reviews.index(current)]
-        built = wheel.build_wheel(
-            wheel.Rating(area, r.scale, voice, r.comment) for (area, voice), r in current_shown.items()
-        )
         note_shown = current.note is not None and bool(
             may_see_item(access, current.agency_id, PURPOSE, frozenset(AREA_CODES))
         )
+        view = cls._assemble(
+            access.child.public_id,
+            reviews,
+            current,
+            split,
+            note=current.note if note_shown else None,
+            own_agency_id=own,
+            show_withheld=lambda rating: rating.agency_id == own,
+            show_reason=True,
+        )
+        view.own_rated_areas = frozenset(
+            rating.area for rating in current.ratings if rating.voice == PROFESSIONALS and rating.agency_id == own
+        )
+        return view
+
+    @classmethod
+    def for_family(cls, plan: Plan, child: Child, viewer_kind: str, review_public_id: str) -> ReviewView | None:
+        """The review for a guardian or the young person, whose access the caller has established
+        (custody / the young person's own login), or None when the plan has no such review. A rating
+        withheld from guardians does not exist for a guardian (not in the wheel, the trend, the list of
+        agencies' ratings, nor as a withheld cell); the young person sees it, marked."""
+        if viewer_kind not in (GUARDIAN_VIEWER, YOUNG_PERSON_VIEWER):
+            raise ValueError("viewer_kind is guardian or young_person")
+        if plan.child_id != child.id:
+            raise ValueError("the plan is not this child's")
+        reviews = _reviews_of(plan, child.id)
+        current = next((review for review in reviews if review.public_id == review_public_id), None)
+        if current is None:
+            return None
+        is_guardian = viewer_kind == GUARDIAN_VIEWER
+
+        def split(review: Review) -> _Split:
+            shown: dict[tuple[str, str], Rating] = {}
+            professionals: list[Rating] = []
+            for rating in _ordered(review, plan.agency_id):
+                if is_guardian and rating.is_withheld_from_guardians:
+                    continue
+                shown.setdefault((rating.area, rating.voice), rating)
+                if rating.voice == PROFESSIONALS:
+                    professionals.append(rating)
+            return shown, {}, professionals
+
+        return cls._assemble(
+            child.public_id,
+            reviews,
+            current,
+            split,
+            note=current.note,
+            own_agency_id=None,
+            show_withheld=lambda _rating: not is_guardian,
+            show_reason=False,
+        )
+
+    @classmethod
+    def _assemble(
+        cls,
+        child_public_id: str,
+        reviews: list[Review],
+        current: Review,
+        split: Callable[[Review], _Split],
+        *,
+        note: str | None,
+        own_agency_id: int | None,
+        show_withheld: Callable[[Rating], bool],
+        show_reason: bool,
+    ) -> ReviewView:
+        splits = [split(review) for review in reviews]
+        current_shown, current_withheld, current_professionals = splits[reviews.index(current)]
+        built = wheel.build_wheel(
+            wheel.Rating(area, r.scale, voice, r.comment) for (area, voice), r in current_shown.items()
+        )
         view = cls(
-            child_public_id=access.child.public_id,
+            child_public_id=child_public_id,
             public_id=current.public_id,
             held_on=current.held_on,
-            note=current.note if note_shown else None,
+            note=note,
             wheel=built,
             withheld=[
                 WithheldRating(
@@ -276,22 +463,40 @@ class ReviewView:
             trend_dates=tuple(review.held_on for review in reviews),
             trend_review_ids=tuple(review.public_id for review in reviews),
         )
+        names = _agency_names({rating.agency_id for rating in current_professionals if rating.agency_id})
+        position = {code: index for index, code in enumerate(AREA_CODES)}
+        for rating in sorted(current_professionals, key=lambda r: (position[r.area], names.get(r.agency_id, ""))):
+            marked = show_withheld(rating) and rating.is_withheld_from_guardians
+            view.agency_ratings.append(
+                AgencyRating(
+                    area=rating.area,
+                    area_label=BY_CODE[rating.area].label,
+                    css_class=BY_CODE[rating.area].css_class,
+                    agency=names.get(rating.agency_id, ""),
+                    scale=rating.scale,
+                    words=wheel.RATING_WORDS[rating.scale],
+                    comment=rating.comment,
+                    is_own_agency=own_agency_id is not None and rating.agency_id == own_agency_id,
+                    withheld_from_guardians=marked,
+                    withheld_reason=rating.withheld_reason if marked and show_reason else None,
+                )
+            )
         visible = wheel.trend(
             wheel.ReviewRatings(
                 review.held_on,
                 tuple(wheel.Rating(area, r.scale, voice, r.comment) for (area, voice), r in shown.items()),
             )
-            for review, (shown, _held) in zip(reviews, splits, strict=True)
+            for review, (shown, _held, _professionals) in zip(reviews, splits, strict=True)
         )
         rated_voices = {voice.code for voice in visible.voices}
-        withheld_voices = {key[1] for _shown, held in splits for key in held}
+        withheld_voices = {key[1] for _shown, held, _professionals in splits for key in held}
         voices = [voice for voice in wheel.VOICES if voice in rated_voices | withheld_voices]
         for area in AREAS:
             lines = []
             for voice in voices:
                 values = visible.series(area.code, voice).values if voice in rated_voices else (None,) * len(reviews)
                 cells = []
-                for value, (_shown, held) in zip(values, splits, strict=True):
+                for value, (_shown, held, _professionals) in zip(values, splits, strict=True):
                     if value is not None:
                         cells.append(TrendCell(value, wheel.RATING_WORDS[value]))
                     else:
@@ -299,3 +504,60 @@ class ReviewView:
                 lines.append(TrendLine(voice, wheel.VOICE_LABELS[voice], tuple(cells)))
             view.trend.append(TrendArea(area.code, area.label, area.css_class, tuple(lines)))
         return view
+
+
+def _reviews_of(plan: Plan, child_id: int) -> list[Review]:
+    """The plan's reviews with their ratings, oldest first: two statements."""
+    return list(
+        db.session.scalars(
+            select(Review)
+            .where(Review.plan_id == plan.id, Review.child_id == child_id)
+            .options(selectinload(Review.ratings).raiseload("*"), raiseload("*"))
+            .order_by(Review.held_on, Review.id)
+        )
+    )
+
+
+def _ordered(review: Review, keeper_agency_id: int) -> list[Rating]:
+    """A review's ratings, the plan keeper's agency's first (its professional rating is the one drawn in
+    the wheel when several agencies rated an area), then in the order they were recorded."""
+    return sorted(
+        review.ratings,
+        key=lambda r: (r.voice == PROFESSIONALS and r.agency_id != keeper_agency_id, r.id or 0),
+    )
+
+
+def _agency_names(agency_ids: set[int]) -> dict[int | None, str]:
+    if not agency_ids:
+        return {}
+    rows = db.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids)))
+    return {agency_id: name for agency_id, name in rows}
+
+
+def own_professional_rating(access: ChildAccess, plan: Plan, review_public_id: str, area: str) -> Rating | None:
+    """The viewer's own agency's professional rating of one area at one of this child's plan's reviews,
+    looked up through the child and the plan; None for anything else (another agency's rating included)."""
+    actor = access.actor
+    if actor.acting_agency is None or area not in AREA_CODES:
+        return None
+    return db.session.scalar(
+        select(Rating)
+        .join(Review, Review.id == Rating.review_id)
+        .where(
+            Review.public_id == review_public_id,
+            Review.plan_id == plan.id,
+            Review.child_id == access.child.id,
+            Rating.area == area,
+            Rating.voice == PROFESSIONALS,
+            Rating.agency_id == actor.acting_agency.id,
+        )
+    )
+
+
+def review_of(access: ChildAccess, plan: Plan, review_public_id: str) -> Review | None:
+    """One of this child's plan's reviews, looked up through the child and the plan."""
+    return db.session.scalar(
+        select(Review).where(
+            Review.public_id == review_public_id, Review.plan_id == plan.id, Review.child_id == access.child.id
+        )
+    )

@@ -31,23 +31,38 @@ from childplan.access import (
     plan_of,
     reviews_listed,
 )
+from childplan.comments import acknowledgements_for_actor, comments_for_actor
 from childplan.compass import AREA_CODES, BY_CODE
-from childplan.forms import ActionForm, ClosePlanForm, GoalForm, NeedForm, PublishForm, StartPlanForm
+from childplan.forms import (
+    ActionForm,
+    ClosePlanForm,
+    GoalForm,
+    NeedForm,
+    PlanTextsForm,
+    PublishForm,
+    StartPlanForm,
+    WithholdForm,
+)
 from childplan.models import Plan
 from childplan.operations import (
     ActionData,
     GoalData,
     NeedData,
     PlanData,
+    PlanTextsData,
+    StalePlan,
     add_action,
     add_goal,
     add_need,
     adopt_decision,
     close_plan,
+    mark_withheld_from_guardians,
     publish_version,
     start_plan,
     team_agency_ids,
+    update_plan_texts,
 )
+from childplan.withholding import own_action, own_need, own_withheld_plan_reasons
 from coordination import audit
 from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, refuse_404
 from coordination.child_views import child_tabs
@@ -129,6 +144,10 @@ def _write(form, write: Callable[[], object]) -> int | None:  # type: ignore[no-
     try:
         write()
         db.session.commit()
+    except StalePlan as error:
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return 409
     except OperationError as error:
         db.session.rollback()
         apply_operation_error(form, error)
@@ -223,6 +242,9 @@ def _page(  # type: ignore[no-untyped-def]
     goal_need: str | None = None,
     action_form=None,
     adopt_errors: list[str] | None = None,
+    texts_form=None,
+    withhold_form=None,
+    withhold_target: str | None = None,
     status: int = 200,
 ):
     the_plan = _plan_of(access)
@@ -252,6 +274,10 @@ def _page(  # type: ignore[no-untyped-def]
         legal_basis=access.legal_basis,
     )
     view = PlanView.for_actor(the_plan, access)
+    _withholding_context(context, access, the_plan, view, withhold_form, withhold_target)
+    # the family's comments this viewer may read, and (for the keeper) who has read and agreed to each version
+    context["family_comments"] = comments_for_actor(access, the_plan, keeps_the_plan=keeps)
+    context["family_readers"] = acknowledgements_for_actor(access, the_plan, keeps_the_plan=keeps)
     # the reviews (their ratings are decided one by one on the review page); a list for the plan's own
     # agency and the agencies that may know the others involved
     reviews = reviews_listed(access, the_plan)
@@ -269,11 +295,52 @@ def _page(  # type: ignore[no-untyped-def]
             goal_need=goal_need,
             new_goal_form=lambda need_id: GoalForm(prefix=f"goal-{need_id}-", formdata=None),
             action_form=action_form,
+            texts_form=texts_form or _texts_form(the_plan),
             drafts=choices.drafts,
             may_publish=bool(view.needs or view.actions),
             publish_form=PublishForm(),
         )
     return render_template("childplan/plan.html", plan=view, **context), status
+
+
+def _texts_form(the_plan: Plan) -> PlanTextsForm:
+    """The plan-level texts as they stand, at the plan's current version."""
+    return PlanTextsForm(
+        prefix="texts-",
+        formdata=None,
+        data={
+            "version": str(the_plan.version),
+            "why": the_plan.why,
+            "overall_responsibility": the_plan.overall_responsibility,
+            "child_views": the_plan.child_views,
+            "guardian_views": the_plan.guardian_views,
+            "disagreements": the_plan.disagreements,
+            "next_review_on": the_plan.next_review_on,
+        },
+    )
+
+
+def _withhold_prefix(public_id: str) -> str:
+    return f"withhold-{public_id}-"
+
+
+def _withholding_context(  # type: ignore[no-untyped-def]
+    context: dict[str, object], access: ChildAccess, the_plan: Plan, view: PlanView, withhold_form, target
+) -> None:
+    """The "Withhold from guardians" controls (the owning agency's staff, on an active plan) and the
+    reasons beside the badge of the viewer's own agency's withheld items (read only when there are any)."""
+    lines = [*view.needs, *view.actions]
+    own_withheld = any(line.is_own_agency and line.withheld_from_guardians for line in lines)
+    context["own_withheld_reasons"] = own_withheld_plan_reasons(access, the_plan) if own_withheld else {}
+    context["may_withhold"] = the_plan.status == "active"
+    context["withhold_target"] = target
+
+    def form_for(public_id: str) -> WithholdForm:
+        if withhold_form is not None and target == public_id:
+            return withhold_form
+        return WithholdForm(prefix=_withhold_prefix(public_id), formdata=None)
+
+    context["withhold_form_for"] = form_for
 
 
 @plan.get("/children/<child_id>/plan")
@@ -448,3 +515,72 @@ def close(child_id: str):  # type: ignore[no-untyped-def]
         return _confirm_page(access, "close", form, status=status)
     flash(_("The plan is closed."))
     return redirect(_plan_url(child_id))
+
+
+# -- the plan-level texts (the keeper) ------------------------------------------------------------------------
+@plan.post("/children/<child_id>/plan/texts")
+@policy("staff")
+def texts(child_id: str):  # type: ignore[no-untyped-def]
+    """Why, overall responsibility, the views, disagreements and the next review: the plan keeper of an
+    active plan. A stale version answers 409 with the current texts shown and the keeper's text kept
+    (the form then carries the current version, so sending it again overwrites on purpose)."""
+    actor, access, _keeper = _keeper_access(child_id, "update_plan_texts")
+    the_plan = _active_plan_or_404(access, "update_plan_texts")
+    form = PlanTextsForm(prefix="texts-")
+    if not form.validate_on_submit():
+        return _page(actor, access, texts_form=form, status=422)
+    data = PlanTextsData(
+        why=form.why.data,
+        overall_responsibility=form.overall_responsibility.data,
+        child_views=form.child_views.data,
+        guardian_views=form.guardian_views.data,
+        disagreements=form.disagreements.data,
+        next_review_on=form.next_review_on.data,
+    )
+    status = _write(form, lambda: update_plan_texts(actor, the_plan, form.version_number(), data))
+    if status:
+        if status == 409:
+            form.version.data = str(the_plan.version)
+        return _page(actor, access, texts_form=form, status=status)
+    flash(_("The plan's texts are saved."))
+    return redirect(_plan_url(child_id))
+
+
+# -- withholding a need or an action from guardians (the owning agency's staff) ------------------------------
+def _withhold(child_id: str, item_id: str, kind: str):  # type: ignore[no-untyped-def]
+    action = f"withhold_plan_{kind}"
+    actor, access = _child(child_id, action)
+    the_plan = _active_plan_or_404(access, action)
+    wanted = (item_id or "")[:MAX_ID_LENGTH]
+    item = own_need(access, the_plan, wanted) if kind == "need" else own_action(access, the_plan, wanted)
+    if item is None:
+        audit.note_denied(
+            actor.audit_actor(),
+            action,
+            child_id=access.child.id,
+            object_type=f"plan_{kind}",
+            object_id=wanted,
+            detail={"reason": "not_an_item_of_your_agency"},
+        )
+        abort(404)
+    public_id = item.public_id
+    form = WithholdForm(prefix=_withhold_prefix(public_id))
+    if not form.validate_on_submit():
+        return _page(actor, access, withhold_form=form, withhold_target=public_id, status=422)
+    status = _write(form, lambda: mark_withheld_from_guardians(actor, item, form.reason.data))
+    if status:
+        return _page(actor, access, withhold_form=form, withhold_target=public_id, status=status)
+    flash(_("Withheld from guardians. They will not see it in any channel."))
+    return redirect(_plan_url(child_id))
+
+
+@plan.post("/children/<child_id>/plan/needs/<need_id>/withhold")
+@policy("staff")
+def withhold_need(child_id: str, need_id: str):  # type: ignore[no-untyped-def]
+    return _withhold(child_id, need_id, "need")
+
+
+@plan.post("/children/<child_id>/plan/actions/<action_id>/withhold")
+@policy("staff")
+def withhold_action(child_id: str, action_id: str):  # type: ignore[no-untyped-def]
+    return _withhold(child_id, action_id, "action")

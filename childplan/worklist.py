@@ -10,24 +10,30 @@ Each list is a fixed number of SQL statements whatever its length: the count, on
 to their child, and the areas (the action's and its need's) loaded in bulk; everything else raises.
 Open actions (planned, in progress) come first — overdue (oldest due first), then due in the next
 14 days, then the rest — and done / stopped actions only when the status filter asks for them.
+
+The agency view also shows each action's unit and person and, for open actions, a form to reassign them
+(childplan.operations.actions.reassign_action): the agency's units and active practitioners, the choices
+of every row, are loaded once per page (``ReassignChoices``), so the page stays a fixed number of statements.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext, ngettext
-from sqlalchemy import Select, and_, case, exists, false, func, or_, select
+from sqlalchemy import Select, and_, case, exists, false, func, or_, select, union
 from sqlalchemy.orm import raiseload, selectinload
 
+from agencies.models import Membership, StaffPerson, Unit
 from childplan.compass import AREA_CODES, AREAS
 from childplan.models import ACTION_STATUSES, Action, ActionArea, Need, NeedArea
-from coordination.access import Actor
+from childplan.operations.actions import REASSIGNABLE_STATUSES, may_reassign
+from coordination.access import RELATIONS, Actor
 from coordination.clock import today
 from coordination.consent_view import AreaChip, area_chips
 from coordination.database import db
@@ -149,8 +155,86 @@ def _load_options(with_areas: bool) -> list[Any]:
     options: list[Any] = []
     if with_areas:
         options += [selectinload(Action.areas), selectinload(Action.need).selectinload(Need.areas)]
+    else:  # the agency view names each action's person (its unit comes from the page's ReassignChoices)
+        options.append(selectinload(Action.owner_person))
     options.append(raiseload("*"))
     return options
+
+
+@dataclass(frozen=True)
+class OwnerChoice:
+    """A unit or a person the agency admin may give an action to (addressed by its public id)."""
+
+    id: int
+    public_id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ReassignChoices:
+    """The acting agency's units and its active practitioners (each with their units), for every row's
+    reassign form: two statements per page, whatever the number of rows."""
+
+    units: tuple[OwnerChoice, ...]
+    people: tuple[OwnerChoice, ...]
+
+    def unit_name(self, unit_id: int | None) -> str | None:
+        return next((unit.label for unit in self.units if unit.id == unit_id), None)
+
+    def unit_public_id(self, unit_id: int | None) -> str:
+        return next((unit.public_id for unit in self.units if unit.id == unit_id), "")
+
+    def person_public_id(self, person_id: int | None) -> str:
+        return next((person.public_id for person in self.people if person.id == person_id), "")
+
+
+def reassign_choices(actor: Actor) -> ReassignChoices:
+    if not actor.is_agency_admin or actor.acting_agency is None:
+        return ReassignChoices(units=(), people=())
+    agency_id = actor.acting_agency.id
+    units = tuple(
+        OwnerChoice(unit.id, unit.public_id, unit.name)
+        for unit in db.session.scalars(select(Unit).where(Unit.agency_id == agency_id).order_by(Unit.name, Unit.id))
+    )
+    rows = db.session.execute(
+        select(StaffPerson.id, StaffPerson.public_id, StaffPerson.given_name, StaffPerson.family_name, Unit.name)
+        .join(Membership, Membership.staff_person_id == StaffPerson.id)
+        .join(Unit, Unit.id == Membership.unit_id)
+        .where(
+            Membership.agency_id == agency_id,
+            Membership.is_practitioner.is_(True),
+            Membership.ended_at.is_(None),
+            StaffPerson.is_active.is_(True),
+        )
+        .order_by(StaffPerson.family_name, StaffPerson.given_name, StaffPerson.id, Unit.name)
+    ).all()
+    people: dict[int, tuple[str, str, list[str]]] = {}
+    for person_id, public_id, given_name, family_name, unit_name in rows:
+        people.setdefault(person_id, (public_id, f"{given_name} {family_name}", []))[2].append(unit_name)
+    return ReassignChoices(
+        units=units,
+        people=tuple(
+            OwnerChoice(person_id, public_id, f"{name} ({', '.join(unit_names)})")
+            for person_id, (public_id, name, unit_names) in people.items()
+        ),
+    )
+
+
+def owner_ids(unit_public_id: str, person_public_id: str) -> tuple[int | None, int | None, dict[str, str]]:
+    """The unit and person a reassign form names, by their public ids (empty: none). Any unit or person
+    the platform knows is passed on, so the operation says why one of another agency cannot own the action;
+    an unknown id is refused here ("owner_unit" / "owner_person" → its message)."""
+    unit_id = person_id = None
+    unknown: dict[str, str] = {}
+    if unit_public_id:
+        unit_id = db.session.scalar(select(Unit.id).where(Unit.public_id == unit_public_id[:64]))
+        if unit_id is None:
+            unknown["owner_unit"] = str(_l("Choose a unit from the list"))
+    if person_public_id:
+        person_id = db.session.scalar(select(StaffPerson.id).where(StaffPerson.public_id == person_public_id[:64]))
+        if person_id is None:
+            unknown["owner_person"] = str(_l("Choose a person from the list"))
+    return unit_id, person_id, unknown
 
 
 @dataclass(frozen=True)
@@ -174,6 +258,14 @@ class WorklistRow:
     stop_reason: str | None
     progress_note: str | None
     is_owner_view: bool
+    # the agency view: who owns the action inside the agency, and whether the admin may reassign it
+    owner_unit_name: str | None = None
+    owner_person_name: str | None = None
+    owner_unit_public_id: str = ""
+    owner_person_public_id: str = ""
+    owner_withheld: bool = False  # a protected child, and the admin is not on its team
+    may_reassign: bool = False
+    child_id: int | None = None  # for the audit trail only; never shown
 
     @property
     def child_url(self) -> str:
@@ -202,6 +294,7 @@ def children_of(actions: Sequence[Action]) -> dict[int, Child]:
 def row_for(action: Action, child: Child, owner_view: bool) -> WorklistRow:
     day = today()
     return WorklistRow(
+        child_id=child.id,
         public_id=action.public_id,
         version=action.version,
         child_public_id=child.public_id,
@@ -221,12 +314,47 @@ def row_for(action: Action, child: Child, owner_view: bool) -> WorklistRow:
     )
 
 
+TEAM_RELATIONS = ("child_contact", "support_coordinator", "team_member")
+
+
+def team_child_ids(actor: Actor, children: Mapping[int, Child]) -> set[int]:
+    """Of these children, the protected ones whose team (RULES.md §7: the Child Contact, the Support
+    Coordinator, the current members) the actor is in, acting for this agency: one statement per page."""
+    if not children:
+        return set()
+    protected = [child_id for child_id, child in children.items() if child.has_protected_identity]
+    team = union(*(relation.child_ids(actor) for relation in RELATIONS if relation.name in TEAM_RELATIONS)).subquery()
+    child_id = team.c[0]
+    return set(db.session.scalars(select(child_id).where(child_id.in_(protected))))
+
+
+def agency_row_for(
+    actor: Actor, action: Action, child: Child, choices: ReassignChoices, in_team: bool = False
+) -> WorklistRow:
+    """A row of the agency view: child, action, dates and status (RULES.md §2), with the action's unit and
+    person inside the agency and whether the admin may reassign it. For a protected child the unit and the
+    person are withheld from an admin outside the child's team (RULES.md §7): the row says so and the
+    reassign form chooses nothing beforehand; the admin may still give the action to someone."""
+    withheld = child.has_protected_identity and not in_team
+    person = action.owner_person
+    return replace(
+        row_for(action, child, owner_view=False),
+        owner_withheld=withheld,
+        owner_unit_name=None if withheld else choices.unit_name(action.owner_unit_id),
+        owner_person_name=None if withheld or person is None else person.full_name,
+        owner_unit_public_id="" if withheld else choices.unit_public_id(action.owner_unit_id),
+        owner_person_public_id="" if withheld else choices.person_public_id(action.owner_person_id),
+        may_reassign=action.status in REASSIGNABLE_STATUSES and may_reassign(actor, action),
+    )
+
+
 @dataclass(frozen=True)
 class Worklist:
     filters: Filters
     page: Page[Any]
     rows: tuple[WorklistRow, ...]
     may_see_agency: bool
+    choices: ReassignChoices
 
     @property
     def is_agency_view(self) -> bool:
@@ -243,8 +371,17 @@ def build_worklist(actor: Actor, args: Mapping[str, str], page_number: int) -> W
     owner_view = filters.view == "mine"
     page = paginate(actions_statement(actor, filters), page_number, options=_load_options(owner_view))
     children = children_of(page.items)
-    rows = tuple(row_for(action, children[action.child_id], owner_view) for action in page.items)
-    return Worklist(filters=filters, page=page, rows=rows, may_see_agency=may_see_agency)
+    if owner_view:
+        choices = ReassignChoices(units=(), people=())
+        rows = tuple(row_for(action, children[action.child_id], owner_view) for action in page.items)
+    else:
+        choices = reassign_choices(actor)
+        in_team = team_child_ids(actor, children)
+        rows = tuple(
+            agency_row_for(actor, action, children[action.child_id], choices, action.child_id in in_team)
+            for action in page.items
+        )
+    return Worklist(filters=filters, page=page, rows=rows, may_see_agency=may_see_agency, choices=choices)
 
 
 def load_action(public_id: str) -> Action | None:
@@ -256,6 +393,7 @@ def load_action(public_id: str) -> Action | None:
             selectinload(Action.areas),
             selectinload(Action.need).selectinload(Need.areas),
             selectinload(Action.plan),
+            selectinload(Action.owner_person),
         )
     )
     return db.session.scalar(statement)

@@ -1,12 +1,16 @@
 """The worklist: the actions I or my unit own across children (agency admins: their agency's), overdue first.
 
-GET  /worklist                        worklist.index          staff
-POST /worklist/actions/<action_id>    worklist.update_action  staff: the owner (person or unit) or the plan
-                                                              keeper; anyone else 404 (audited)
+GET  /worklist                                 worklist.index            staff
+POST /worklist/actions/<action_id>             worklist.update_action    staff: the owner (person or unit) or the
+                                                                         plan keeper; anyone else 404 (audited)
+POST /worklist/actions/<action_id>/reassign    worklist.reassign_action  staff: an agency admin of the action's
+                                                                         owner agency, acting for it; anyone else
+                                                                         404 (audited)
 
 The inline update works as a plain form (redirect back to the worklist with a flash) and with htmx (the
 row's form posts with hx-post and swaps the row: templates/worklist/_row.html). A stale version answers
 409 with the action's current state and the text the user typed; bad input 422 with the message in the row.
+Reassigning works the same way from the agency view's rows (templates/worklist/_agency_row.html).
 """
 
 from __future__ import annotations
@@ -22,19 +26,27 @@ from wtforms.widgets import HiddenInput
 
 from childplan.models import ACTION_STATUSES, PLAN_TEXT_MAX
 from childplan.operations import ActionUpdateData, StaleAction, update_action
+from childplan.operations.actions import may_reassign, reassign_action
 from childplan.operations.common import KEEPER_BASES, REASON_MAX, is_keeper, plan_keeper
 from childplan.worklist import (
     DUE_FILTERS,
     FILTER_KEYS,
     STATUS_FILTERS,
     STATUS_LABELS,
+    ReassignChoices,
+    WorklistRow,
+    agency_row_for,
     build_worklist,
     children_of,
     load_action,
     may_change_as_owner,
+    owner_ids,
+    reassign_choices,
     row_for,
+    team_child_ids,
 )
 from coordination import audit
+from coordination.access import AGENCY_ADMIN_DECIDES
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.paging import page_number
@@ -44,6 +56,7 @@ from coordination.views import current_actor
 worklist = Blueprint("worklist", __name__)
 
 ROW_TEMPLATE = "worklist/_row.html"
+AGENCY_ROW_TEMPLATE = "worklist/_agency_row.html"
 
 
 class ActionUpdateForm(FlaskForm):
@@ -73,6 +86,26 @@ class ActionUpdateForm(FlaskForm):
         return valid
 
 
+class ReassignForm(FlaskForm):
+    """The unit and person to give the action to (public ids; empty: none), and the version the row was
+    shown with. The choices are the page's (``ReassignChoices``); the operation decides what is allowed."""
+
+    owner_unit = SelectField(_l("Unit (optional)"), validate_choice=False)
+    owner_person = SelectField(_l("Person (optional)"), validate_choice=False)
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+
+def _reassign_form_for(row: WorklistRow) -> ReassignForm:
+    return ReassignForm(
+        formdata=None,
+        data={
+            "owner_unit": row.owner_unit_public_id,
+            "owner_person": row.owner_person_public_id,
+            "version": row.version,
+        },
+    )
+
+
 def _actor():  # type: ignore[no-untyped-def]
     actor = current_actor()
     if actor is None:  # the policy lets only staff through
@@ -90,7 +123,22 @@ def _kept_args() -> dict[str, str]:
 def index():  # type: ignore[no-untyped-def]
     actor = _actor()
     view = build_worklist(actor, request.args, page_number())
-    forms = {row.public_id: _form_for(row) for row in view.rows} if not view.is_agency_view else {}
+    # every child whose action is listed is a read of that child's data (one audit row per action shown; the
+    # request's rows go out as one INSERT)
+    basis = AGENCY_ADMIN_DECIDES if view.is_agency_view else "relation_action_owner"
+    for row in view.rows:
+        audit.note_read(
+            actor.audit_actor(),
+            "view_worklist",
+            child_id=row.child_id,
+            object_type="plan_action",
+            object_id=row.public_id,
+            legal_basis=basis,
+        )
+    if view.is_agency_view:
+        forms = {row.public_id: _reassign_form_for(row) for row in view.rows if row.may_reassign}
+    else:
+        forms = {row.public_id: _form_for(row) for row in view.rows}
     return render_template(
         "worklist/index.html",
         worklist=view,
@@ -196,6 +244,92 @@ def update_action_view(action_id: str):  # type: ignore[no-untyped-def]
     return (
         render_template(
             template, row=row, form=form, kept_args=_kept_args(), saved=saved, conflict=status == 409, errors=True
+        ),
+        status,
+    )
+
+
+def _apply_reassign(form: ReassignForm, field_name: str, message: str) -> None:
+    field = getattr(form, field_name, None) if field_name in ("owner_unit", "owner_person") else None
+    if field is not None:
+        field.errors = [*field.errors, message]
+    else:
+        form.form_errors.append(message)
+
+
+@worklist.route("/worklist/actions/<action_id>/reassign", methods=["POST"], endpoint="reassign_action")
+@policy("staff")
+def reassign_action_view(action_id: str):  # type: ignore[no-untyped-def]
+    """The agency admin gives an action of their agency to another unit and/or person of it."""
+    actor = _actor()
+    action = load_action(action_id)
+    if action is None or not may_reassign(actor, action):
+        audit.note_denied(
+            actor.audit_actor(),
+            "reassign_plan_action",
+            child_id=action.child_id if action is not None else None,
+            object_type="plan_action",
+            object_id=(action_id or "")[:64],
+            detail={"reason": "unknown" if action is None else "not_agency_admin"},
+        )
+        abort(404)
+    form = ReassignForm()
+    status = 200
+    if not form.validate_on_submit():
+        status = 422
+    else:
+        unit_id, person_id, unknown = owner_ids(form.owner_unit.data or "", form.owner_person.data or "")
+        for field_name, message in unknown.items():
+            _apply_reassign(form, field_name, message)
+        if unknown:
+            status = 422
+        else:
+            try:
+                reassign_action(actor, action, form.version.data, unit_id, person_id)
+                db.session.commit()
+            except StaleAction as error:
+                db.session.rollback()
+                form.form_errors.append(error.message)
+                status = 409
+            except OperationError as error:
+                db.session.rollback()
+                _apply_reassign(form, error.field or "form", error.message)
+                status = 422
+    is_htmx = request.headers.get("HX-Request") == "true"
+    if status == 200 and not is_htmx:
+        flash(_("The action is reassigned."), "info")
+        return redirect(url_for("worklist.index", **_kept_args()))
+    action = load_action(action.public_id)
+    assert action is not None
+    if status != 200:  # the action's current state is shown again
+        audit.note_read(
+            actor.audit_actor(),
+            "view_plan_action",
+            child_id=action.child_id,
+            object_type="plan_action",
+            object_id=action.public_id,
+            legal_basis=AGENCY_ADMIN_DECIDES,
+        )
+    choices: ReassignChoices = reassign_choices(actor)
+    children = children_of([action])
+    in_team = action.child_id in team_child_ids(actor, children)
+    row = agency_row_for(actor, action, children[action.child_id], choices, in_team)
+    if status == 200:
+        form = _reassign_form_for(row)
+    else:  # the admin's choice is kept; the version is the current one, so saving again replaces what is shown
+        form.version.data = row.version
+        form.version.raw_data = None
+    template = AGENCY_ROW_TEMPLATE if is_htmx else "worklist/reassign.html"
+    return (
+        render_template(
+            template,
+            row=row,
+            form=form,
+            choices=choices,
+            kept_args=_kept_args(),
+            saved=status == 200,
+            conflict=status == 409,
+            errors=status != 200,
         ),
         status,
     )

@@ -21,6 +21,8 @@ The payload names model objects (flushed, so they have ids and public ids):
 - ``team_member_added(member)``: a staff member was added to a child's team.
 - ``meeting_changed(meeting, change)``: a meeting was proposed, rescheduled or cancelled
   (``change`` is "proposed", "rescheduled" or "cancelled"); the team's members are told.
+- ``plan_comment_added(comment, child_id)``: a guardian or the young person commented on the Child's Plan
+  (or one of its items); the plan keeper is told, content-free.
 """
 
 from __future__ import annotations
@@ -41,3 +43,4 @@ pending_link_requested = _signals.signal("pending-link-requested")
 role_needs_consent = _signals.signal("role-needs-consent")
 team_member_added = _signals.signal("team-member-added")
 meeting_changed = _signals.signal("meeting-changed")
+plan_comment_added = _signals.signal("plan-comment-added")

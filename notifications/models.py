@@ -26,6 +26,7 @@ INBOX_KINDS: tuple[str, ...] = (
     "coordinator_vacated",
     "team_invitation",
     "meeting",
+    "plan_comment",
 )
 
 

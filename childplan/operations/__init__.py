@@ -11,8 +11,18 @@ from childplan.operations.actions import (
     team_agency_ids,
     update_action,
 )
+from childplan.operations.family import acknowledge_version, comment_on_plan
 from childplan.operations.items import GoalData, NeedData, add_goal, add_need, mark_withheld_from_guardians
-from childplan.operations.plan import PlanData, close_plan, plan_content, publish_version, start_plan
+from childplan.operations.plan import (
+    PlanData,
+    PlanTextsData,
+    StalePlan,
+    close_plan,
+    plan_content,
+    publish_version,
+    start_plan,
+    update_plan_texts,
+)
 
 __all__ = [
     "ActionData",
@@ -20,16 +30,21 @@ __all__ = [
     "GoalData",
     "NeedData",
     "PlanData",
+    "PlanTextsData",
     "StaleAction",
+    "StalePlan",
+    "acknowledge_version",
     "add_action",
     "add_goal",
     "add_need",
     "adopt_decision",
     "close_plan",
+    "comment_on_plan",
     "mark_withheld_from_guardians",
     "plan_content",
     "publish_version",
     "start_plan",
     "team_agency_ids",
     "update_action",
+    "update_plan_texts",
 ]

@@ -27,7 +27,7 @@ from childplan.operations.common import (
     plan_keeper,
     touch,
 )
-from coordination.access import relations_basis
+from coordination.access import AGENCY_ADMIN_DECIDES, relations_basis
 from coordination.audit import refusals_audited
 from coordination.clock import now
 from coordination.consent.common import _
@@ -298,6 +298,75 @@ def update_action(actor, action: Action, version: int | None, data: ActionUpdate
         basis,
         status=action.status,
         previous=previous,
+        version=action.version,
+    )
+    chronicle(
+        actor,
+        action.child_id,
+        "plan_action_changed",
+        owner_agency_id=action.owner_agency_id,
+        object_type="plan_action",
+        public_id=action.public_id,
+        areas=action.area_codes,
+    )
+
+
+REASSIGNABLE_STATUSES: tuple[str, ...] = ("planned", "in_progress")
+
+
+def may_reassign(actor, action: Action) -> bool:  # type: ignore[no-untyped-def]
+    """An agency admin of the action's owner agency, acting for it (RULES.md §1: the agency admin reassigns its
+    actions) — nobody else: neither the owner nor the plan keeper, who change the action itself."""
+    acting = getattr(actor, "acting_agency", None)
+    return (
+        getattr(actor, "kind", None) == "staff"
+        and acting is not None
+        and acting.id == action.owner_agency_id
+        and any(m.is_agency_admin and m.ended_at is None for m in actor.memberships)
+    )
+
+
+@refusals_audited("reassign_plan_action")
+def reassign_action(actor, action: Action, version: int | None, unit_id: int | None, person_id: int | None) -> None:  # type: ignore[no-untyped-def]
+    """The owner agency's admin moves an open action to another unit and/or person of the same agency (an
+    active practitioner of it, and of the unit when both are given). The owner agency never changes. Giving
+    the action to whom it already has writes nothing (the admin may not see the owner: RULES.md §7)."""
+    if not may_reassign(actor, action):
+        raise OperationError(_("Only an agency admin of the agency that owns the action can reassign it"), "form")
+    active_or_refuse(action.plan)
+    if action.status not in REASSIGNABLE_STATUSES:
+        raise OperationError(_("A finished or stopped action keeps its owner"), "form")
+    if unit_id is None and person_id is None:
+        raise OperationError(_("Choose a unit or a person"), "owner_unit")
+    _check_owner(action.owner_agency_id, unit_id, person_id)
+    if unit_id == action.owner_unit_id and person_id == action.owner_person_id:
+        return  # already so: nothing to write (and, for a protected child, nothing told about the owner)
+    _claim_version(action, version)
+    previous_unit, previous_person = action.owner_unit_id, action.owner_person_id
+    action.owner_unit_id = unit_id
+    action.owner_person_id = person_id
+    touch(action.plan)
+    db.session.flush()
+    db.session.expire(action, ["owner_unit", "owner_person"])
+    unit_ids = [i for i in (previous_unit, unit_id) if i is not None]
+    person_ids = [i for i in (previous_person, person_id) if i is not None]
+    units = dict(db.session.execute(select(Unit.id, Unit.public_id).where(Unit.id.in_(unit_ids))).tuples().all())
+    people = dict(
+        db.session.execute(select(StaffPerson.id, StaffPerson.public_id).where(StaffPerson.id.in_(person_ids)))
+        .tuples()
+        .all()
+    )
+    audit_write(
+        actor,
+        "reassign_plan_action",
+        action.child_id,
+        "plan_action",
+        action.public_id,
+        AGENCY_ADMIN_DECIDES,
+        unit=units.get(unit_id) if unit_id is not None else None,
+        person=people.get(person_id) if person_id is not None else None,
+        previous_unit=units.get(previous_unit) if previous_unit is not None else None,
+        previous_person=people.get(previous_person) if previous_person is not None else None,
         version=action.version,
     )
     chronicle(

@@ -88,6 +88,8 @@ PLAN_CHRONOLOGY_KINDS: tuple[str, ...] = (
     "plan_version_published",
     "plan_closed",
     "plan_reviewed",
+    "plan_version_agreed",
+    "plan_version_read",
 )
 
 

@@ -1,12 +1,13 @@
 """The plan's needs (each in one or more Needs Compass areas, the keeper's agency's record) and their
-goals; and marking a need or an action withheld from guardians by the agency whose record it is."""
+goals; and marking an item (a need, an action, a team membership, a professional rating) withheld from
+guardians by the agency whose record it is."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from childplan.models import Action, Goal, Need, NeedArea, Plan
+from childplan.models import Action, Goal, Need, NeedArea, Plan, Rating
 from childplan.operations.common import (
     KEEPER_BASES,
     PLAN_TEXT_MAX,
@@ -21,10 +22,12 @@ from childplan.operations.common import (
 )
 from coordination.access import relations_to
 from coordination.audit import refusals_audited
+from coordination.chronology.record import record_event
 from coordination.clock import now
 from coordination.consent.common import _
 from coordination.database import db
 from coordination.errors import OperationError
+from coordination.teams.models import TeamMember
 
 
 @dataclass(frozen=True)
@@ -105,18 +108,43 @@ def add_goal(actor, need: Need, data: GoalData) -> Goal:  # type: ignore[no-unty
     return goal
 
 
+def _withheld_item(item: Need | Action | TeamMember | Rating) -> tuple[int, int, str, str, Plan | None]:
+    """The item's owning agency, child, audit object type and id, and the plan it belongs to (None for a
+    team membership, which is not part of the plan). A rating without an agency (the child's or the
+    guardians' voice) is not an agency's record: refused."""
+    if isinstance(item, Need):
+        return item.agency_id, item.child_id, "plan_need", item.public_id, item.plan
+    if isinstance(item, Action):
+        return item.owner_agency_id, item.child_id, "plan_action", item.public_id, item.plan
+    if isinstance(item, TeamMember):
+        return item.agency_id, item.child_id, "team_member", item.public_id, None
+    if isinstance(item, Rating):
+        if item.agency_id is None:
+            raise OperationError(
+                _("Only a professional rating of an agency can be withheld from guardians this way"), "form"
+            )
+        review = item.review
+        plan = db.session.get(Plan, review.plan_id)
+        return item.agency_id, review.child_id, "plan_rating", f"{review.public_id}:{item.area}", plan
+    raise TypeError(f"cannot withhold {type(item).__name__} from guardians")
+
+
 @refusals_audited("withhold_plan_item")
-def mark_withheld_from_guardians(actor, item: Need | Action, reason: str | None) -> None:  # type: ignore[no-untyped-def]
-    """Staff of the agency whose record the item is (the need's agency, the action's owner) withhold it
-    from guardians, with the reason recorded (RULES.md §6)."""
-    active_or_refuse(item.plan)
-    owner_agency_id = item.agency_id if isinstance(item, Need) else item.owner_agency_id
+def mark_withheld_from_guardians(  # type: ignore[no-untyped-def]
+    actor, item: Need | Action | TeamMember | Rating, reason: str | None
+) -> None:
+    """Staff of the agency whose record the item is (the need's agency, the action's owner, the team
+    member's agency, the professional rating's agency) withhold it from guardians, with the reason
+    recorded (RULES.md §6). The chronology gets a content-free entry for the owning agency only."""
+    owner_agency_id, child_id, object_type, object_id, plan = _withheld_item(item)
+    if plan is not None:
+        active_or_refuse(plan)
     acting = getattr(actor, "acting_agency", None)
     if (
         getattr(actor, "kind", None) != "staff"
         or acting is None
         or acting.id != owner_agency_id
-        or not relations_to(actor, item.child_id)
+        or not relations_to(actor, child_id)
     ):
         raise OperationError(_("Only staff of the agency that owns this item can withhold it from guardians"), "form")
     cleaned = clean_text(
@@ -124,13 +152,18 @@ def mark_withheld_from_guardians(actor, item: Need | Action, reason: str | None)
     )
     item.is_withheld_from_guardians = True
     item.withheld_reason = cleaned
-    touch(item.plan)
+    if plan is not None:
+        touch(plan)
     db.session.flush()
-    audit_write(
-        actor,
-        "withhold_plan_item",
-        item.child_id,
-        "plan_need" if isinstance(item, Need) else "plan_action",
-        item.public_id,
-        "own_agency_record",
+    audit_write(actor, "withhold_plan_item", child_id, object_type, object_id, "own_agency_record")
+    # "own_agency": the entry does not exist for other agencies (nor, as staff-only, for families); it
+    # says only that something of this kind was withheld, not what or why.
+    record_event(
+        child_id,
+        "withheld_from_guardians",
+        owner_agency_id=owner_agency_id,
+        audience="own_agency",
+        author_person_id=actor.account.staff_person_id,
+        object_type="plan_review" if isinstance(item, Rating) else object_type,
+        object_public_id=item.review.public_id if isinstance(item, Rating) else object_id,
     )

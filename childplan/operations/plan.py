@@ -1,14 +1,17 @@
-"""The plan itself: the keeper starts it (one per child), publishes frozen versions of it and closes it
-with a reason."""
+"""The plan itself: the keeper starts it (one per child), keeps its plan-level texts (why, overall
+responsibility, the child's and the guardians' views, disagreements, the next review; optimistic locking
+on ``Plan.version``: ``StalePlan``), publishes frozen versions of it and closes it with a reason."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from agencies.models import Agency
+from childplan.compass import AREA_CODES
 from childplan.models import PLAN_CLOSE_REASONS, Action, Need, Plan, PlanVersion
 from childplan.operations.common import (
     KEEPER_BASES,
@@ -21,7 +24,8 @@ from childplan.operations.common import (
     touch,
 )
 from coordination.audit import refusals_audited
-from coordination.clock import now
+from coordination.chronology.record import record_event
+from coordination.clock import now, today
 from coordination.consent.common import _
 from coordination.database import db
 from coordination.errors import OperationError
@@ -32,6 +36,20 @@ from coordination.models import Child
 class PlanData:
     why: str | None  # why there is a plan, in plain words
     overall_responsibility: str | None = None  # SIP: who has overall responsibility
+
+
+class StalePlan(OperationError):
+    """Someone changed the plan's texts since the form was shown (optimistic locking): the view answers 409."""
+
+
+@dataclass(frozen=True)
+class PlanTextsData:
+    why: str | None
+    overall_responsibility: str | None = None
+    child_views: str | None = None
+    guardian_views: str | None = None
+    disagreements: str | None = None
+    next_review_on: date | None = None
 
 
 @refusals_audited("start_plan")
@@ -192,4 +210,77 @@ def close_plan(actor, plan: Plan, reason: str | None, note: str | None) -> None:
         owner_agency_id=keeper.agency_id,
         object_type="plan",
         public_id=plan.public_id,
+    )
+
+
+def _claim_plan_version(plan: Plan, version: int | None) -> None:
+    """Optimistic locking: the form's version must be the plan's; the bump is one conditional UPDATE, so
+    two editors of the same version cannot both win."""
+    message = _("Someone changed the plan's texts after you opened them. Check them and try again.")
+    if version is None or version != plan.version:
+        raise StalePlan(message, "form")
+    result = db.session.execute(
+        update(Plan)
+        .where(Plan.id == plan.id, Plan.version == version)
+        .values(version=version + 1, changed_at=now())
+        .execution_options(synchronize_session="fetch")
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StalePlan(message, "form")
+
+
+@refusals_audited("update_plan_texts")
+def update_plan_texts(actor, plan: Plan, version: int | None, data: PlanTextsData) -> None:  # type: ignore[no-untyped-def]
+    """The keeper of an active plan writes its plan-level texts: why there is a plan (required), who has
+    overall responsibility, the child's and the guardians' views, where views differ, and the next review
+    (not in the past). The form carries the plan's version: a stale one is refused (``StalePlan``)."""
+    keeper = keeper_of_active_plan(actor, plan)
+    why = clean_text(data.why, "why", PLAN_TEXT_MAX, required=True, message=_("Say why there is a plan"))
+    responsibility = clean_text(data.overall_responsibility, "overall_responsibility", PLAN_TEXT_MAX)
+    child_views = clean_text(data.child_views, "child_views", PLAN_TEXT_MAX)
+    guardian_views = clean_text(data.guardian_views, "guardian_views", PLAN_TEXT_MAX)
+    disagreements = clean_text(data.disagreements, "disagreements", PLAN_TEXT_MAX)
+    if data.next_review_on is not None and data.next_review_on < today():
+        raise OperationError(_("The next review cannot be in the past"), "next_review_on")
+    _claim_plan_version(plan, version)
+    changed = sorted(
+        name
+        for name, old, new in (
+            ("why", plan.why, why),
+            ("overall_responsibility", plan.overall_responsibility, responsibility),
+            ("child_views", plan.child_views, child_views),
+            ("guardian_views", plan.guardian_views, guardian_views),
+            ("disagreements", plan.disagreements, disagreements),
+            ("next_review_on", plan.next_review_on, data.next_review_on),
+        )
+        if old != new
+    )
+    plan.why = why
+    plan.overall_responsibility = responsibility
+    plan.child_views = child_views
+    plan.guardian_views = guardian_views
+    plan.disagreements = disagreements
+    plan.next_review_on = data.next_review_on
+    db.session.flush()
+    audit_write(
+        actor,
+        "update_plan_texts",
+        plan.child_id,
+        "plan",
+        plan.public_id,
+        KEEPER_BASES[keeper.role],
+        changed=changed,
+        version=plan.version,
+    )
+    # The plan-level texts are the keeper agency's record in every area (childplan/access.py); the entry
+    # names what changed, never the texts themselves.
+    record_event(
+        plan.child_id,
+        "plan_texts_changed",
+        owner_agency_id=plan.agency_id,
+        audience="coordination",
+        areas=AREA_CODES,
+        author_person_id=actor.account.staff_person_id,
+        object_type="plan",
+        object_public_id=plan.public_id,
     )

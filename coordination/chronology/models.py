@@ -57,6 +57,10 @@ CHRONOLOGY_KINDS: tuple[str, ...] = (
     "plan_version_published",
     "plan_closed",
     "plan_reviewed",
+    "plan_texts_changed",
+    "withheld_from_guardians",
+    "plan_version_agreed",
+    "plan_version_read",
 )
 SUMMARY_MAX = 4000
 

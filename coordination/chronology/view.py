@@ -88,6 +88,10 @@ KIND_LABELS: dict[str, object] = {
     "plan_version_published": _l("Plan version published"),
     "plan_closed": _l("Child's Plan closed"),
     "plan_reviewed": _l("Child's Plan reviewed"),
+    "plan_texts_changed": _l("The plan's views and next review updated"),
+    "withheld_from_guardians": _l("Withheld from guardians"),
+    "plan_version_agreed": _l("The family read a plan version and agreed"),
+    "plan_version_read": _l("The family read a plan version and did not agree"),
 }
 assert set(KIND_LABELS) == set(CHRONOLOGY_KINDS), "one label per chronology kind"
 

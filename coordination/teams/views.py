@@ -20,6 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from agencies.models import StaffPerson, Unit
+from childplan.forms import WithholdForm
+from childplan.operations import mark_withheld_from_guardians
+from childplan.withholding import own_team_member, own_withheld_member_reasons
 from coordination import audit
 from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, refuse_404
 from coordination.child_views import child_tabs
@@ -120,8 +123,26 @@ def _team_url(child_id: str) -> str:
 
 
 # -- the Team tab ------------------------------------------------------------------------------------------
-def _team_page(access: ChildAccess, *, member_form=None, invite_form=None, status: int = 200):  # type: ignore[no-untyped-def]
+def _team_page(  # type: ignore[no-untyped-def]
+    access: ChildAccess,
+    *,
+    member_form=None,
+    invite_form=None,
+    withhold_form=None,
+    withhold_target: str | None = None,
+    status: int = 200,
+):
     view = build_team_view(access)
+    # the own agency's memberships: the "Withhold from guardians" control, and the reasons beside the badge
+    # (read only when the viewer's agency has a member on the team)
+    own_members = any(member.is_own_agency for member in view.members)
+    withheld_members = own_withheld_member_reasons(access) if own_members else {}
+
+    def withhold_form_for(member_id: str) -> WithholdForm:
+        if withhold_form is not None and withhold_target == member_id:
+            return withhold_form
+        return WithholdForm(prefix=_withhold_prefix(member_id), formdata=None)
+
     if member_form is None:
         member_form = AddMemberForm()
     if invite_form is None:
@@ -137,9 +158,15 @@ def _team_page(access: ChildAccess, *, member_form=None, invite_form=None, statu
             member_form=member_form,
             invite_form=invite_form,
             withheld_reasons=WITHHELD_REASONS,
+            withheld_members=withheld_members,
+            withhold_form_for=withhold_form_for,
         ),
         status,
     )
+
+
+def _withhold_prefix(member_id: str) -> str:
+    return f"withhold-{member_id}-"
 
 
 @teams.get("/children/<child_id>/team")
@@ -550,3 +577,33 @@ def record_outcome(child_id: str, meeting_id: str):  # type: ignore[no-untyped-d
         return _meeting_page(access, found, outcome_form=form, status=status)
     flash(_("The outcome is recorded. Decisions with an owner are draft actions for the Child's Plan."))
     return redirect(url_for("teams.meeting", child_id=child_id, meeting_id=meeting_id))
+
+
+@teams.post("/children/<child_id>/team/members/<member_id>/withhold")
+@policy("staff")
+def withhold_member(child_id: str, member_id: str):  # type: ignore[no-untyped-def]
+    """Staff of the member's agency withhold the agency's team membership from guardians, with a reason
+    (RULES.md §6); another agency's membership, or none: 404, audited."""
+    action = "withhold_team_member"
+    actor, access = _child(child_id, action)
+    wanted = (member_id or "")[:MAX_ID_LENGTH]
+    member = own_team_member(access, wanted)
+    if member is None:
+        audit.note_denied(
+            actor.audit_actor(),
+            action,
+            child_id=access.child.id,
+            object_type="team_member",
+            object_id=wanted,
+            detail={"reason": "not_a_member_of_your_agency"},
+        )
+        abort(404)
+    form = WithholdForm(prefix=_withhold_prefix(member.public_id))
+    target = member.public_id
+    if not form.validate_on_submit():
+        return _team_page(access, withhold_form=form, withhold_target=target, status=422)
+    status = _write(form, lambda: mark_withheld_from_guardians(actor, member, form.reason.data))
+    if status:
+        return _team_page(access, withhold_form=form, withhold_target=target, status=status)
+    flash(_("Withheld from guardians. They will not see it in any channel."))
+    return redirect(_team_url(child_id))

@@ -279,6 +279,21 @@ def on_meeting_changed(_sender: object, meeting: Any, change: str, **_extra: Any
     )
 
 
+def on_plan_comment_added(_sender: object, comment: Any, child_id: int, **_extra: Any) -> None:
+    # The plan keeper (the Support Coordinator, otherwise the Child Contact) is told; the item holds no text.
+    from coordination.teams.operations.common import plan_keeper
+
+    keeper = plan_keeper(child_id)
+    _add_items(
+        [(keeper.staff_person_id, keeper.agency_id)] if keeper is not None else [],
+        "plan_comment",
+        f"plan-comment:{comment.public_id}",
+        child_id=child_id,
+        object_type="plan_comment",
+        object_public_id=comment.public_id,
+    )
+
+
 LISTENERS = (
     (events.concern_routed, on_concern_routed),
     (events.matching_alert_raised, on_matching_alert_raised),
@@ -292,6 +307,7 @@ LISTENERS = (
     (events.role_needs_consent, on_role_needs_consent),
     (events.team_member_added, on_team_member_added),
     (events.meeting_changed, on_meeting_changed),
+    (events.plan_comment_added, on_plan_comment_added),
 )
 
 

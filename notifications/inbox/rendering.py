@@ -301,6 +301,24 @@ def _decide(context: ItemContext, item: InboxItem, entry: InboxEntry) -> tuple[b
         entry.target_url = _target("meeting", child_id=access.child.public_id, meeting_id=obj.public_id)
         return True, decision.reason, decision.legal_basis
 
+    if kind == "plan_comment":
+        from childplan.comments import ACTION, NEED, may_see_comment
+        from coordination.teams.operations.common import is_keeper
+
+        facts = context.plan_comments.get(item.object_public_id or "")
+        if facts is None or facts.child_id != access.child.id:
+            return False, "missing", None
+        keeps = is_keeper(actor, context.keepers.get(access.child.id))
+        decision = may_see_comment(access, facts, keeps_the_plan=keeps)
+        if not decision:
+            return False, decision.reason, None
+        # No text: the Plan tab shows the comment, decided there again.
+        entry.title = _l("The family commented on the plan for %(name)s.", name=child_name)
+        if facts.item_kind in (NEED, ACTION):
+            entry.areas = _chips(facts.areas)
+        entry.target_url = _endpoint_url("plan.index", child_id=access.child.public_id)
+        return True, decision.reason, decision.legal_basis
+
     return False, "unknown_kind", None
 
 

@@ -483,7 +483,8 @@ def _insert_actions(app: Flask, family: Family, count: int) -> None:
         database.session.commit()
 
 
-PAGE_STATEMENTS = {"maria": 27, "lars": 21}  # the keeper's page also loads the form choices; both the reviews
+PAGE_STATEMENTS = {"maria": 30, "lars": 23}  # the keeper's page also loads the form choices; both the reviews
+# and the family's comments (one statement, two with item comments), the keeper also who has read each version
 
 
 @pytest.mark.parametrize("username", ["maria", "lars"])

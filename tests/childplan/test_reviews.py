@@ -343,7 +343,9 @@ def test_the_review_page_runs_a_fixed_number_of_statements(
     assert ten == REVIEW_PAGE_STATEMENTS
 
 
-REVIEW_PAGE_STATEMENTS = 14  # the child, relations, consent, the plan, reviews + ratings, the keeper, audit
+# the child, relations, consent, the plan, reviews + ratings, the names of the agencies whose ratings are
+# shown, whether the viewer's agency is on the team (the "Add your agency's ratings" form), the keeper, audit
+REVIEW_PAGE_STATEMENTS = 16
 
 
 def test_the_plan_tab_lists_the_reviews_and_offers_the_keeper_a_new_one(

@@ -1,7 +1,7 @@
 """The plan's published versions and the difference between two of them (issue 5). Negatives first: the
 police get 404 on both pages; a version of another child's plan is 404 (audited); an item of an agency whose
 areas the viewer's consent does not cover is left out of the diff (and only counted). Then the changed
-action's old and new status, and the list of versions."""
+action's old and new status, the list of versions, and the statements each page sends."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 import childplan.version_views  # noqa: F401  (the routes, until the app registers them itself)
-from childplan.models import Action, Plan, PlanVersion
+from childplan.models import Action, ActionArea, Plan, PlanVersion
 from childplan.operations import (
     ActionData,
     ActionUpdateData,
@@ -25,7 +25,7 @@ from childplan.operations import (
     update_action,
 )
 from coordination.access import SYSTEM_ACTOR
-from coordination.clock import today
+from coordination.clock import now, today
 from coordination.consent import ConsentData, GiverData, record_consent
 from coordination.database import db as database
 from coordination.models import AuditEvent
@@ -183,3 +183,72 @@ def test_the_versions_are_listed_with_number_and_a_link_to_what_changed(
             select(PlanVersion.number).join(Plan).where(Plan.public_id == plan_id).order_by(PlanVersion.number)
         ).all()
         assert numbers == [1, 2]
+
+
+# -- statement count ---------------------------------------------------------------------------------------
+def _plan_with_versions(app: Flask, size: int) -> tuple[Family, str, str]:
+    """A fresh child like ``versions``' (karin's BUP consents for "healthy" only) whose plan holds ``size``
+    actions, half the school's "achieving" ones (left out for karin), half BUP's "healthy" ones; every action
+    changes status between version 1 and version 2. Returns the family and the two versions' public ids."""
+    family = make_family(app, consents=(SCHOOL,))
+    with app.app_context():
+        _add_to_team(family, "Karin", BUP)
+        _bup_consent_for_healthy_only(family)
+        maria = _actor_of("maria")
+        plan = start_plan(maria, family.child(), PlanData("Reading is hard", "Maria, the school"))
+        school, bup = agency(SCHOOL), agency(BUP)
+        for index in range(size):
+            owner, area = (school, "achieving") if index % 2 else (bup, "healthy")
+            database.session.add(
+                Action(
+                    plan_id=plan.id,
+                    child_id=family.child_id,
+                    what=f"Action {index}",
+                    owner_agency_id=owner.id,
+                    due_on=today() + timedelta(days=index - 5),
+                    status="planned",
+                    is_withheld_from_guardians=False,
+                    version=1,
+                    created_at=now(),
+                    changed_at=now(),
+                    areas=[ActionArea(area=area)],
+                )
+            )
+        database.session.flush()
+        database.session.refresh(plan)
+        first = publish_version(maria, plan)
+        for action in plan.actions:
+            action.status = "in_progress"
+        database.session.flush()
+        second = publish_version(maria, plan)
+        database.session.commit()
+        return family, first.public_id, second.public_id
+
+
+# the session, the actor and the child's access (relations, consents) as every child page; then the plan, and
+# the versions (the list) or the two versions and their agencies (the diff) — the same for the keeper and karin
+VERSION_PAGES_STATEMENTS = {"list": 12, "diff": 13}
+
+
+@pytest.mark.parametrize("username", ["maria", "karin"])
+def test_the_versions_list_and_the_diff_send_the_same_number_of_statements_for_10_and_100_actions(
+    app: Flask, client: FlaskClient, count_queries: Any, username: str
+) -> None:
+    login(client, username)
+    counts: dict[str, list[int]] = {"list": [], "diff": []}
+    for size in (10, 100):
+        family, first, second = _plan_with_versions(app, size)
+        listing, diff = _paths(family, first, second)
+        for page, path in (("list", listing), ("diff", diff)):
+            client.get(path)  # warm up
+            with count_queries() as counter:
+                answer = client.get(path)
+            assert answer.status_code == 200, path
+            counts[page].append(counter.count)
+        html = answer.get_data(as_text=True)
+        shown = size if username == "maria" else size // 2  # karin: BUP's half only
+        assert html.count('data-change="changed"') == shown
+    assert counts["list"][0] == counts["list"][1], counts
+    assert counts["diff"][0] == counts["diff"][1], counts
+    assert counts["list"][0] <= VERSION_PAGES_STATEMENTS["list"], counts
+    assert counts["diff"][0] <= VERSION_PAGES_STATEMENTS["diff"], counts

@@ -351,7 +351,7 @@ def test_a_childs_name_is_escaped(app: Flask, client: FlaskClient, family: Famil
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-EXPECTED_STATEMENTS = 8  # pinned: the same for 10 and 100 actions
+EXPECTED_STATEMENTS = 9  # pinned: the same for 10 and 100 actions (the last is the audit rows' one INSERT)
 
 
 def test_the_worklist_runs_a_fixed_number_of_statements_for_10_and_100_actions(
@@ -375,6 +375,23 @@ def test_the_worklist_runs_a_fixed_number_of_statements_for_10_and_100_actions(
         assert response.get_data(as_text=True).count('data-form="update-action"') >= 10
         counts.append(counter.count)
     assert counts[0] == counts[1] == EXPECTED_STATEMENTS, counts
+
+
+def test_every_action_listed_is_an_audited_read_of_its_child(app: Flask, client: FlaskClient, family: Family) -> None:
+    """The worklist shows children's names and their actions: one audit row per action shown, with the child."""
+    _add(app, family, _school("Read with Leo"))
+    _as(client, "lars")
+    with app.app_context():
+        before = database.session.scalar(select(func.max(AuditEvent.id))) or 0
+    html = _worklist(client, family)
+    assert "Read with Leo" in html
+    with app.app_context():
+        rows = database.session.execute(
+            select(AuditEvent.action, AuditEvent.child_id, AuditEvent.legal_basis, AuditEvent.outcome).where(
+                AuditEvent.id > before, AuditEvent.action == "view_worklist"
+            )
+        ).all()
+    assert (("view_worklist", family.child_id, "relation_action_owner", "allowed")) in [tuple(r) for r in rows]
 
 
 # -- the inline update --------------------------------------------------------------------------------------
@@ -529,3 +546,31 @@ def test_without_a_csrf_token_nothing_is_written(app: Flask, client: FlaskClient
     response = client.post(f"/worklist/actions/{public_id}", data={"status": "done", "version": "1"})
     assert response.status_code in (400, 422)
     assert _version(app, public_id) == (1, "planned", None)
+
+
+# pinned: the same for 10 and 100 actions — the session, the memberships, the count, the page, the owners' names,
+# the children, the protected ones whose team the admin is in (RULES.md §7), and the agency's units and active
+# practitioners (the reassign forms' choices, once per page)
+EXPECTED_AGENCY_STATEMENTS = 10  # ... and the audit rows' one INSERT
+
+
+def test_the_agency_view_runs_a_fixed_number_of_statements_for_10_and_100_actions(
+    app: Flask, client: FlaskClient, family: Family, count_queries: Any
+) -> None:
+    """The agency view with its reassign forms: the units and people to choose from are loaded once per page."""
+    other = make_family(app)
+    with app.app_context():
+        start_plan(_actor_of("maria"), other.child(), PlanData("Another child"))
+        database.session.commit()
+    _as(client, "maria")
+    counts = []
+    for count in (5, 45):  # 10 actions in all, then 100
+        _insert(app, family, count)
+        _insert(app, other, count, owner_unit_id=None)
+        client.get("/worklist", query_string={"view": "agency"})
+        with count_queries() as counter:
+            response = client.get("/worklist", query_string={"view": "agency", "status": "all"})
+        assert response.status_code == 200
+        assert response.get_data(as_text=True).count('data-form="reassign-action"') >= 10
+        counts.append(counter.count)
+    assert counts[0] == counts[1] == EXPECTED_AGENCY_STATEMENTS, counts
