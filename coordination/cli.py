@@ -105,13 +105,13 @@ DEMO_FRESH_EXIT_CODE = 10
 @click.command("demo-needs-reload")
 @with_appcontext
 def demo_needs_reload() -> None:
-    """Exit 0 when the demo must be (re)loaded — no database, no demo, more than a day old, or loaded
-    under an older schema — and 10 when it is fresh. Any other exit code is an error."""
+    """Exit 0 when the demo must be (re)loaded — no database, no demo, more than a day old, loaded
+    under an older schema or by an older loader — and 10 when it is fresh. Any other exit code is an error."""
     from alembic.script import ScriptDirectory
 
     from coordination.clock import now
     from coordination.database import db
-    from coordination.demo import loaded_at, loaded_schema
+    from coordination.demo import STORY, loaded_at, loaded_schema, loaded_story
     from coordination.migrate import alembic_config
 
     engine = db.engine
@@ -128,6 +128,9 @@ def demo_needs_reload() -> None:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if loaded_schema() != head:
         click.echo("the demo was loaded under an older schema")
+        sys.exit(0)
+    if loaded_story() != STORY:
+        click.echo("the demo was loaded by an older loader (parts of the story are missing)")
         sys.exit(0)
     click.echo("the demo is fresh")
     sys.exit(DEMO_FRESH_EXIT_CODE)

@@ -6,7 +6,8 @@ commits. Ages are relative to the load date. So far the skeleton: agencies, unit
 guardians, custody, enrolments, a sibling link, Child Contacts; the access core: the consent texts,
 consents (recorded, requested, withdrawn), a maturity assessment and Alva's protected identity; the
 concerns issue (``demo_concerns``): concerns, a matching alert, a report of concern, Support
-Coordinators, teams and meetings; later issues add their facts.
+Coordinators, teams and meetings; the plan issue (``demo_plans``): plans, actions, published versions,
+reviews and items withheld from guardians; later issues add their facts.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from coordination.demo_data import (  # noqa: F401 (re-exported: tests and the C
     _all_children,
     _units_for_age,
 )
+from coordination.demo_plans import plans
 from coordination.identity_numbers import IdentityNumber, make_identity_number, parse_identity_number
 from coordination.models import Child, Consent, Custody, Guardian, Setting
 from coordination.operations import (
@@ -92,6 +94,8 @@ DEMO_PASSWORD = "demo"
 DATASET_KEY = "dataset"
 LOADED_AT_KEY = "demo_loaded_at"
 SCHEMA_KEY = "demo_schema"  # the Alembic revision the demo was loaded under
+STORY_KEY = "demo_story"  # which parts of the story (DEMO.md) the demo was loaded with
+STORY = "skeleton, access core, concerns and teams, plans"  # change when a part is added or its facts change
 
 
 # -- small helpers --------------------------------------------------------------------------------------
@@ -488,6 +492,7 @@ def load_demo() -> str:
         contacts = _skeleton(ekby)
         _access_core(ekby, contacts)
         concerns_and_teams(ekby, contacts)
+        plans(ekby, contacts)
         ekby.replay()
     finally:
         clock.restore(state)
@@ -495,6 +500,7 @@ def load_demo() -> str:
     db.session.merge(Setting(key=LOADED_AT_KEY, value=load_time.isoformat()))
     revision = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     db.session.merge(Setting(key=SCHEMA_KEY, value=str(revision)))
+    db.session.merge(Setting(key=STORY_KEY, value=STORY))
     db.session.flush()
     return (
         f"{len(ekby.agencies)} agencies, {len(ekby.units)} units, {len(ekby.staff)} staff, "
@@ -510,6 +516,11 @@ def _setting(key: str) -> str | None:
 def loaded_schema() -> str | None:
     """The schema revision the demo was loaded under (a newer one means new facts to load)."""
     return _setting(SCHEMA_KEY)
+
+
+def loaded_story() -> str | None:
+    """The parts of the story the demo was loaded with (an older loader means facts are missing)."""
+    return _setting(STORY_KEY)
 
 
 def loaded_at() -> datetime | None:

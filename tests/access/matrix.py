@@ -56,6 +56,9 @@ ALLOWED: dict[tuple[str, str], Expect] = {
     ("nina", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH, SOCIAL_SERVICES})),
     ("johan", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH, SOCIAL_SERVICES})),
     ("karin", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, SOCIAL_SERVICES})),
+    # bodil is a practitioner of the BUP outpatient team, the unit that owns karin's actions in Omar's and
+    # Noah's plans: an action's owner unit is a relation to the child (RULES.md §2), with BUP's consent.
+    ("bodil", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, SOCIAL_SERVICES})),
     # Leo: Child Contact maria; Class 4–6; the school's consent withdrawn by Eva last week.
     # Social services holds consent for Leo, but the school does not: nothing of it reaches school staff —
     # not even that social services (johan, the Support Coordinator) is involved.
@@ -74,6 +77,7 @@ ALLOWED: dict[tuple[str, str], Expect] = {
     # Team school and BUP (karin); BUP's consent was given by Noah himself, for healthy and nurtured.
     ("maria", "Noah"): Expect(200, sees_agencies=frozenset({SCHOOL, BUP})),
     ("karin", "Noah"): Expect(200, sees_agencies=frozenset({SCHOOL, BUP})),
+    ("bodil", "Noah"): Expect(200, sees_agencies=frozenset({SCHOOL, BUP})),
     # Alva: protected identity; Child Contact maria (in her team: sees contacts and guardians).
     ("maria", "Alva"): Expect(200, sees_agencies=frozenset({SCHOOL})),
     # Maja: Child Contact maria; Class 7–9. erik's report waits in the intake queue, not yet matched: it

@@ -95,8 +95,10 @@ GET_ALLOWED: dict[str, frozenset[str]] = {
     "omar_coordinator_request": frozenset({"johan"}),
     "elsa_ask_for_coordinator": frozenset({"anna"}),  # the Child Contact only
     "omar_ask_for_coordinator": frozenset({"maria"}),
-    "omar_held_meeting": OMAR_TEAM,
-    "omar_next_meeting": OMAR_TEAM,
+    # the team, and bodil: a practitioner of the BUP unit that owns karin's actions in Omar's plan (a relation),
+    # whose agency's team-meetings consent covers the meeting's areas (RULES.md §4)
+    "omar_held_meeting": OMAR_TEAM | {"bodil"},
+    "omar_next_meeting": OMAR_TEAM | {"bodil"},
     "alva_meeting": frozenset({"maria"}),
     "omar_cancel_next_meeting": frozenset({"johan"}),  # the plan keeper (Support Coordinator)
     "alva_cancel_meeting": frozenset({"maria"}),  # no Support Coordinator: the Child Contact keeps the plan
@@ -249,6 +251,12 @@ POSTS: dict[str, PostRoute] = {
         lambda o: {"confirm": "y"},
         ("team_member", "chronology_entry"),
         {"johan": 302},
+    ),
+    "omar_withhold_karin": PostRoute(
+        "/children/{Omar}/team/members/{omar_member_karin}/withhold",
+        lambda o: {f"withhold-{o['omar_member_karin']}-reason": ""},  # no reason: the form refuses (422)
+        ("team_member", "chronology_entry"),
+        {"karin": 422, "bodil": 422},  # staff of the member's own agency (BUP) with a relation only
     ),
     "omar_leave": PostRoute(
         "/children/{Omar}/team/leave",
@@ -642,7 +650,25 @@ def test_an_identity_number_as_an_object_id_is_404_and_masked_in_the_audit(
 
 # -- access ends on the next request ----------------------------------------------------------------------------
 def test_a_removed_team_member_gets_404_on_the_next_request(app: Flask, db: Any) -> None:
+    from sqlalchemy import select, update
+
+    from agencies.models import Agency
+    from childplan.models import Action
+    from coordination.database import db as database
+    from coordination.models import Child
+
     objects = demo_objects(app)
+    with app.app_context():
+        # karin's actions in Omar's plan go back to BUP without a named unit or person: the team is then her
+        # only relation to Omar (an action's owner person or unit is one too, RULES.md §2)
+        omar = database.session.scalar(select(Child.id).where(Child.public_id == objects["Omar"]))
+        bup = database.session.scalar(select(Agency.id).where(Agency.name == "BUP Ekby"))
+        database.session.execute(
+            update(Action)
+            .where(Action.child_id == omar, Action.owner_agency_id == bup)
+            .values(owner_unit_id=None, owner_person_id=None)
+        )
+        database.session.commit()
     karin = Session(app, "karin")
     meeting = "/children/{Omar}/meetings/{omar_held_meeting}".format(**objects)
     assert karin.get(meeting).status_code == 200

@@ -92,6 +92,23 @@ def test_demo_needs_reload_follows_the_age_of_the_demo(committed_db: Callable[..
     assert "more than a day old" in stale.output
 
 
+def test_demo_needs_reload_when_an_older_loader_loaded_it(committed_db: Callable[..., Flask]) -> None:
+    """A demo loaded before a part of the story was added (e.g. the plans) is reloaded by ``make demo``."""
+    from coordination.database import db as database
+    from coordination.demo import STORY_KEY
+    from coordination.models import Setting
+
+    app = committed_db("empty")
+    assert run(app, "seed-demo").exit_code == 0
+    assert run(app, "demo-needs-reload").exit_code == 10
+    with app.app_context():
+        database.session.merge(Setting(key=STORY_KEY, value="skeleton, access core, concerns and teams"))
+        database.session.commit()
+    older = run(app, "demo-needs-reload")
+    assert older.exit_code == 0, older.output
+    assert "older loader" in older.output
+
+
 # -- create-admin --------------------------------------------------------------------------------------
 def test_create_admin_refuses_a_short_password(
     committed_db: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from agencies.models import Unit
 from agencies.operations import OperationError
@@ -933,6 +933,23 @@ def _leave_team(app: Flask, given_name: str, member_given_name: str, clock: Any)
         assert member is not None
         member.ended_at, member.end_reason = clock.now(), "left"
         session.commit()
+    _hand_back_actions(app, given_name, member.agency_id)
+
+
+def _hand_back_actions(app: Flask, given_name: str, agency_id: int) -> None:
+    """The agency's actions in the child's plan go back to it without a named unit or person: owning an
+    action (as its person, or its unit's practitioner) is a relation to the child too (RULES.md §2)."""
+    from childplan.models import Action
+
+    with app.app_context():
+        session = shared_db.session
+        child = session.scalar(select(Child.id).where(Child.given_name == given_name))
+        session.execute(
+            update(Action)
+            .where(Action.child_id == child, Action.owner_agency_id == agency_id)
+            .values(owner_unit_id=None, owner_person_id=None)
+        )
+        session.commit()
 
 
 def test_without_a_child_contact_the_requesting_agencys_admin_does_not_decide_for_a_child_enrolled_elsewhere(
@@ -1008,6 +1025,7 @@ def test_an_ended_enrolment_does_not_make_an_agency_admin_the_decider(app: Flask
         omar_row = session.scalar(select(Child).where(Child.given_name == "Omar"))
         bup = session.scalar(select(Unit).where(Unit.name == "BUP outpatient team"))
         assert omar_row is not None and bup is not None
+        bup_agency = bup.agency_id
         session.add(
             Enrolment(
                 child_id=omar_row.id,
@@ -1018,6 +1036,7 @@ def test_an_ended_enrolment_does_not_make_an_agency_admin_the_decider(app: Flask
             )
         )
         session.commit()
+    _hand_back_actions(app, "Omar", bup_agency)  # bodil is a practitioner of the unit that owns karin's actions
     olle = as_user(app, "olle")
     assert register(olle, with_number(unit_id(app, "Vårdcentralen Ekby"), OMAR_NUMBER)).status_code == 302
     ((_unit, _state, _by, link),) = links_of(app, "Omar")
