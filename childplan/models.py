@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -214,6 +215,20 @@ class PlanVersion(PublicIdMixin, Base):
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     published_by_id: Mapped[int] = mapped_column(ForeignKey("staff_person.id"), index=True)
     published_at: Mapped[datetime]
+
+
+class FrozenVersionError(Exception):
+    """Something tried to change a published version: a bug, never user input (no page offers it)."""
+
+
+@event.listens_for(PlanVersion, "before_update")
+def _published_versions_are_frozen(_mapper: object, _connection: object, version: PlanVersion) -> None:
+    raise FrozenVersionError(f"plan version {version.public_id} is published and frozen")
+
+
+@event.listens_for(PlanVersion, "before_delete")
+def _published_versions_are_kept(_mapper: object, _connection: object, version: PlanVersion) -> None:
+    raise FrozenVersionError(f"plan version {version.public_id} is published and cannot be deleted")
 
 
 class VersionAcknowledgement(Base):

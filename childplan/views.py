@@ -62,6 +62,7 @@ from childplan.operations import (
     team_agency_ids,
     update_plan_texts,
 )
+from childplan.reviews import ReviewView
 from childplan.withholding import own_action, own_need, own_withheld_plan_reasons
 from coordination import audit
 from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, refuse_404
@@ -283,6 +284,8 @@ def _page(  # type: ignore[no-untyped-def]
     reviews = reviews_listed(access, the_plan)
     if reviews is not None:
         context["reviews"] = [{"public_id": public_id, "held_on": held_on} for public_id, held_on in reviews]
+        # the compass wheel of the latest review and the trend across reviews, each rating decided for the viewer
+        context["latest_review"] = ReviewView.for_actor(access, the_plan, reviews[0][0]) if reviews else None
     context["may_review"] = keeps and the_plan.status == "active"
     if keeps and the_plan.status == "active":
         assert keeper is not None

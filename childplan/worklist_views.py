@@ -113,16 +113,28 @@ def _actor():  # type: ignore[no-untyped-def]
     return actor
 
 
-def _kept_args() -> dict[str, str]:
+def _kept_args(args: dict[str, str] | None = None) -> dict[str, str]:
     """The worklist's filters and page, carried through the update and back."""
-    return {key: value for key, value in request.args.items() if key in (*FILTER_KEYS, "page") and value}
+    given = request.args.to_dict() if args is None else args
+    return {key: value for key, value in given.items() if key in (*FILTER_KEYS, "page") and value}
+
+
+@worklist.get("/agency/actions")
+@policy("agency_admin")
+def agency_actions():  # type: ignore[no-untyped-def]
+    """UX.md's address for the agency's actions under "My agency": the worklist's agency view."""
+    return _worklist_page({**request.args.to_dict(), "view": "agency"})
 
 
 @worklist.route("/worklist")
 @policy("staff")
 def index():  # type: ignore[no-untyped-def]
+    return _worklist_page(request.args.to_dict())
+
+
+def _worklist_page(args: dict[str, str]):  # type: ignore[no-untyped-def]
     actor = _actor()
-    view = build_worklist(actor, request.args, page_number())
+    view = build_worklist(actor, args, page_number())
     # every child whose action is listed is a read of that child's data (one audit row per action shown; the
     # request's rows go out as one INSERT)
     basis = AGENCY_ADMIN_DECIDES if view.is_agency_view else "relation_action_owner"
@@ -143,7 +155,7 @@ def index():  # type: ignore[no-untyped-def]
         "worklist/index.html",
         worklist=view,
         forms=forms,
-        kept_args=_kept_args(),
+        kept_args=_kept_args(args),
         status_filters=STATUS_FILTERS,
         due_filters=DUE_FILTERS,
     )

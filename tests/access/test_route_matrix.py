@@ -26,6 +26,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "/agency/concerns": AGENCY_ADMINS,
     "/worklist": STAFF,
     "/worklist?view=agency": STAFF,  # agency admins see their agency's actions, others their own list
+    "/agency/actions": AGENCY_ADMINS,  # the same agency view, under "My agency" (UX.md)
 }
 
 
@@ -136,3 +137,15 @@ def test_the_intake_queue_is_for_intake_alone_even_inside_social_services(app: F
     login(ida, "ida")
     html = ida.get("/intake").get_data(as_text=True)
     assert "data-report=" in html or "RC-" in html, "erik's report about Maja waits in the queue"
+
+
+def test_my_agencys_actions_is_the_worklists_agency_view(app: Flask, db) -> None:  # type: ignore[no-untyped-def]
+    """bodil (BUP's agency admin) finds the agency's actions under "My agency": karin's, with the reassign form;
+    the link is on the agency page."""
+    client = app.test_client()
+    login(client, "bodil")
+    assert "/agency/actions" in client.get("/agency/").get_data(as_text=True)
+    html = client.get("/agency/actions").get_data(as_text=True)
+    assert 'data-form="reassign-action"' in html
+    assert "A first BUP visit for Omar and Ahmed" in html
+    assert 'name="view" value="agency"' in html, "filtering keeps the agency view"

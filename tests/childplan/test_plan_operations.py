@@ -639,3 +639,25 @@ def test_the_plans_events_land_in_the_chronology_in_the_items_areas(app: Flask, 
         by_kind = {entry.kind: entry for entry in entries}
         assert by_kind["plan_need_added"].area_codes == {"achieving"}
         assert {entry.audience for entry in entries} == {"coordination"}
+
+
+def test_a_published_version_cannot_be_changed_or_deleted(app: Flask, family: Family) -> None:
+    """Editing a frozen version: no page offers it, and the model
+    refuses an UPDATE or DELETE of a published version before it reaches the database."""
+    from childplan.models import FrozenVersionError
+
+    with app.app_context():
+        maria = _actor_of("maria")
+        plan = _started(family)
+        add_need(maria, plan, NeedData("Reading", ["achieving"]))
+        version = publish_version(maria, plan)
+        database.session.commit()
+        version.content = {**version.content, "why": "Rewritten history"}
+        with pytest.raises(FrozenVersionError):
+            database.session.flush()
+        database.session.rollback()
+        database.session.delete(database.session.get(PlanVersion, version.id))
+        with pytest.raises(FrozenVersionError):
+            database.session.flush()
+        database.session.rollback()
+        assert database.session.get(PlanVersion, version.id).content.get("why") != "Rewritten history"

@@ -6,6 +6,7 @@ keeper's path through the pages, and the page's statement count."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -509,3 +510,65 @@ def test_the_page_sends_the_same_number_of_statements_for_10_and_100_actions(
         statements.append(len(counter.statements))
     assert statements[0] == statements[1], statements
     assert statements[0] <= PAGE_STATEMENTS[username], statements
+
+
+# -- the latest review on the Plan tab (the demo's plans) -----------------------------------------------------
+def _demo_child(app: Flask, given_name: str) -> str:
+    with app.app_context():
+        public_id = database.session.scalar(select(Child.public_id).where(Child.given_name == given_name))
+    assert public_id is not None
+    return public_id
+
+
+def test_no_wheel_for_a_viewer_whose_agency_may_not_know_the_reviews(app: Flask, client: FlaskClient) -> None:
+    """lars reaches Leo, whose school consent was withdrawn: Leo's plan has no review, and no agency other
+    than the school's is named; on Omar (consent) he sees the wheel."""
+    login(client, "lars")
+    leo = client.get(f"/children/{_demo_child(app, 'Leo')}/plan").get_data(as_text=True)
+    assert 'id="compass-wheel-latest"' not in leo
+    omar = client.get(f"/children/{_demo_child(app, 'Omar')}/plan").get_data(as_text=True)
+    assert 'id="compass-wheel-latest"' in omar
+
+
+def test_the_plan_tab_shows_the_latest_reviews_wheel_and_the_trend_across_reviews(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Omar has two reviews (14 and 2 days ago): the wheel is the newest's; the trend has both dates; the
+    child's, the guardians' and the professionals' ratings stand side by side."""
+    login(client, "johan")
+    html = client.get(f"/children/{_demo_child(app, 'Omar')}/plan").get_data(as_text=True)
+    wheel = html[html.index('id="compass-wheel-latest"') : html.index('data-table="review-trend"')]
+    assert len(re.findall(r'data-review-date="[0-9-]+"', html)) == 2
+    for voice in ("child", "guardians", "professionals"):
+        assert re.search(rf'class="bk-wheel__band bk-wheel__band--{voice}', wheel), voice
+    # the professionals rated healthy 2 at the first review and 3 at the second: the wheel is the second's
+    healthy = wheel[wheel.index('data-area="healthy"') :]
+    healthy = healthy[: healthy.index("</g>")]
+    band = re.search(r'<path class="bk-wheel__band bk-wheel__band--professionals[^>]*>', healthy)
+    assert band is not None and 'data-scale="3"' in band.group(0)
+
+
+def test_the_latest_review_adds_the_same_statements_for_2_and_12_reviews(
+    app: Flask, client: FlaskClient, count_queries: Any
+) -> None:
+    from childplan.reviews import RatingData, ReviewData, record_review
+
+    omar = _demo_child(app, "Omar")
+    login(client, "johan")
+    counts = []
+    for more in (0, 10):
+        with app.app_context():
+            plan = database.session.scalar(
+                select(Plan).join(Child, Child.id == Plan.child_id).where(Child.public_id == omar)
+            )
+            assert plan is not None
+            for n in range(more):
+                ratings = [RatingData("healthy", "professionals", 1 + n % 5), RatingData("safe", "child", 3)]
+                record_review(_actor_of("johan"), plan, ReviewData(today() - timedelta(days=20 + n), None, ratings))
+            database.session.commit()
+        client.get(f"/children/{omar}/plan")
+        with count_queries() as counter:
+            html = client.get(f"/children/{omar}/plan").get_data(as_text=True)
+        assert 'id="compass-wheel-latest"' in html
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counts
