@@ -517,12 +517,18 @@ def decision_of(access: ChildAccess, public_id: str) -> MeetingDecision | None:
     )
 
 
-def reviews_listed(access: ChildAccess, plan: Plan) -> list[tuple[str, date]] | None:
-    """The plan's reviews (public id, date), newest first, for the plan's own agency and the agencies that
-    may know the others involved (each rating is decided on the review page); None for anyone else."""
+def may_see_reviews(access: ChildAccess, plan: Plan) -> bool:
+    """The plan's own agency, and the agencies that may know the others involved: an agency without consent
+    sees only its own part of the plan, and a review (its dates, its trend) would tell it what else there is."""
     actor = access.actor
     own = actor.acting_agency is not None and plan.agency_id == actor.acting_agency.id
-    if not (own or may_know_other_agencies(access)):
+    return bool(own or may_know_other_agencies(access))
+
+
+def reviews_listed(access: ChildAccess, plan: Plan) -> list[tuple[str, date]] | None:
+    """The plan's reviews (public id, date), newest first, for the viewers ``may_see_reviews`` lets see them
+    (each rating is decided on the review page); None for anyone else."""
+    if not may_see_reviews(access, plan):
         return None
     from childplan.models import Review
 

@@ -180,7 +180,7 @@ class PlanTextsForm(FlaskForm):
 
     def version_number(self) -> int | None:
         raw = (self.version.data or "").strip()
-        return int(raw) if raw.isdigit() and len(raw) < 10 else None
+        return int(raw) if raw.isdecimal() and len(raw) < 10 else None
 
 
 class WithholdForm(FlaskForm):

@@ -32,6 +32,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import raiseload, selectinload
 
+from agencies.models import Agency
 from childplan import wheel
 from childplan.access import (
     GUARDIAN_VIEWER,
@@ -177,10 +178,13 @@ def latest_review_for_staff(access: ChildAccess, plan: Plan) -> LatestReview | N
     seen = ReviewView.for_actor(access, plan, newest_id)
     if seen is None:
         return None
+    # only professional ratings (an agency's record) can be withheld from guardians: compare them by area and
+    # agency with the agencies' ratings this viewer is shown, so a hidden one never raises the warning
     withheld_from_guardians = set(
         db.session.execute(
-            select(Rating.area, Rating.voice)
+            select(Rating.area, Agency.name)
             .join(Review, Review.id == Rating.review_id)
+            .join(Agency, Agency.id == Rating.agency_id)
             .where(
                 Review.plan_id == plan.id,
                 Review.public_id == newest_id,
@@ -188,7 +192,7 @@ def latest_review_for_staff(access: ChildAccess, plan: Plan) -> LatestReview | N
             )
         ).tuples()
     )
-    shown = {(segment.code, band.voice) for segment in seen.wheel.segments for band in segment.bands if band.is_rated}
+    shown = {(rating.area, rating.agency) for rating in seen.agency_ratings}
     return LatestReview(seen.held_on, seen.wheel, tuple(seen.withheld), bool(shown & withheld_from_guardians))
 
 

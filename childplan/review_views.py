@@ -11,6 +11,8 @@ request."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,6 +23,7 @@ from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from childplan import wheel
+from childplan.access import may_see_reviews
 from childplan.compass import AREAS
 from childplan.forms import WithholdForm
 from childplan.models import Plan
@@ -142,7 +145,7 @@ def _ratings(form: FlaskForm, voices: tuple[str, ...] = wheel.VOICES) -> list[Ra
             comment = form[comment_field(area.code, voice)].data
             if not raw and not (comment or "").strip():
                 continue
-            if raw and not raw.lstrip("-").isdigit():
+            if raw and not re.fullmatch(r"-?[0-9]{1,6}", raw):
                 raise OperationError(_("Choose a rating from 1 to 5"), rating_field(area.code, voice))
             ratings.append(RatingData(area.code, voice, int(raw) if raw else None, comment))
     return ratings
@@ -249,6 +252,8 @@ def _review_or_404(child_id: str, review_id: str, action: str) -> tuple[ChildAcc
     (audited) when the child has no plan or the plan no such review."""
     access = _staff_access(child_id, action)
     plan = _plan_of(access, action)
+    if not may_see_reviews(access, plan):  # the Plan tab does not list them to this viewer either
+        refuse_404(access, action, "reviews_not_for_this_agency")
     view = ReviewView.for_actor(access, plan, review_id[:MAX_ID_LENGTH])
     if view is None:
         audit.note_denied(

@@ -285,7 +285,17 @@ def _page(  # type: ignore[no-untyped-def]
     if reviews is not None:
         context["reviews"] = [{"public_id": public_id, "held_on": held_on} for public_id, held_on in reviews]
         # the compass wheel of the latest review and the trend across reviews, each rating decided for the viewer
-        context["latest_review"] = ReviewView.for_actor(access, the_plan, reviews[0][0]) if reviews else None
+        latest = ReviewView.for_actor(access, the_plan, reviews[0][0]) if reviews else None
+        context["latest_review"] = latest
+        if latest is not None:  # its ratings are shown here too: a read of the review
+            audit.note_read(
+                actor.audit_actor(),
+                "view_plan_review",
+                child_id=access.child.id,
+                object_type="plan_review",
+                object_id=latest.public_id,
+                legal_basis=access.legal_basis,
+            )
     context["may_review"] = keeps and the_plan.status == "active"
     if keeps and the_plan.status == "active":
         assert keeper is not None

@@ -54,7 +54,7 @@ class Page(Generic[T]):
 def page_number(value: str | None = None) -> int:
     """``?page=`` (or the value given) as a positive number; anything else is the first page."""
     text = request.args.get("page", "1") if value is None else value
-    return int(text) if text.isdigit() and 0 < len(text) < 7 and int(text) > 0 else 1
+    return int(text) if text.isdecimal() and 0 < len(text) < 7 and int(text) > 0 else 1
 
 
 def paginate(

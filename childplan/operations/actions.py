@@ -330,7 +330,8 @@ def may_reassign(actor, action: Action) -> bool:  # type: ignore[no-untyped-def]
 def reassign_action(actor, action: Action, version: int | None, unit_id: int | None, person_id: int | None) -> None:  # type: ignore[no-untyped-def]
     """The owner agency's admin moves an open action to another unit and/or person of the same agency (an
     active practitioner of it, and of the unit when both are given). The owner agency never changes. Giving
-    the action to whom it already has writes nothing (the admin may not see the owner: RULES.md §7)."""
+    the action to whom it already has is recorded like any other reassignment (a new version): the answer
+    must not differ, since the admin may not see the owner of a protected child's action (RULES.md §7)."""
     if not may_reassign(actor, action):
         raise OperationError(_("Only an agency admin of the agency that owns the action can reassign it"), "form")
     active_or_refuse(action.plan)
@@ -339,8 +340,6 @@ def reassign_action(actor, action: Action, version: int | None, unit_id: int | N
     if unit_id is None and person_id is None:
         raise OperationError(_("Choose a unit or a person"), "owner_unit")
     _check_owner(action.owner_agency_id, unit_id, person_id)
-    if unit_id == action.owner_unit_id and person_id == action.owner_person_id:
-        return  # already so: nothing to write (and, for a protected child, nothing told about the owner)
     _claim_version(action, version)
     previous_unit, previous_person = action.owner_unit_id, action.owner_person_id
     action.owner_unit_id = unit_id

@@ -103,15 +103,17 @@ def chronicle(  # type: ignore[no-untyped-def]
     public_id: str,
     areas: Iterable[str] = (),
     summary: str | None = None,
+    audience: str = "coordination",
 ) -> None:
     """A plan event in the chronology: coordination information, the owning agency's record, in the
-    item's areas (free text inherits them, RULES.md §4)."""
+    item's areas (free text inherits them, RULES.md §4); ``audience="own_agency"`` keeps it within the
+    owning agency."""
     assert kind in PLAN_CHRONOLOGY_KINDS, kind
     record_event(
         child_id,
         kind,
         owner_agency_id=owner_agency_id,
-        audience="coordination",
+        audience=audience,
         areas=areas,
         summary=summary,
         author_person_id=actor.account.staff_person_id,

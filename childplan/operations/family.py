@@ -111,7 +111,8 @@ def acknowledge_version(actor, version: PlanVersion, has_agreed: bool) -> Versio
         number=version.number,
         agreed=agreed,
     )
-    # Content-free: "the family read version N (and agreed)"; the entry points at the version.
+    # Content-free: "the family read version N (and agreed)"; the entry points at the version. Whether the
+    # family agreed is for the plan keeper (RULES.md §4): the keeper's agency's record, within that agency.
     chronicle(
         actor,
         plan.child_id,
@@ -119,6 +120,7 @@ def acknowledge_version(actor, version: PlanVersion, has_agreed: bool) -> Versio
         owner_agency_id=plan.agency_id,
         object_type="plan_version",
         public_id=version.public_id,
+        audience="own_agency",
     )
     return acknowledgement
 

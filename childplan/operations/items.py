@@ -147,6 +147,8 @@ def mark_withheld_from_guardians(  # type: ignore[no-untyped-def]
         or not relations_to(actor, child_id)
     ):
         raise OperationError(_("Only staff of the agency that owns this item can withhold it from guardians"), "form")
+    if item.is_withheld_from_guardians:  # the recorded reason stands; a second POST must not rewrite it
+        raise OperationError(_("This is already withheld from guardians"), "reason")
     cleaned = clean_text(
         reason, "reason", REASON_MAX, required=True, message=_("Say why this is withheld from guardians")
     )

@@ -456,7 +456,7 @@ def siblings(child_id: str):  # type: ignore[no-untyped-def]
 
 
 def _sibling_number(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) <= 4 else None
+    return int(text) if text.isdecimal() and len(text) <= 4 else None
 
 
 def _no_such_sibling(actor: Actor, access: ChildAccess, number: str) -> NoReturn:

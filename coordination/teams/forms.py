@@ -59,7 +59,7 @@ def apply_operation_error(form: FlaskForm, error: OperationError) -> None:
     if target is None and name.startswith("decisions-") and "decisions" in form._fields:
         _prefix, index, sub = name.split("-", 2)
         entries = form.decisions.entries  # type: ignore[attr-defined]
-        if index.isdigit() and int(index) < len(entries):
+        if index.isdecimal() and int(index) < len(entries):
             target = entries[int(index)].form._fields.get(sub)
     if target is not None and not isinstance(target, FieldList):
         target.errors = [*list(target.errors or ()), error.message]

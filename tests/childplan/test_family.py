@@ -478,7 +478,7 @@ def test_the_family_writes_are_audited_and_the_acknowledgement_chronicled_withou
             ("plan_version_agreed", None, None),
             ("plan_version_read", None, None),
         ]
-        assert entries[1].owner_agency_id == agency(SCHOOL).id and entries[1].audience == "coordination"
+        assert entries[1].owner_agency_id == agency(SCHOOL).id and entries[1].audience == "own_agency"
 
 
 def test_the_plan_keeper_gets_a_content_free_inbox_item_rendered_through_the_access_core(
@@ -570,3 +570,20 @@ def test_the_plan_tab_sends_the_same_number_of_statements_for_1_and_20_comments(
         )
         statements.append(len(counter.statements))
     assert statements[0] == statements[1], statements
+
+
+def test_whether_the_family_agreed_stays_with_the_keepers_agency_in_the_chronology(
+    app: Flask, client: FlaskClient, family: Family, built: Built
+) -> None:
+    """karin (BUP, consent for "healthy" only) must not learn from the chronology that the family did not
+    agree to the plan; maria (the keeper's agency) sees the entry."""
+    with app.app_context():
+        version = database.session.scalar(select(PlanVersion).where(PlanVersion.public_id == built.version))
+        assert version is not None
+        acknowledge_version(guardian_of(family), version, False)
+        database.session.commit()
+    login(client, "karin")
+    assert "did not agree" not in client.get(f"/children/{family.public_id}/chronology").get_data(as_text=True)
+    keeper = app.test_client()
+    login(keeper, "maria")
+    assert "did not agree" in keeper.get(f"/children/{family.public_id}/chronology").get_data(as_text=True)

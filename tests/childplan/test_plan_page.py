@@ -536,7 +536,14 @@ def test_the_plan_tab_shows_the_latest_reviews_wheel_and_the_trend_across_review
     """Omar has two reviews (14 and 2 days ago): the wheel is the newest's; the trend has both dates; the
     child's, the guardians' and the professionals' ratings stand side by side."""
     login(client, "johan")
+    with app.app_context():
+        before = database.session.scalar(select(func.max(AuditEvent.id))) or 0
     html = client.get(f"/children/{_demo_child(app, 'Omar')}/plan").get_data(as_text=True)
+    with app.app_context():
+        reads = database.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.id > before, AuditEvent.outcome == "allowed")
+        ).all()
+    assert "view_child_plan" in reads and "view_plan_review" in reads, "the review's ratings shown here are a read too"
     wheel = html[html.index('id="compass-wheel-latest"') : html.index('data-table="review-trend"')]
     assert len(re.findall(r'data-review-date="[0-9-]+"', html)) == 2
     for voice in ("child", "guardians", "professionals"):

@@ -198,6 +198,10 @@ def test_the_route_refuses_bad_input_with_422_at_the_field_and_keeps_the_input(
     assert answer.status_code == 422
     html = answer.get_data(as_text=True)
     assert 'data-field-error="texts-why"' in html and "Still kept" in html
+    # a version that is no number (a superscript two is a digit to str.isdigit, not to int) is no version
+    answer = _post(client, _url(family), {**_form(app, 1, child_views="Kept again"), "version": "²"}, "texts-")
+    assert answer.status_code in (409, 422), answer.status_code
+    assert "Kept again" in answer.get_data(as_text=True)
     assert _state(app, family) == before
 
 

@@ -213,6 +213,8 @@ def test_a_viewer_without_consent_for_an_area_does_not_see_another_agencys_ratin
     [
         ({"rating_achieving_professionals": "0"}, "rating_achieving_professionals"),
         ({"rating_achieving_professionals": "6"}, "rating_achieving_professionals"),
+        ({"rating_achieving_professionals": "²"}, "rating_achieving_professionals"),  # a digit int() refuses
+        ({"rating_achieving_professionals": "--3"}, "rating_achieving_professionals"),
         ({"held_on": "tomorrow"}, "held_on"),
         (
             {"rating_achieving_professionals": "", "comment_achieving_professionals": "", "rating_healthy_child": ""},
@@ -224,7 +226,16 @@ def test_a_viewer_without_consent_for_an_area_does_not_see_another_agencys_ratin
             "rating_achieving_professionals",
         ),
     ],
-    ids=["rating_0", "rating_6", "future_date", "no_rating", "comment_too_long", "script_in_comment"],
+    ids=[
+        "rating_0",
+        "rating_6",
+        "rating_superscript_two",
+        "rating_double_minus",
+        "future_date",
+        "no_rating",
+        "comment_too_long",
+        "script_in_comment",
+    ],
 )
 def test_bad_input_is_refused_with_the_input_kept_and_nothing_written(
     app: Flask, client: FlaskClient, family: Family, changes: dict[str, str], field: str | None
@@ -355,3 +366,30 @@ def test_the_plan_tab_lists_the_reviews_and_offers_the_keeper_a_new_one(
     login(client, "maria")  # the keeper
     html = client.get(f"/children/{family.public_id}/plan").get_data(as_text=True)
     assert _show_url(family, review_id) in html and _new_url(family) in html
+
+
+def test_an_agency_without_consent_gets_404_on_a_review_by_its_address(
+    app: Flask, client: FlaskClient, db: Any
+) -> None:
+    """lars reaches Leo, whose school consent was withdrawn; had Leo's plan a review, its address must not
+    show him the review (the Plan tab does not list it). Omar's review, under the school's consent, he sees."""
+    from coordination.models import Child
+
+    with app.app_context():
+        leo = database.session.scalar(select(Child).where(Child.given_name == "Leo"))
+        assert leo is not None
+        plan = database.session.scalar(select(Plan).where(Plan.child_id == leo.id))
+        assert plan is not None
+        review = record_review(
+            _actor_of("johan"), plan, ReviewData(_today(app), None, [RatingData("nurtured", "professionals", 3)])
+        )
+        database.session.commit()
+        leo_review = f"/children/{leo.public_id}/plan/reviews/{review.public_id}"
+        omar = database.session.scalar(select(Child).where(Child.given_name == "Omar"))
+        assert omar is not None
+        omars = database.session.scalar(
+            select(Review.public_id).join(Plan, Plan.id == Review.plan_id).where(Plan.child_id == omar.id).limit(1)
+        )
+    login(client, "lars")
+    assert client.get(leo_review).status_code == 404
+    assert client.get(f"/children/{omar.public_id}/plan/reviews/{omars}").status_code == 200

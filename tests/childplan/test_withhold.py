@@ -159,6 +159,18 @@ def test_the_reason_is_required_and_not_too_long(app: Flask, family: Family) -> 
     assert _withheld(app, family) == before
 
 
+def test_a_withheld_items_recorded_reason_is_not_rewritten(app: Flask, family: Family) -> None:
+    with app.app_context():
+        action = _items(family)["bup_action"]
+        mark_withheld_from_guardians(_actor_of("karin"), action, REASON)
+        database.session.commit()
+        with pytest.raises(OperationError) as refused:
+            mark_withheld_from_guardians(_actor_of("karin"), _items(family)["bup_action"], "Another reason")
+        assert refused.value.field == "reason"
+        database.session.rollback()
+        assert _items(family)["bup_action"].withheld_reason == REASON
+
+
 # -- the routes ------------------------------------------------------------------------------------------------
 def _urls(app: Flask, family: Family) -> dict[str, tuple[str, str]]:
     """The withhold route of each item, and the prefix of its form."""
