@@ -195,7 +195,16 @@ def test_what_the_scanned_pages_show(served, signed_in) -> None:  # type: ignore
     assert karin.locator("li.bk-worklist-row[data-overdue]").count() >= 2
 
 
-@pytest.mark.parametrize(("persona", "target"), [("johan", "omar_plan"), ("karin", "worklist")])
+@pytest.mark.parametrize(
+    ("persona", "target"),
+    [
+        ("johan", "omar_plan"),
+        ("karin", "worklist"),
+        ("maria", "agency_worklist"),
+        ("johan", "omar_review"),
+        ("johan", "omar_diff"),
+    ],
+)
 def test_on_a_phone_the_plan_tab_and_the_worklist_do_not_scroll_sideways(
     browser, served, persona: str, target: str
 ) -> None:  # type: ignore[no-untyped-def]
