@@ -135,6 +135,7 @@ def _record_added(actor, plan: Plan, action: Action, basis: str, **detail: objec
         owner_agency_id=action.owner_agency_id,
         **detail,
     )
+    # the action's own words: the entry has the action's agency and areas, so it reaches whoever sees the action
     chronicle(
         actor,
         plan.child_id,
@@ -143,6 +144,7 @@ def _record_added(actor, plan: Plan, action: Action, basis: str, **detail: objec
         object_type="plan_action",
         public_id=action.public_id,
         areas=action.area_codes,
+        summary=action.what,
     )
 
 
@@ -283,7 +285,7 @@ def update_action(actor, action: Action, version: int | None, data: ActionUpdate
     )
     note = clean_text(data.progress_note, "progress_note", PLAN_TEXT_MAX)
     _claim_version(action, version)
-    previous = action.status
+    previous, previous_note = action.status, action.progress_note
     action.status = data.status
     action.stop_reason = stop_reason if data.status == "stopped" else None
     action.progress_note = note
@@ -308,6 +310,7 @@ def update_action(actor, action: Action, version: int | None, data: ActionUpdate
         object_type="plan_action",
         public_id=action.public_id,
         areas=action.area_codes,
+        summary=action.what if not note or note == previous_note else f"{action.what} — {note}",
     )
 
 
@@ -376,4 +379,5 @@ def reassign_action(actor, action: Action, version: int | None, unit_id: int | N
         object_type="plan_action",
         public_id=action.public_id,
         areas=action.area_codes,
+        summary=action.what,
     )

@@ -106,9 +106,16 @@ WITHHELD_ENTRY_REASONS: dict[str, object] = {
 }
 
 # Where an entry's object is shown, if that page is built: (endpoint, the keyword of the object's id).
-OBJECT_PAGES: dict[str, tuple[str, str]] = {
-    "concern": ("concern.show", "concern_id"),
-    "meeting": ("teams.meeting", "meeting_id"),
+# object type → (endpoint, the URL keyword that takes the object's public id, or None: the page is the child's
+# and the object is an anchor "<prefix><public id>" on it, or the page itself)
+OBJECT_PAGES: dict[str, tuple[str, str | None, str | None]] = {
+    "concern": ("concern.show", "concern_id", None),
+    "meeting": ("teams.meeting", "meeting_id", None),
+    "plan": ("plan.index", None, None),
+    "plan_need": ("plan.index", None, "need-"),
+    "plan_action": ("plan.index", None, "action-"),
+    "plan_version": ("plan.versions", None, None),
+    "plan_review": ("reviews.show", "review_id", None),
 }
 
 
@@ -227,11 +234,16 @@ def _object_url(entry: ChronologyEntry, child_public_id: str) -> str | None:
     target = OBJECT_PAGES.get(entry.object_type or "")
     if target is None or not entry.object_public_id:
         return None
-    endpoint, keyword = target
+    endpoint, keyword, anchor = target
     if endpoint not in current_app.view_functions:
         return None
+    arguments: dict[str, str] = {"child_id": child_public_id}
+    if keyword is not None:
+        arguments[keyword] = entry.object_public_id
+    if anchor is not None:
+        arguments["_anchor"] = anchor + entry.object_public_id
     try:
-        return url_for(endpoint, child_id=child_public_id, **{keyword: entry.object_public_id})
+        return url_for(endpoint, **arguments)
     except BuildError:
         return None
 

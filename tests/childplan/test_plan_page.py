@@ -579,3 +579,15 @@ def test_the_latest_review_adds_the_same_statements_for_2_and_12_reviews(
         assert 'id="compass-wheel-latest"' in html
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
+
+
+def test_the_chronology_says_which_action_changed_and_links_to_it_on_the_plan(app: Flask, client: FlaskClient) -> None:
+    """lars's progress on Omar's weekly check-in (demo): the entry names the action and the new note (the
+    entry carries the action's agency and areas, so it reaches exactly who sees the action), and opens the
+    action on the Plan tab."""
+    omar = _demo_child(app, "Omar")
+    login(client, "johan")
+    html = client.get(f"/children/{omar}/chronology").get_data(as_text=True)
+    assert "A weekly check-in between Omar and his class teacher" in html
+    assert "Two check-ins so far; Omar chose Monday mornings." in html
+    assert re.search(rf'href="/children/{re.escape(omar)}/plan#action-[A-Za-z0-9_-]+"', html)
