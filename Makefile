@@ -10,7 +10,7 @@ DEMO_ENV := BARNKOMPASS_DEMO_MODE=true BARNKOMPASS_DATABASE_URL=sqlite:///$(CURD
 BARNKOMPASS_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export BARNKOMPASS_TEST_DATABASE_URL
 
-.PHONY: lint chromium demo demo-reset demo-data test test-sqlite test-postgresql install install-test translations clean
+.PHONY: lint chromium demo demo-reset demo-data test test-sqlite test-postgresql bench install install-test translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -89,6 +89,11 @@ test-sqlite: install-test
 
 test-postgresql: install-test
 	BARNKOMPASS_TEST_DB=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The Child's Plan in figures (statements per request, milliseconds, PDF seconds and size) on a throwaway
+# SQLite database; BENCH_ARGS=--postgresql runs it on a PostgreSQL database of its own.
+bench: install-test
+	$(BIN)/python -m tests.benchmarks.plan_benchmark $(BENCH_ARGS)
 
 # Extract the translatable strings and update the catalogues; then edit the .po files and compile.
 translations: install-test
