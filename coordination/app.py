@@ -95,6 +95,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    import childplan.overview  # noqa: F401  (the plan in brief on the Overview, registered at import)
     import childplan.pdf_views  # noqa: F401  (the plan as a PDF, on the plan blueprint)
     import childplan.version_views  # noqa: F401  (the plan's versions and their diff, on the plan blueprint)
     from agencies.views import admin, agency

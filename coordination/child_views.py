@@ -3,6 +3,9 @@ the child page. Every child is reached through the access core; out of scope is 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import or_
@@ -11,6 +14,7 @@ from childplan.compass import AREAS
 from coordination import audit
 from coordination.access import (
     STAFF,
+    ChildAccess,
     find_child_by_identity_number,
     get_child_or_404,
     identity_lookup_allowed,
@@ -28,6 +32,28 @@ from coordination.paging import page_number, paginate
 from coordination.policies import policy
 from coordination.registration import pending_links_to_decide
 from coordination.views import current_actor
+
+
+@dataclass(frozen=True)
+class OverviewSection:
+    """A section another package adds to the Overview (the Child's Plan in brief): a template and its
+    values, decided by that package through the access core for the viewer."""
+
+    template: str
+    values: Mapping[str, object]
+
+
+# Builders of Overview sections, each ``(access) -> OverviewSection | None``, registered at import by the
+# package that owns the section (coordination does not import the packages above it); rendered in order.
+OVERVIEW_SECTIONS: list[Callable[[ChildAccess], OverviewSection | None]] = []
+
+
+def register_overview_section(
+    build: Callable[[ChildAccess], OverviewSection | None],
+) -> Callable[[ChildAccess], OverviewSection | None]:
+    OVERVIEW_SECTIONS.append(build)
+    return build
+
 
 children = Blueprint("children", __name__)
 
@@ -120,8 +146,10 @@ def overview(child_id: str):  # type: ignore[no-untyped-def]
     assert actor is not None
     access = get_child_or_404(actor, child_id, action="view_child_overview")
     view = ChildView.for_actor(access)
+    sections = [section for build in OVERVIEW_SECTIONS if (section := build(access)) is not None]
     return render_template(
         "children/overview.html",
+        sections=sections,
         child=view,
         activity=ChildActivity.for_actor(access),
         compass_by_code={area.code: area for area in AREAS},

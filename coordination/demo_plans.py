@@ -417,6 +417,19 @@ def _leo_plan(ekby: _Ekby) -> None:
             **_owner(ekby, SCHOOL, "Class 4–6", "lars"),  # type: ignore[arg-type]
         ),
     )
+    _texts(
+        ekby,
+        "Leo",
+        "johan",
+        PlanTextsData(
+            why=plan.why,
+            overall_responsibility=plan.overall_responsibility,
+            child_views="Leo says Fridays are good days and that he wants to keep his reading corner.",
+            guardian_views="Karl and Eva want Leo to have one adult at school he can talk to.",
+            disagreements=None,
+            next_review_on=_day(ekby, 14),
+        ),
+    )
 
 
 # -- Noah ----------------------------------------------------------------------------------------------------

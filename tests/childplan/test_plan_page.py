@@ -591,3 +591,25 @@ def test_the_chronology_says_which_action_changed_and_links_to_it_on_the_plan(ap
     assert "A weekly check-in between Omar and his class teacher" in html
     assert "Two check-ins so far; Omar chose Monday mornings." in html
     assert re.search(rf'href="/children/{re.escape(omar)}/plan#action-[A-Za-z0-9_-]+"', html)
+
+
+# -- the plan in brief on the Overview --------------------------------------------------------------------------
+def test_the_overview_shows_the_plan_in_brief_and_the_latest_reviews_wheel(app: Flask, client: FlaskClient) -> None:
+    """The child page (UX.md: what happens next): the plan, its next review and the latest review's wheel."""
+    login(client, "johan")
+    html = client.get(f"/children/{_demo_child(app, 'Omar')}").get_data(as_text=True)
+    brief = html[html.index('data-section="plan-brief"') :]
+    assert "Open the plan" in brief and "data-next-review" in brief
+    assert 'id="compass-wheel-overview"' in brief and "The review and the trend across reviews" in brief
+
+
+def test_the_overview_holds_no_wheel_for_an_agency_the_plan_tab_lists_no_reviews_to(
+    app: Flask, client: FlaskClient
+) -> None:
+    """lars reaches Leo without the school's consent: the plan's own texts (its next review) are another
+    agency's record, and there is no review he may see."""
+    login(client, "lars")
+    html = client.get(f"/children/{_demo_child(app, 'Leo')}").get_data(as_text=True)
+    brief = html[html.index('data-section="plan-brief"') :]
+    assert "Open the plan" in brief
+    assert "data-next-review" not in brief and "compass-wheel" not in brief

@@ -244,7 +244,11 @@ def test_the_keeper_saves_the_texts_audited_and_in_the_chronology(
         )
         assert plan.next_review_on == today() + timedelta(days=30)
         audit = database.session.scalar(
-            select(AuditEvent).where(AuditEvent.action == "update_plan_texts", AuditEvent.outcome == "allowed")
+            select(AuditEvent).where(
+                AuditEvent.action == "update_plan_texts",
+                AuditEvent.outcome == "allowed",
+                AuditEvent.child_id == family.child_id,
+            )
         )
         assert audit is not None and audit.legal_basis == "relation_child_contact"
         entry = database.session.scalar(

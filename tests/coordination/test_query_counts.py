@@ -26,8 +26,10 @@ MY_CHILDREN_STATEMENTS = 6
 # The child page: session (2), the child, my relations to it, the consent picture (consents, their
 # areas, their givers, custody, maturity: 5), role assignments, enrolments, guardians, the pending
 # links I may decide (the current Child Contact, the links: 2), the team's members, the open concerns (and
-# their areas when there are any), the planned meetings and their areas (2), audit.
-CHILD_PAGE_STATEMENTS = 19
+# their areas when there are any), the planned meetings and their areas (2), audit; and the Child's Plan in
+# brief (childplan/overview.py): the plan, its reviews listed, the latest review, its ratings, the agencies'
+# names (5; Omar has a plan with reviews).
+CHILD_PAGE_STATEMENTS = 24
 
 
 def add_children(app: Flask, count: int, unit_name: str = "Class 4–6") -> None:
