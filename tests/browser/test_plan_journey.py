@@ -263,8 +263,8 @@ def test_the_worklist_update_can_be_done_by_keyboard(browser, served) -> None:  
     karin.keyboard.press("Tab")
     assert row.get_by_label("Progress note").evaluate("element => element === document.activeElement")
     karin.keyboard.type(note)
-    karin.keyboard.press("Tab")  # why it stopped: not needed
-    karin.keyboard.press("Tab")
+    assert not row.get_by_label("Why it stopped").is_visible(), "only asked for when the action is stopped"
+    karin.keyboard.press("Tab")  # straight to Save: "why it stopped" is not shown for Done
     save = row.get_by_role("button", name="Save")
     assert save.evaluate("element => element === document.activeElement")
     with karin.expect_response(lambda r: r.request.method == "POST" and f"/worklist/actions/{action_id}" in r.url):
@@ -276,6 +276,21 @@ def test_the_worklist_update_can_be_done_by_keyboard(browser, served) -> None:  
     assert note in row.locator("[data-progress-note]").inner_text()
     assert action_state(app, SLEEP_DIARY) == (action_id, "done", note)
     assert_no_console_errors(karin)
+    karin.context.close()
+
+
+def test_why_it_stopped_is_asked_for_only_when_stopped_is_chosen(browser, served) -> None:  # type: ignore[no-untyped-def]
+    app, base_url = served
+    action_id, _status, _note = action_state(app, "Talks at BUP about Noah")
+    karin = log_in(browser, base_url, "karin")
+    karin.goto("/worklist")
+    row = worklist_row(karin, action_id)
+    reason = row.get_by_label("Why it stopped")
+    assert not reason.is_visible()
+    row.get_by_label("Status").select_option("stopped")
+    assert reason.is_visible()
+    row.get_by_label("Status").select_option("in_progress")
+    assert not reason.is_visible()
     karin.context.close()
 
 
