@@ -1,8 +1,9 @@
 """RULES.md §7 for Alva (protected identity; DEMO.md), over every staff output of issue 4 that can mention her:
 the Team tab, the meeting page, the chronology, the concern page, the Support Coordinator request page, the
-inbox, and the child page. Her meeting place, her guardians' contact details (Sofia's, and tomas's: he is
-restricted), and the names and contact channels of the staff and units around her are withheld from staff
-outside her team; her team (maria) sees them. Each output is scanned as HTML for the protected values.
+inbox, and the child page — and, since the plan issue, the Plan tab, the plan's versions and the plan's PDF.
+Her meeting place, her guardians' contact details (Sofia's, and tomas's: he is restricted), and the names and
+contact channels of the staff and units around her are withheld from staff outside her team; her team (maria)
+sees them. Each output is scanned as HTML (the PDF as its text) for the protected values.
 
 The staff outside the team are made here: practitioners of Class 1–3, where Alva is enrolled (a unit relation,
 so they reach her pages, but are not in her team)."""
@@ -118,6 +119,9 @@ PAGES: dict[str, str] = {
     "the concern page": "/children/{Alva}/concerns/{alva_concern}",
     "the Support Coordinator request": "/children/{Alva}/coordinator-requests/{alva_request}",
     "the inbox": "/inbox",
+    # the Child's Plan (issue 5): Alva's plan has one school action, owned by maria in Class 1–3
+    "the Plan tab": "/children/{Alva}/plan",
+    "the plan's versions": "/children/{Alva}/plan/versions",
 }
 # What is protected, by kind (the keys of Alva.secrets start with these words, the unit is looked for in <main>).
 KINDS: dict[str, tuple[str, ...]] = {
@@ -258,3 +262,18 @@ def test_no_chronology_summary_of_any_child_holds_a_meeting_place(app: Flask, al
     assert summaries, "the chronology has summaries to look at"
     holding = [(place, summary[:80]) for summary in summaries for place in places if place in summary]
     assert not holding, holding
+
+
+def test_the_plan_pdf_holds_no_protected_value_for_staff_outside_the_team(app: Flask, alva: Alva) -> None:
+    """The PDF of Alva's plan, downloaded by greta (Class 1–3, not on her team), read back as text."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    greta = Session(app, "greta", PASSWORD)
+    response = greta.get("/children/{Alva}/plan.pdf".format(**alva.objects))
+    assert response.status_code == 200
+    text = " ".join(" ".join(page.extract_text() or "" for page in PdfReader(BytesIO(response.data)).pages).split())
+    assert "A picture schedule for the day" in text, "the action itself is shown"
+    leaks = [what for what, value in alva.secrets.items() if value in text]
+    assert leaks == [] and CLASS_1_3 not in text and "Maria Holm" not in text, leaks
