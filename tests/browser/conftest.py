@@ -75,3 +75,26 @@ def page(browser, live_server):  # type: ignore[no-untyped-def]
     )
     yield new_page
     context.close()
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser, served) -> Iterator[Callable[[str], object]]:  # type: ignore[no-untyped-def]
+    """A logged-in page per persona on the module's ``served`` demo, made on first use and kept for the
+    module (console errors reset)."""
+    from tests.browser.support import log_in, new_page
+
+    _app, base_url = served
+    pages: dict[str, object] = {}
+
+    def page_for(persona: str):  # type: ignore[no-untyped-def]
+        if persona not in pages:
+            page = new_page(browser, base_url)
+            log_in(page, persona)
+            pages[persona] = page
+        page = pages[persona]
+        page.console_errors.clear()  # type: ignore[attr-defined]
+        return page
+
+    yield page_for
+    for page in pages.values():
+        page.context.close()  # type: ignore[attr-defined]

@@ -5,59 +5,31 @@ with the same rules and configuration as tests/browser/test_journeys.py; and the
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from tests.conftest import DatabaseFactory, make_test_app
+from tests.browser.support import (
+    PHONE_WIDTH,
+    assert_accessible,
+    assert_no_console_errors,
+    log_in,
+    new_page,
+    serve_demo,
+)
+from tests.conftest import DatabaseFactory
 
 pytestmark = pytest.mark.postgresql_only
-
-PHONE_WIDTH = 375
 
 
 @pytest.fixture(scope="module")
 def served(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:
     """One demo app for the whole module (the scans only read; logging in and the audit rows of the reads
-    are all they write), on a committed database of its own, served on a free port; the app too, to look up
-    the public ids of the demo's concerns, meetings and reports."""
-    url = databases.copy_of("demo", "axe")
-    app = make_test_app(url, tmp_path_factory.mktemp("axe-instance"), DEMO_MODE=True)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        app.extensions["database"].engine.dispose()
-        databases.drop(url)
-
-
-@pytest.fixture(scope="module")
-def signed_in(browser, served) -> Iterator[Callable[[str], object]]:  # type: ignore[no-untyped-def]
-    """A logged-in page per persona, made on first use and kept for the module (console errors reset)."""
-    _app, base_url = served
-    pages: dict[str, object] = {}
-
-    def page_for(persona: str):  # type: ignore[no-untyped-def]
-        if persona not in pages:
-            page = new_page(browser, base_url)
-            log_in(page, persona)
-            pages[persona] = page
-        page = pages[persona]
-        page.console_errors.clear()  # type: ignore[attr-defined]
-        return page
-
-    yield page_for
-    for page in pages.values():
-        page.context.close()  # type: ignore[attr-defined]
+    are all they write); the app too, to look up the public ids of the demo's concerns, meetings and reports."""
+    with serve_demo(databases, tmp_path_factory, "axe") as app_and_url:
+        yield app_and_url
 
 
 # -- where each page is ------------------------------------------------------------------------------------
@@ -122,30 +94,6 @@ TARGETS: dict[str, Callable[[], str]] = {
 def path_of(app: Flask, target: str) -> str:
     with app.app_context():
         return TARGETS[target]()
-
-
-def log_in(page, persona: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto("/login")
-    page.get_by_role("button", name=persona, exact=False).first.click()
-    page.wait_for_url("**/")
-
-
-def assert_accessible(page) -> None:  # type: ignore[no-untyped-def]
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
-
-
-def assert_no_console_errors(page) -> None:  # type: ignore[no-untyped-def]
-    errors = [text for text in page.console_errors if "status of 422" not in text]
-    assert errors == [], errors
-
-
-def new_page(browser, base_url: str, **options):  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=base_url, locale="sv-SE", **options)
-    page = context.new_page()
-    page.console_errors = []  # type: ignore[attr-defined]
-    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)  # type: ignore[attr-defined]
-    return page
 
 
 PAGES_TO_SCAN = [

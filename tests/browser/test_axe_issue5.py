@@ -9,56 +9,31 @@ has no plan."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from tests.browser.test_axe_issue4 import PHONE_WIDTH, assert_accessible, assert_no_console_errors, log_in, new_page
-from tests.conftest import DatabaseFactory, make_test_app
+from tests.browser.support import (
+    PHONE_WIDTH,
+    assert_accessible,
+    assert_no_console_errors,
+    log_in,
+    new_page,
+    serve_demo,
+)
+from tests.conftest import DatabaseFactory
 
 pytestmark = pytest.mark.postgresql_only
 
 
 @pytest.fixture(scope="module")
 def served(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:
-    """One demo app for the whole module (the scans only read), on a committed database of its own, served
-    on a free port; the app too, to look up the public ids of the demo's children and reviews."""
-    url = databases.copy_of("demo", "axe5")
-    app = make_test_app(url, tmp_path_factory.mktemp("axe5-instance"), DEMO_MODE=True)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        app.extensions["database"].engine.dispose()
-        databases.drop(url)
-
-
-@pytest.fixture(scope="module")
-def signed_in(browser, served) -> Iterator[Callable[[str], object]]:  # type: ignore[no-untyped-def]
-    """A logged-in page per persona, made on first use and kept for the module (console errors reset)."""
-    _app, base_url = served
-    pages: dict[str, object] = {}
-
-    def page_for(persona: str):  # type: ignore[no-untyped-def]
-        if persona not in pages:
-            page = new_page(browser, base_url)
-            log_in(page, persona)
-            pages[persona] = page
-        page = pages[persona]
-        page.console_errors.clear()  # type: ignore[attr-defined]
-        return page
-
-    yield page_for
-    for page in pages.values():
-        page.context.close()  # type: ignore[attr-defined]
+    """One demo app for the whole module (the scans only read); the app too, to look up the public ids of
+    the demo's children and reviews."""
+    with serve_demo(databases, tmp_path_factory, "axe5") as app_and_url:
+        yield app_and_url
 
 
 # -- where each page is ------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ meet. Pages are switched to English after login."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -17,9 +16,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from tests.conftest import DatabaseFactory, make_test_app
+from tests.browser.support import serve_demo
+from tests.conftest import DatabaseFactory
 
 pytestmark = pytest.mark.postgresql_only
 
@@ -30,20 +29,10 @@ NOAH_BUP_TALKS = "Talks at BUP about Noah's low mood"  # karin's, due in 40 days
 
 @pytest.fixture(scope="module")
 def served(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:
-    """The demo app on a committed database of its own for the module, served on a free port; the app too,
-    to read public ids and check what was written."""
-    url = databases.copy_of("demo", "planjourney")
-    app = make_test_app(url, tmp_path_factory.mktemp("plan-journey-instance"), DEMO_MODE=True)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        app.extensions["database"].engine.dispose()
-        databases.drop(url)
+    """The demo app on a committed database of its own for the module; the app too, to read public ids and
+    check what was written."""
+    with serve_demo(databases, tmp_path_factory, "planjourney") as app_and_url:
+        yield app_and_url
 
 
 def log_in(browser, base_url: str, username: str, **options):  # type: ignore[no-untyped-def]
