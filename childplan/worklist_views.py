@@ -15,6 +15,8 @@ Reassigning works the same way from the agency view's rows (templates/worklist/_
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -194,6 +196,20 @@ def _apply(form: ActionUpdateForm, error: OperationError) -> None:
         form.form_errors.append(error.message)
 
 
+def _refuse(actor, action_name: str, action_id: str, action, reason: str) -> NoReturn:  # type: ignore[no-untyped-def]
+    """404 for an action that does not exist or that this actor may not change, with the refusal audited
+    (the id as given, cut to length; the reason only in the audit)."""
+    audit.note_denied(
+        actor.audit_actor(),
+        action_name,
+        child_id=action.child_id if action is not None else None,
+        object_type="plan_action",
+        object_id=(action_id or "")[:64],
+        detail={"reason": "unknown" if action is None else reason},
+    )
+    abort(404)
+
+
 @worklist.route("/worklist/actions/<action_id>", methods=["POST"], endpoint="update_action")
 @policy("staff")
 def update_action_view(action_id: str):  # type: ignore[no-untyped-def]
@@ -201,15 +217,7 @@ def update_action_view(action_id: str):  # type: ignore[no-untyped-def]
     action = load_action(action_id)
     basis = _change_basis(actor, action) if action is not None else None
     if action is None or basis is None:
-        audit.note_denied(
-            actor.audit_actor(),
-            "update_plan_action",
-            child_id=action.child_id if action is not None else None,
-            object_type="plan_action",
-            object_id=(action_id or "")[:64],
-            detail={"reason": "unknown" if action is None else "not_owner_or_keeper"},
-        )
-        abort(404)
+        _refuse(actor, "update_plan_action", action_id, action, "not_owner_or_keeper")
     form = ActionUpdateForm()
     status = 200
     if not form.validate_on_submit():
@@ -276,15 +284,7 @@ def reassign_action_view(action_id: str):  # type: ignore[no-untyped-def]
     actor = _actor()
     action = load_action(action_id)
     if action is None or not may_reassign(actor, action):
-        audit.note_denied(
-            actor.audit_actor(),
-            "reassign_plan_action",
-            child_id=action.child_id if action is not None else None,
-            object_type="plan_action",
-            object_id=(action_id or "")[:64],
-            detail={"reason": "unknown" if action is None else "not_agency_admin"},
-        )
-        abort(404)
+        _refuse(actor, "reassign_plan_action", action_id, action, "not_agency_admin")
     form = ReassignForm()
     status = 200
     if not form.validate_on_submit():
