@@ -90,8 +90,27 @@ def _start(ekby: _Ekby, child: str, keeper: str, why: str, responsibility: str) 
     start_plan(_actor(ekby, keeper), ekby.children[child], PlanData(why, responsibility))
 
 
-def _texts(ekby: _Ekby, child: str, keeper: str, data: PlanTextsData) -> None:
+def _views(
+    ekby: _Ekby,
+    child: str,
+    keeper: str,
+    *,
+    child_views: str,
+    guardian_views: str,
+    next_review_in: int,
+    disagreements: str | None = None,
+) -> None:
+    """The keeper records the child's and the guardians' views (and any disagreement) and the next review,
+    keeping why there is a plan and who has overall responsibility."""
     plan = _plan(ekby, child)
+    data = PlanTextsData(
+        why=plan.why,
+        overall_responsibility=plan.overall_responsibility,
+        child_views=child_views,
+        guardian_views=guardian_views,
+        disagreements=disagreements,
+        next_review_on=_day(ekby, next_review_in),
+    )
     update_plan_texts(_actor(ekby, keeper), plan, plan.version, data)
 
 
@@ -173,18 +192,13 @@ def _elsa_plan(ekby: _Ekby) -> None:
             **_owner(ekby, HABILITATION, "Child habilitation", "hanna"),  # type: ignore[arg-type]
         ),
     )
-    _texts(
+    _views(
         ekby,
         "Elsa",
         "hanna",
-        PlanTextsData(
-            why=plan.why,
-            overall_responsibility=plan.overall_responsibility,
-            child_views="Elsa showed us the puzzle corner and her favourite picture book when we asked what she likes.",
-            guardian_views="Lena sees the same at home and wants to know whether Elsa hears well.",
-            disagreements=None,
-            next_review_on=_day(ekby, 35),
-        ),
+        child_views="Elsa showed us the puzzle corner and her favourite picture book when we asked what she likes.",
+        guardian_views="Lena sees the same at home and wants to know whether Elsa hears well.",
+        next_review_in=35,
     )
 
 
@@ -269,18 +283,13 @@ def _omar_plan(ekby: _Ekby) -> None:
             **_owner(ekby, BUP, "BUP outpatient team", "karin"),  # type: ignore[arg-type]
         ),
     )
-    _texts(
+    _views(
         ekby,
         "Omar",
         "johan",
-        PlanTextsData(
-            why=plan.why,
-            overall_responsibility=plan.overall_responsibility,
-            child_views="Omar says mornings are the hardest and that he likes football at break.",
-            guardian_views="Ahmed wants help with routines at home and asks for an interpreter at meetings.",
-            disagreements=None,
-            next_review_on=_day(ekby, -2),
-        ),
+        child_views="Omar says mornings are the hardest and that he likes football at break.",
+        guardian_views="Ahmed wants help with routines at home and asks for an interpreter at meetings.",
+        next_review_in=-2,
     )
 
 
@@ -294,18 +303,14 @@ def _adopt_omar_decisions(ekby: _Ekby) -> None:
     )
     for decision in list(decisions):
         adopt_decision(actor, plan, decision)
-    _texts(
+    _views(
         ekby,
         "Omar",
         "johan",
-        PlanTextsData(
-            why=plan.why,
-            overall_responsibility=plan.overall_responsibility,
-            child_views="Omar says mornings are the hardest and that he likes football at break.",
-            guardian_views="Ahmed wants Omar to sleep better and would like help with routines at home.",
-            disagreements="Ahmed is not sure BUP is needed; he agreed to one assessment first.",
-            next_review_on=_day(ekby, 28),
-        ),
+        child_views="Omar says mornings are the hardest and that he likes football at break.",
+        guardian_views="Ahmed wants Omar to sleep better and would like help with routines at home.",
+        disagreements="Ahmed is not sure BUP is needed; he agreed to one assessment first.",
+        next_review_in=28,
     )
 
 
@@ -417,18 +422,13 @@ def _leo_plan(ekby: _Ekby) -> None:
             **_owner(ekby, SCHOOL, "Class 4–6", "lars"),  # type: ignore[arg-type]
         ),
     )
-    _texts(
+    _views(
         ekby,
         "Leo",
         "johan",
-        PlanTextsData(
-            why=plan.why,
-            overall_responsibility=plan.overall_responsibility,
-            child_views="Leo says Fridays are good days and that he wants to keep his reading corner.",
-            guardian_views="Karl and Eva want Leo to have one adult at school he can talk to.",
-            disagreements=None,
-            next_review_on=_day(ekby, 14),
-        ),
+        child_views="Leo says Fridays are good days and that he wants to keep his reading corner.",
+        guardian_views="Karl and Eva want Leo to have one adult at school he can talk to.",
+        next_review_in=14,
     )
 
 
@@ -465,18 +465,13 @@ def _noah_plan(ekby: _Ekby) -> None:
             **_owner(ekby, SCHOOL, "Class 7–9", "maria"),  # type: ignore[arg-type]
         ),
     )
-    _texts(
+    _views(
         ekby,
         "Noah",
         "maria",
-        PlanTextsData(
-            why=plan.why,
-            overall_responsibility=plan.overall_responsibility,
-            child_views="Noah wants to start with the lessons he likes and to sit with his friends.",
-            guardian_views="Petra wants Noah back at school and asks for weekly news from his class teacher.",
-            disagreements=None,
-            next_review_on=_day(ekby, 21),
-        ),
+        child_views="Noah wants to start with the lessons he likes and to sit with his friends.",
+        guardian_views="Petra wants Noah back at school and asks for weekly news from his class teacher.",
+        next_review_in=21,
     )
 
 
