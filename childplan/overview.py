@@ -15,6 +15,7 @@ from coordination.access import ChildAccess, may_see_item
 from coordination.child_views import OverviewSection, register_overview_section
 
 TEMPLATE = "childplan/_overview_section.html"
+VIEW_PLAN = "view_child_plan"  # as the Plan tab notes it
 
 
 @register_overview_section
@@ -23,6 +24,15 @@ def plan_in_brief(access: ChildAccess) -> OverviewSection | None:
     if the_plan is None:
         return None
     texts_shown = bool(may_see_item(access, the_plan.agency_id, PURPOSE, ALL_AREAS))
+    if texts_shown:  # its status and next review are the plan's own texts: a read of the plan
+        audit.note_read(
+            access.actor.audit_actor(),
+            VIEW_PLAN,
+            child_id=access.child.id,
+            object_type="plan",
+            object_id=the_plan.public_id,
+            legal_basis=access.legal_basis,
+        )
     latest = None
     listed = reviews_listed(access, the_plan)
     if listed:

@@ -139,7 +139,13 @@ def actions_statement(actor: Actor, filters: Filters) -> Select[tuple[Action]]:
         statement = statement.where(full_name.like(pattern, escape="\\"))
     if filters.area and filters.view != "agency":
         own = exists().where(ActionArea.action_id == Action.id, ActionArea.area == filters.area)
-        of_need = exists().where(NeedArea.need_id == Action.need_id, NeedArea.area == filters.area)
+        # the need's areas only when the need is the action's own agency's record (RULES.md §4)
+        of_need = exists().where(
+            NeedArea.need_id == Action.need_id,
+            NeedArea.area == filters.area,
+            Need.id == Action.need_id,
+            Need.agency_id == Action.owner_agency_id,
+        )
         statement = statement.where(or_(own, of_need))
     is_open = Action.status.in_(OPEN_STATUSES)
     bucket = case(
@@ -291,6 +297,15 @@ def children_of(actions: Sequence[Action]) -> dict[int, Child]:
     return {child.id: child for child in db.session.scalars(select(Child).where(Child.id.in_(ids)))}
 
 
+def _shown_areas(action: Action) -> frozenset[str]:
+    """The action's own areas, and its need's when the need is the owner agency's own record: another
+    agency's need is not the owner's to see unless consent covers it (the Plan tab decides that)."""
+    own = frozenset(area.area for area in action.areas)
+    if action.need is not None and action.need.agency_id == action.owner_agency_id:
+        own |= frozenset(area.area for area in action.need.areas)
+    return own
+
+
 def row_for(action: Action, child: Child, owner_view: bool) -> WorklistRow:
     day = today()
     return WorklistRow(
@@ -301,7 +316,7 @@ def row_for(action: Action, child: Child, owner_view: bool) -> WorklistRow:
         child_name=child.full_name,
         child_age=age_in_years(child.birth_date, day),
         what=action.what,
-        areas=area_chips(action.area_codes) if owner_view else (),
+        areas=area_chips(_shown_areas(action)) if owner_view else (),
         starts_on=action.starts_on,
         due_on=action.due_on,
         due_words=due_words(action.status, action.due_on, day),

@@ -43,8 +43,9 @@ class OverviewSection:
     values: Mapping[str, object]
 
 
-# Builders of Overview sections, each ``(access) -> OverviewSection | None``, registered at import by the
-# package that owns the section (coordination does not import the packages above it); rendered in order.
+# Builders of Overview sections, each ``(access) -> OverviewSection | None``, registered once at import by the
+# package that owns the section (coordination imports nothing of the packages above it but the leaf
+# childplan/compass.py; coordination/app.py imports childplan.overview); rendered in order.
 OVERVIEW_SECTIONS: list[Callable[[ChildAccess], OverviewSection | None]] = []
 
 

@@ -37,6 +37,15 @@ from coordination.models import RoleAssignment
 from coordination.teams.models import MeetingDecision, TeamMember
 
 
+def _entry_areas(action: Action) -> dict[str, frozenset[str]]:
+    """A chronology entry about an action is decided by the action's areas and its need's (as the action is),
+    but shows and is filed under the need's areas only when the need is the action's own agency's record."""
+    own = frozenset(area.area for area in action.areas)
+    if action.need is not None and action.need.agency_id == action.owner_agency_id:
+        own |= action.need.area_codes
+    return {"areas": own, "context_areas": action.area_codes - own}
+
+
 class StaleAction(OperationError):
     """Someone changed the action since the form was shown (optimistic locking): the view answers 409."""
 
@@ -143,7 +152,7 @@ def _record_added(actor, plan: Plan, action: Action, basis: str, **detail: objec
         owner_agency_id=action.owner_agency_id,
         object_type="plan_action",
         public_id=action.public_id,
-        areas=action.area_codes,
+        **_entry_areas(action),
         summary=action.what,
     )
 
@@ -309,7 +318,7 @@ def update_action(actor, action: Action, version: int | None, data: ActionUpdate
         owner_agency_id=action.owner_agency_id,
         object_type="plan_action",
         public_id=action.public_id,
-        areas=action.area_codes,
+        **_entry_areas(action),
         summary=action.what if not note or note == previous_note else f"{action.what} — {note}",
     )
 
@@ -378,6 +387,6 @@ def reassign_action(actor, action: Action, version: int | None, unit_id: int | N
         owner_agency_id=action.owner_agency_id,
         object_type="plan_action",
         public_id=action.public_id,
-        areas=action.area_codes,
+        **_entry_areas(action),
         summary=action.what,
     )

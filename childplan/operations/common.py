@@ -104,6 +104,7 @@ def chronicle(  # type: ignore[no-untyped-def]
     areas: Iterable[str] = (),
     summary: str | None = None,
     audience: str = "coordination",
+    context_areas: Iterable[str] = (),
 ) -> None:
     """A plan event in the chronology: coordination information, the owning agency's record, in the
     item's areas (free text inherits them, RULES.md §4); ``audience="own_agency"`` keeps it within the
@@ -115,6 +116,7 @@ def chronicle(  # type: ignore[no-untyped-def]
         owner_agency_id=owner_agency_id,
         audience=audience,
         areas=areas,
+        context_areas=context_areas,
         summary=summary,
         author_person_id=actor.account.staff_person_id,
         object_type=object_type,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agencies.models import Agency, StaffPerson
@@ -96,7 +96,14 @@ class ChronologyEntry(PublicIdMixin, Base):
 
     @property
     def area_codes(self) -> frozenset[str]:
+        """Every area the entry is decided by (who may see it)."""
         return frozenset(area.area for area in self.areas)
+
+    @property
+    def shown_area_codes(self) -> frozenset[str]:
+        """The areas the entry shows and is filed under: its context areas (e.g. the areas of the need an
+        action serves, another agency's record) decide who sees it but are not shown."""
+        return frozenset(area.area for area in self.areas if not area.is_context)
 
 
 class ChronologyArea(Base):
@@ -110,5 +117,7 @@ class ChronologyArea(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("chronology_entry.id"), index=True)
     area: Mapped[str] = mapped_column(String(20))
+    # decided by, not shown nor filed under: the areas of the need a plan action serves
+    is_context: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     entry: Mapped[ChronologyEntry] = relationship(back_populates="areas")

@@ -24,6 +24,7 @@ def record_event(
     owner_agency_id: int,
     audience: str,
     areas: Iterable[str] = (),
+    context_areas: Iterable[str] = (),
     tone: str = "neutral",
     summary: str | None = None,
     author_person_id: int | None = None,
@@ -52,7 +53,8 @@ def record_event(
         object_type=object_type,
         object_public_id=object_public_id,
         created_at=moment,
-        areas=[ChronologyArea(area=area) for area in sorted(set(areas))],
+        areas=[ChronologyArea(area=area, is_context=False) for area in sorted(set(areas))]
+        + [ChronologyArea(area=area, is_context=True) for area in sorted(set(context_areas) - set(areas))],
     )
     db.session.add(entry)
     return entry

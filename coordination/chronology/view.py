@@ -197,7 +197,11 @@ def chronology_statement(
     statement = select(ChronologyEntry).where(ChronologyEntry.child_id == access.child.id, not_hidden(access))
     if areas:
         statement = statement.where(
-            exists().where(ChronologyArea.entry_id == ChronologyEntry.id, ChronologyArea.area.in_(sorted(areas)))
+            exists().where(
+                ChronologyArea.entry_id == ChronologyEntry.id,
+                ChronologyArea.area.in_(sorted(areas)),
+                ChronologyArea.is_context.is_(False),
+            )
         )
     if agency_id is not None:
         statement = statement.where(ChronologyEntry.owner_agency_id == agency_id)
@@ -281,7 +285,7 @@ def entry_view(access: ChildAccess, entry: ChronologyEntry, decision: Decision, 
         kind_label=KIND_LABELS.get(entry.kind, entry.kind),
         agency=agency,
         author=author,
-        areas=area_chips(entry.area_codes),
+        areas=area_chips(entry.shown_area_codes),
         tone=entry.tone,
         tone_label=TONE_LABELS.get(entry.tone),
         summary=entry.summary,

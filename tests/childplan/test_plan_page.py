@@ -597,9 +597,18 @@ def test_the_chronology_says_which_action_changed_and_links_to_it_on_the_plan(ap
 def test_the_overview_shows_the_plan_in_brief_and_the_latest_reviews_wheel(app: Flask, client: FlaskClient) -> None:
     """The child page (UX.md: what happens next): the plan, its next review and the latest review's wheel."""
     login(client, "johan")
+    with app.app_context():
+        before = database.session.scalar(select(func.max(AuditEvent.id))) or 0
     html = client.get(f"/children/{_demo_child(app, 'Omar')}").get_data(as_text=True)
+    with app.app_context():
+        reads = database.session.scalars(
+            select(AuditEvent.object_type).where(AuditEvent.id > before, AuditEvent.outcome == "allowed")
+        ).all()
+    assert "plan" in reads and "plan_review" in reads, "the plan's texts and the review's ratings are reads too"
     brief = html[html.index('data-section="plan-brief"') :]
     assert "Open the plan" in brief and "data-next-review" in brief
+    assert re.search(r'<time datetime="\d{4}-\d{2}-\d{2}">', brief)
+    assert "Nothing is planned yet" not in html
     assert 'id="compass-wheel-overview"' in brief and "The review and the trend across reviews" in brief
 
 
@@ -613,3 +622,48 @@ def test_the_overview_holds_no_wheel_for_an_agency_the_plan_tab_lists_no_reviews
     brief = html[html.index('data-section="plan-brief"') :]
     assert "Open the plan" in brief
     assert "data-next-review" not in brief and "compass-wheel" not in brief
+
+
+# -- another agency's need areas are not shown with an action that serves the need ------------------------------
+LEO_SCHOOL_ACTION = "A short talk with Leo every Friday about his week."  # serves social services' need
+
+
+def _entry_chips(html: str, text: str) -> set[str]:
+    """The area codes shown with the chronology entry or worklist row that holds ``text``."""
+    start = html.rfind("<li", 0, html.index(text))
+    end = html.index("</li>", html.index(text))
+    return set(re.findall(r'data-area="([a-z]+)"', html[start:end]))
+
+
+def test_lars_sees_his_leo_action_without_social_services_need_areas(app: Flask, client: FlaskClient) -> None:
+    """Leo's school action serves social services' need (nurtured, achieving); the school's consent was
+    withdrawn, so the need and its areas are another agency's record lars may not see (RULES.md §4). His Plan
+    tab, his chronology and his worklist show the action without them, and filtering by them does not find it."""
+    leo = _demo_child(app, "Leo")
+    login(client, "lars")
+    plan = client.get(f"/children/{leo}/plan").get_data(as_text=True)
+    row = plan[plan.index(LEO_SCHOOL_ACTION) :]
+    row = row[: row.index("</tr>")]
+    assert "data-area=" not in row
+    chronology = client.get(f"/children/{leo}/chronology").get_data(as_text=True)
+    assert LEO_SCHOOL_ACTION in chronology
+    assert _entry_chips(chronology, LEO_SCHOOL_ACTION) == set()
+    filtered = client.get(f"/children/{leo}/chronology", query_string={"area": "nurtured"}).get_data(as_text=True)
+    assert LEO_SCHOOL_ACTION not in filtered
+    worklist = client.get("/worklist").get_data(as_text=True)
+    assert LEO_SCHOOL_ACTION in worklist and _entry_chips(worklist, LEO_SCHOOL_ACTION) == set()
+    by_area = client.get("/worklist", query_string={"area": "nurtured"}).get_data(as_text=True)
+    assert LEO_SCHOOL_ACTION not in by_area
+
+
+def test_johan_sees_the_need_areas_of_an_action_serving_his_agencys_need(app: Flask, client: FlaskClient) -> None:
+    """The Plan tab decides per viewer: johan (social services owns the need) sees the action with the need's
+    areas; the chronology files the entry under the action's own areas only, for everyone."""
+    leo = _demo_child(app, "Leo")
+    login(client, "johan")
+    plan = client.get(f"/children/{leo}/plan").get_data(as_text=True)
+    row = plan[plan.index(LEO_SCHOOL_ACTION) :]
+    row = row[: row.index("</tr>")]
+    assert {"nurtured", "achieving"} <= set(re.findall(r'data-area="([a-z]+)"', row))
+    chronology = client.get(f"/children/{leo}/chronology").get_data(as_text=True)
+    assert LEO_SCHOOL_ACTION in chronology and _entry_chips(chronology, LEO_SCHOOL_ACTION) == set()
