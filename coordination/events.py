@@ -23,6 +23,8 @@ The payload names model objects (flushed, so they have ids and public ids):
   (``change`` is "proposed", "rescheduled" or "cancelled"); the team's members are told.
 - ``plan_comment_added(comment, child_id)``: a guardian or the young person commented on the Child's Plan
   (or one of its items); the plan keeper is told, content-free.
+- ``plan_action_assigned(action)``: a plan action was given to a person (added, adopted from a meeting's
+  decision, or reassigned by the agency admin); that person is told, content-free, unless they did it.
 """
 
 from __future__ import annotations
@@ -44,3 +46,4 @@ role_needs_consent = _signals.signal("role-needs-consent")
 team_member_added = _signals.signal("team-member-added")
 meeting_changed = _signals.signal("meeting-changed")
 plan_comment_added = _signals.signal("plan-comment-added")
+plan_action_assigned = _signals.signal("plan-action-assigned")

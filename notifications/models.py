@@ -27,6 +27,7 @@ INBOX_KINDS: tuple[str, ...] = (
     "team_invitation",
     "meeting",
     "plan_comment",
+    "plan_action",
 )
 
 

@@ -27,6 +27,7 @@ from childplan.operations.common import (
     plan_keeper,
     touch,
 )
+from coordination import events
 from coordination.access import AGENCY_ADMIN_DECIDES, relations_basis
 from coordination.audit import refusals_audited
 from coordination.clock import now
@@ -133,6 +134,12 @@ def _check_dates(starts_on: date | None, due_on: date | None) -> None:
         raise OperationError(_("The due date cannot be before the start date"), "due_on")
 
 
+def _tell_the_owner(actor, action: Action) -> None:  # type: ignore[no-untyped-def]
+    """The person an action is given to is told (content-free), unless they gave it to themselves."""
+    if action.owner_person_id is not None and action.owner_person_id != actor.account.staff_person_id:
+        events.plan_action_assigned.send(None, action=action)
+
+
 def _record_added(actor, plan: Plan, action: Action, basis: str, **detail: object) -> None:  # type: ignore[no-untyped-def]
     audit_write(
         actor,
@@ -155,6 +162,7 @@ def _record_added(actor, plan: Plan, action: Action, basis: str, **detail: objec
         **_entry_areas(action),
         summary=action.what,
     )
+    _tell_the_owner(actor, action)
 
 
 @refusals_audited("add_plan_action")
@@ -390,3 +398,4 @@ def reassign_action(actor, action: Action, version: int | None, unit_id: int | N
         **_entry_areas(action),
         summary=action.what,
     )
+    _tell_the_owner(actor, action)

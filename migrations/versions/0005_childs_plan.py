@@ -42,7 +42,7 @@ INBOX_KINDS_0004 = (
     'coordinator_request', 'coordinator_answer', 'report', 'report_acknowledged', 'pending_link',
     'role_needs_consent', 'coordinator_vacated', 'team_invitation', 'meeting',
 )
-INBOX_KINDS_0005 = (*INBOX_KINDS_0004, 'plan_comment')
+INBOX_KINDS_0005 = (*INBOX_KINDS_0004, 'plan_comment', 'plan_action')
 
 
 def _kinds(kinds: Sequence[str]) -> str:
@@ -351,7 +351,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM inbox_item WHERE kind = 'plan_comment'")
+    op.execute("DELETE FROM inbox_item WHERE kind IN ('plan_comment', 'plan_action')")
     with op.batch_alter_table('inbox_item', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_inbox_item_kind_known'), type_='check')
         batch_op.create_check_constraint('kind_known', f"kind IN ({_kinds(INBOX_KINDS_0004)})")

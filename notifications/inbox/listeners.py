@@ -294,6 +294,18 @@ def on_plan_comment_added(_sender: object, comment: Any, child_id: int, **_extra
     )
 
 
+def on_plan_action_assigned(_sender: object, action: Any, **_extra: Any) -> None:
+    # The person the action is given to is told (once per version of it); the item holds no text.
+    _add_items(
+        [(action.owner_person_id, action.owner_agency_id)],
+        "plan_action",
+        f"plan-action:{action.public_id}:{action.version}",
+        child_id=action.child_id,
+        object_type="plan_action",
+        object_public_id=action.public_id,
+    )
+
+
 LISTENERS = (
     (events.concern_routed, on_concern_routed),
     (events.matching_alert_raised, on_matching_alert_raised),
@@ -308,6 +320,7 @@ LISTENERS = (
     (events.team_member_added, on_team_member_added),
     (events.meeting_changed, on_meeting_changed),
     (events.plan_comment_added, on_plan_comment_added),
+    (events.plan_action_assigned, on_plan_action_assigned),
 )
 
 

@@ -67,6 +67,7 @@ def consent_pictures(children: dict[int, Child]) -> dict[int, ConsentPicture]:
 
 def load_objects(items: list[InboxItem]) -> dict[tuple[str, str], Any]:
     """The objects the items point at: one statement per kind of object on the page."""
+    from childplan.models import Action
     from coordination.concerns.models import Concern, CoordinatorRequest, MatchingAlert, SiblingContactRequest
     from coordination.reports.models import ReportOfConcern
     from coordination.teams.models import Meeting, TeamMember
@@ -86,6 +87,7 @@ def load_objects(items: list[InboxItem]) -> dict[tuple[str, str], Any]:
         "pending_link": (PendingLink, (joinedload(PendingLink.unit),)),
         "team_member": (TeamMember, ()),
         "meeting": (Meeting, (selectinload(Meeting.areas),)),
+        "plan_action": (Action, ()),
     }
     wanted: dict[str, set[str]] = {}
     for item in items:

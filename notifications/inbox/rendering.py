@@ -319,6 +319,20 @@ def _decide(context: ItemContext, item: InboxItem, entry: InboxEntry) -> tuple[b
         entry.target_url = _endpoint_url("plan.index", child_id=access.child.public_id)
         return True, decision.reason, decision.legal_basis
 
+    if kind == "plan_action":
+        # Still this person's, in a plan they reach: the owner sees their own agency's action (RULES.md §4).
+        if obj is None:
+            return False, "missing", None
+        if obj.owner_person_id != actor.account.staff_person_id or obj.owner_agency_id != (
+            actor.acting_agency.id if actor.acting_agency is not None else None
+        ):
+            return False, "no_longer_yours", None
+        entry.title = _l("An action in the plan for %(name)s is yours.", name=child_name)
+        entry.target_url = _endpoint_url(
+            "plan.index", child_id=access.child.public_id, _anchor=f"action-{obj.public_id}"
+        )
+        return True, "relation", access.legal_basis
+
     return False, "unknown_kind", None
 
 
