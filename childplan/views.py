@@ -18,7 +18,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from agencies.models import Agency, Membership, StaffPerson, Unit
 from childplan.access import (
@@ -50,7 +49,6 @@ from childplan.operations import (
     NeedData,
     PlanData,
     PlanTextsData,
-    StalePlan,
     add_action,
     add_goal,
     add_need,
@@ -71,7 +69,7 @@ from coordination.clock import today
 from coordination.consent_forms import apply_operation_error
 from coordination.consent_view import ChildHeading
 from coordination.database import db
-from coordination.errors import OperationError
+from coordination.form_writes import write_and_commit
 from coordination.models import RoleAssignment
 from coordination.policies import policy
 from coordination.teams.operations.common import is_keeper, plan_keeper
@@ -140,24 +138,8 @@ def _active_plan_or_404(access: ChildAccess, action: str) -> Plan:
 
 
 def _write(form, write: Callable[[], object]) -> int | None:  # type: ignore[no-untyped-def]
-    """Run one write and commit it. None on success; otherwise the status of the page shown again with
-    nothing written: 422 with the refusal next to its field, 409 on a concurrent change."""
-    try:
-        write()
-        db.session.commit()
-    except StalePlan as error:
-        db.session.rollback()
-        form.form_errors.append(error.message)
-        return 409
-    except OperationError as error:
-        db.session.rollback()
-        apply_operation_error(form, error)
-        return 422
-    except IntegrityError:
-        db.session.rollback()
-        form.form_errors.append(_("Someone changed this at the same moment, so nothing was saved. Try again."))
-        return 409
-    return None
+    """One write, committed; or the status of the page shown again with nothing written (409 / 422)."""
+    return write_and_commit(form, write, apply_operation_error)
 
 
 def _plan_url(child_id: str) -> str:

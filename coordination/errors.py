@@ -10,3 +10,8 @@ class OperationError(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class StaleRecord(OperationError):
+    """Someone changed the record since the form was shown (optimistic locking): the page answers 409 and
+    shows the record as it is now, with the user's input kept."""

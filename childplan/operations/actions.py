@@ -33,7 +33,7 @@ from coordination.audit import refusals_audited
 from coordination.clock import now
 from coordination.consent.common import _
 from coordination.database import db
-from coordination.errors import OperationError
+from coordination.errors import OperationError, StaleRecord
 from coordination.models import RoleAssignment
 from coordination.teams.models import MeetingDecision, TeamMember
 
@@ -47,7 +47,7 @@ def _entry_areas(action: Action) -> dict[str, frozenset[str]]:
     return {"areas": own, "context_areas": action.area_codes - own}
 
 
-class StaleAction(OperationError):
+class StaleAction(StaleRecord):
     """Someone changed the action since the form was shown (optimistic locking): the view answers 409."""
 
 

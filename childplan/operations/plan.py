@@ -28,7 +28,7 @@ from coordination.chronology.record import record_event
 from coordination.clock import now, today
 from coordination.consent.common import _
 from coordination.database import db
-from coordination.errors import OperationError
+from coordination.errors import OperationError, StaleRecord
 from coordination.models import Child
 
 
@@ -38,7 +38,7 @@ class PlanData:
     overall_responsibility: str | None = None  # SIP: who has overall responsibility
 
 
-class StalePlan(OperationError):
+class StalePlan(StaleRecord):
     """Someone changed the plan's texts since the form was shown (optimistic locking): the view answers 409."""
 
 

@@ -17,7 +17,6 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from agencies.models import StaffPerson, Unit
 from childplan.forms import WithholdForm
@@ -29,6 +28,7 @@ from coordination.child_views import child_tabs
 from coordination.clock import now
 from coordination.database import db
 from coordination.errors import OperationError
+from coordination.form_writes import write_and_commit
 from coordination.models import Guardian
 from coordination.policies import policy
 from coordination.teams.access import (
@@ -60,7 +60,6 @@ from coordination.teams.operations import (
     MeetingData,
     MemberData,
     OutcomeData,
-    StaleVersion,
     add_team_member,
     cancel_meeting,
     invite_family,
@@ -98,24 +97,9 @@ def _keeper_access(child_id: str, action: str) -> tuple[Actor, ChildAccess]:
 
 
 def _write(form, write: Callable[[], None]) -> int | None:  # type: ignore[no-untyped-def]
-    """Run one write and commit it. None on success; otherwise the status of the page shown again with
-    nothing written: 422 with the refusal next to its field, 409 when the meeting changed meanwhile."""
-    try:
-        write()
-        db.session.commit()
-    except StaleVersion as error:
-        db.session.rollback()
-        form.form_errors.append(error.message)
-        return 409
-    except OperationError as error:
-        db.session.rollback()
-        apply_operation_error(form, error)
-        return 422
-    except IntegrityError:
-        db.session.rollback()
-        form.form_errors.append(_("Someone changed this at the same moment, so nothing was saved. Try again."))
-        return 409
-    return None
+    """One write, committed; or the status of the page shown again with nothing written: 422 with the
+    refusal next to its field (decision blocks included), 409 when the meeting changed meanwhile."""
+    return write_and_commit(form, write, apply_operation_error)
 
 
 def _team_url(child_id: str) -> str:

@@ -19,7 +19,7 @@ from coordination.chronology.record import record_event
 from coordination.clock import now
 from coordination.consent.common import _
 from coordination.database import db
-from coordination.errors import OperationError
+from coordination.errors import OperationError, StaleRecord
 from coordination.models import Child, RoleAssignment
 from coordination.teams.models import (
     TEAM_TEXT_MAX,
@@ -44,7 +44,7 @@ CANCEL_REASON_MAX = 1000
 MAX_DECISIONS = 20
 
 
-class StaleVersion(OperationError):
+class StaleVersion(StaleRecord):
     """Someone changed the meeting since the form was shown (optimistic locking): the view answers 409."""
 
 

@@ -1,0 +1,36 @@
+"""One write from a form, committed or refused: what the form pages of every domain package share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
+
+from coordination.database import db
+from coordination.errors import OperationError, StaleRecord
+
+
+def write_and_commit(
+    form: FlaskForm, write: Callable[[], object], apply_error: Callable[[FlaskForm, OperationError], None]
+) -> int | None:
+    """Run one write and commit it. None on success; otherwise the status of the page shown again with
+    nothing written: 409 when the record changed meanwhile (``StaleRecord``) or at the same moment (a
+    constraint), 422 with the refusal placed by ``apply_error`` next to its field."""
+    try:
+        write()
+        db.session.commit()
+    except StaleRecord as error:
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return 409
+    except OperationError as error:
+        db.session.rollback()
+        apply_error(form, error)
+        return 422
+    except IntegrityError:
+        db.session.rollback()
+        form.form_errors.append(_("Someone changed this at the same moment, so nothing was saved. Try again."))
+        return 409
+    return None
