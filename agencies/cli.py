@@ -238,7 +238,7 @@ def staff_create(
 ) -> None:
     """Create a staff member and their login. Then add a membership (barnkompass staff add-membership)."""
     from coordination.access import SYSTEM_ACTOR
-    from coordination.operations import create_staff_account
+    from coordination.children.operations import create_staff_account
 
     data = StaffData(
         given_name=_text(given_name, "given-name", "given_name") or "",

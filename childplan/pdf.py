@@ -14,7 +14,7 @@ and protected identity (RULES.md §4, §6, §7) are applied before anything reac
 is printed that the view model does not carry: no internal ids, no identity number. WeasyPrint fetches
 nothing: the stylesheet is passed in, and every URL is refused.
 
-The functions here do not audit: the caller (``childplan.pdf_views`` for staff; the family portal later)
+The functions here do not audit: the caller (``childplan.views.pdf`` for staff; the family portal later)
 reaches the child through the access core and notes the download."""
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ from childplan.access import (
 from childplan.compass import AREAS
 from childplan.forms import CLOSE_REASON_LABELS
 from childplan.models import Plan, Rating, Review
-from childplan.reviews import ReviewView, WithheldRating
-from childplan.views import CLOSED_STATUSES, STATUS_LABELS
+from childplan.review_view import ReviewView, WithheldRating
+from childplan.views.plan import CLOSED_STATUSES, STATUS_LABELS
 from coordination.access import ChildAccess
 from coordination.clock import today
 from coordination.database import db

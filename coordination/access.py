@@ -2,7 +2,7 @@
 their agency see, and one decision function that says yes or no with its reason and legal basis.
 
 Deny by default. Views reach child data only through ``get_child_or_404`` (one child) and
-``visible_children`` (a ``Select``); view models (``coordination.child_view.ChildView``) carry only
+``visible_children`` (a ``Select``); view models (``coordination.children.view.ChildView``) carry only
 what the viewer may see. Out of scope is 404, never 403. Relations are a small registry that later
 issues add to (team member, action owner, intake).
 """

@@ -95,19 +95,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    import childplan.overview  # noqa: F401  (the plan in brief on the Overview, registered at import)
-    import childplan.pdf_views  # noqa: F401  (the plan as a PDF, on the plan blueprint)
-    import childplan.version_views  # noqa: F401  (the plan's versions and their diff, on the plan blueprint)
+    import childplan.views.overview  # noqa: F401  (the plan in brief on the Overview, registered at import)
+    import childplan.views.pdf  # noqa: F401  (the plan as a PDF, on the plan blueprint)
+    import childplan.views.versions  # noqa: F401  (the plan's versions and their diff, on the plan blueprint)
     from agencies.views import admin, agency
-    from childplan.review_views import reviews
-    from childplan.views import plan
-    from childplan.worklist_views import worklist
-    from coordination.child_views import children
+    from childplan.views.plan import plan
+    from childplan.views.reviews import reviews
+    from childplan.views.worklist import worklist
+    from coordination.children.views import children
     from coordination.chronology.views import chronology
-    from coordination.concerns.raise_views import concerns
-    from coordination.concerns.views import concern
-    from coordination.consent_views import consent
-    from coordination.registration_views import registration
+    from coordination.concerns.views.concern import concern
+    from coordination.concerns.views.raising import concerns
+    from coordination.consent.views import consent
+    from coordination.registration.views import registration
     from coordination.reports.views import reports
     from coordination.teams.views import teams
     from coordination.views import auth, demo, main

@@ -88,7 +88,7 @@ def database_is_empty() -> bool:
 def seed_demo() -> None:
     """Load the demo municipality Ekby into an empty database."""
     from coordination.database import db
-    from coordination.demo import load_demo
+    from coordination.demo.loader import load_demo
 
     if not current_app.config["DEMO_MODE"] and current_app.config["ENVIRONMENT"] != "test":
         raise click.ClickException("seed-demo needs demo mode (BARNKOMPASS_DEMO_MODE=true).")
@@ -111,7 +111,7 @@ def demo_needs_reload() -> None:
 
     from coordination.clock import now
     from coordination.database import db
-    from coordination.demo import STORY, loaded_at, loaded_schema, loaded_story
+    from coordination.demo.loader import STORY, loaded_at, loaded_schema, loaded_story
     from coordination.migrate import alembic_config
 
     engine = db.engine
@@ -145,8 +145,8 @@ def create_admin(username: str, name: str, email: str | None) -> None:
     """Create a platform administrator. The password comes from BARNKOMPASS_ADMIN_PASSWORD or a prompt."""
     from agencies.operations import OperationError
     from coordination.access import SYSTEM_ACTOR
+    from coordination.children.operations import create_platform_admin
     from coordination.database import db
-    from coordination.operations import create_platform_admin
 
     password = os.environ.get("BARNKOMPASS_ADMIN_PASSWORD")
     if not password:

@@ -53,7 +53,7 @@ def safe_next(target: str | None) -> str | None:
 @policy("authenticated")
 def home() -> str:
     """My children: the children I have a relation to (staff) or in my custody (guardians)."""
-    from coordination.child_views import MAX_QUERY_LENGTH, children_page
+    from coordination.children.views import MAX_QUERY_LENGTH, children_page
 
     actor = current_actor()
     assert actor is not None
@@ -70,7 +70,7 @@ def home() -> str:
 def family_rows(actor: Actor, children: list) -> list[dict[str, object]]:  # type: ignore[type-arg]
     """For a guardian or young person: each child with whom to call. A protected identity or a
     restricted custody shows the neutral switchboard number instead (RULES.md §7)."""
-    from coordination.family import family_child_rows
+    from coordination.children.family import family_child_rows
 
     return family_child_rows(actor, children)
 
@@ -130,7 +130,7 @@ def switch_agency():  # type: ignore[no-untyped-def]
 def _personas() -> list[Account]:
     if not current_app.config["DEMO_MODE"]:
         return []
-    from coordination.demo import PERSONAS
+    from coordination.demo.loader import PERSONAS
 
     accounts = db.session.scalars(
         select(Account)

@@ -200,7 +200,7 @@ def _check_postgresql() -> None:
 def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
     from coordination.app import create_app
     from coordination.database import db as database
-    from coordination.demo import load_demo
+    from coordination.demo.loader import load_demo
     from coordination.migrate import upgrade
 
     if DB_KIND == "postgresql":

@@ -23,13 +23,13 @@ from sqlalchemy.exc import IntegrityError
 
 from agencies.operations import OperationError
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.operations import ChildData, register_child
 from coordination.identity_numbers import (
     InvalidIdentityNumber,
     make_identity_number,
     parse_identity_number,
 )
 from coordination.models import Child
-from coordination.operations import ChildData, register_child
 from tests.conftest import LOG_STATE
 from tests.helpers import login, post_form
 

@@ -9,10 +9,10 @@ from flask import Blueprint, abort, render_template, request, url_for
 
 from coordination import audit
 from coordination.access import STAFF, get_child_or_404
-from coordination.child_view import WITHHELD_REASONS
-from coordination.child_views import child_tabs
+from coordination.children.view import WITHHELD_REASONS
+from coordination.children.views import child_tabs
 from coordination.chronology.view import build_chronology
-from coordination.consent_view import ChildHeading
+from coordination.consent.view import ChildHeading
 from coordination.paging import page_number
 from coordination.policies import policy
 from coordination.views import current_actor

@@ -16,8 +16,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordination.clock import today
-from coordination.concerns.coordinators import DECLINE_REASON_MAX, MAX_NOMINEES, MESSAGE_MAX
 from coordination.concerns.models import TEXT_MAX
+from coordination.concerns.operations.coordinators import DECLINE_REASON_MAX, MAX_NOMINEES, MESSAGE_MAX
 from coordination.errors import OperationError
 
 

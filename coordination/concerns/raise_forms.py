@@ -23,8 +23,8 @@ from agencies.operations import OperationError
 from childplan.compass import AREAS
 from coordination.clock import today
 from coordination.concerns.models import CONCERN_URGENCIES, TEXT_MAX
-from coordination.concerns.raising import MAX_AGREEMENT_AGE_DAYS, ConcernData
-from coordination.consent_forms import METHOD_LABELS, MultiCheckboxField
+from coordination.concerns.operations.raising import MAX_AGREEMENT_AGE_DAYS, ConcernData
+from coordination.consent.forms import METHOD_LABELS, MultiCheckboxField
 from coordination.identity_numbers import IdentityNumber, InvalidIdentityNumber, parse_identity_number
 from coordination.models import CONSENT_METHODS
 

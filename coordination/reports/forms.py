@@ -19,7 +19,7 @@ from wtforms.validators import Length
 
 from coordination.clock import today
 from coordination.identity_numbers import IdentityNumber, InvalidIdentityNumber, parse_identity_number
-from coordination.registration_forms import MAX_NUMBER_INPUT, NUMBER_ERRORS, IdentityNumberField
+from coordination.registration.forms import MAX_NUMBER_INPUT, NUMBER_ERRORS, IdentityNumberField
 from coordination.reports.models import REPORT_TEXT_MAX
 from coordination.reports.operations import NAME_MAX, PHONE_MAX
 

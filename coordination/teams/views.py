@@ -21,10 +21,10 @@ from sqlalchemy import select
 from agencies.models import StaffPerson, Unit
 from childplan.forms import WithholdForm
 from childplan.operations import mark_withheld_from_guardians
-from childplan.withholding import own_team_member, own_withheld_member_reasons
+from childplan.withholding_view import own_team_member, own_withheld_member_reasons
 from coordination import audit
 from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, refuse_404
-from coordination.child_views import child_tabs
+from coordination.children.views import child_tabs
 from coordination.clock import now
 from coordination.database import db
 from coordination.errors import OperationError
@@ -213,7 +213,7 @@ def _member_or_404(actor: Actor, access: ChildAccess, member_id: str, action: st
 
 
 def _confirm_page(access: ChildAccess, form: ConfirmForm, *, mode: str, name: str | None, status: int = 200):  # type: ignore[no-untyped-def]
-    from coordination.consent_view import ChildHeading
+    from coordination.consent.view import ChildHeading
 
     return (
         render_template(
@@ -331,7 +331,7 @@ def invite(child_id: str):  # type: ignore[no-untyped-def]
 
 # -- proposing a meeting -----------------------------------------------------------------------------------
 def _new_meeting_page(access: ChildAccess, form: MeetingForm, status: int = 200):  # type: ignore[no-untyped-def]
-    from coordination.consent_view import ChildHeading
+    from coordination.consent.view import ChildHeading
 
     return (
         render_template(

@@ -110,7 +110,7 @@ class ItemContext:
     accesses: dict[int, ChildAccess]  # the children the viewer has a relation to now
     enrolled_here: set[int]  # children enrolled now at a unit of the acting agency (agency admins)
     objects: dict[tuple[str, str], Any]
-    # the family's comments on a plan (childplan.comments.CommentFacts) and their children's plan keepers
+    # the family's comments on a plan (childplan.comment_view.CommentFacts) and their children's plan keepers
     plan_comments: dict[str, Any] = field(default_factory=dict)
     keepers: dict[int, Any] = field(default_factory=dict)
 
@@ -151,7 +151,7 @@ def load_context(actor: Actor, items: list[InboxItem]) -> ItemContext:
     context = ItemContext(actor, children, accesses, enrolled_here, load_objects(items))
     comments = [item for item in items if item.kind == "plan_comment" and item.object_public_id]
     if comments:
-        from childplan.comments import comment_facts, keepers_of
+        from childplan.comment_view import comment_facts, keepers_of
 
         context.plan_comments = comment_facts(item.object_public_id for item in comments if item.object_public_id)
         context.keepers = keepers_of(item.child_id for item in comments if item.child_id in accesses)

@@ -302,7 +302,7 @@ def _decide(context: ItemContext, item: InboxItem, entry: InboxEntry) -> tuple[b
         return True, decision.reason, decision.legal_basis
 
     if kind == "plan_comment":
-        from childplan.comments import ACTION, NEED, may_see_comment
+        from childplan.comment_view import ACTION, NEED, may_see_comment
         from coordination.teams.operations.common import is_keeper
 
         facts = context.plan_comments.get(item.object_public_id or "")
@@ -341,7 +341,7 @@ def _may_see_concern(access: ChildAccess, concern: Any) -> Decision:
     or another agency's concern under a consent covering its areas). Its recipient alone, without that
     consent, sees only a signal: the inbox item is then no longer available (RULES.md §8)."""
     try:
-        from coordination.concerns.access import FULL, decide_concern
+        from coordination.concerns.access.handling import FULL, decide_concern
     except ImportError:  # the concerns package without its access rules: the access core alone
         return may_see_item(access, concern.author_agency_id, "coordination", concern.area_codes)
     level, decision = decide_concern(access, concern)

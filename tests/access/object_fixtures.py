@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 
 from agencies.models import Agency, StaffPerson, Unit
 from coordination.database import db as database
-from coordination.demo import NAMED_CHILDREN
+from coordination.demo.loader import NAMED_CHILDREN
 from coordination.models import Account, AuditEvent, Child, Guardian
 from tests.helpers import csrf_token, login
 
@@ -149,7 +149,7 @@ def raise_unmatched_concern(app: Flask, username: str = "lars") -> str:
     (the school's: maria). Returns its public id."""
     from agencies.models import Membership
     from coordination.access import Actor
-    from coordination.concerns.raising import ConcernByNumberData, ConcernData, raise_concern_by_number
+    from coordination.concerns.operations.raising import ConcernByNumberData, ConcernData, raise_concern_by_number
     from coordination.identity_numbers import make_identity_number
 
     with app.app_context():

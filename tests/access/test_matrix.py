@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from coordination.database import db as database
-from coordination.demo import NAMED_CHILDREN, PERSONAS
+from coordination.demo.loader import NAMED_CHILDREN, PERSONAS
 from coordination.models import Child
 from tests.access.matrix import ROUTES, cases, expectation
 from tests.helpers import login
@@ -159,8 +159,8 @@ def test_protected_identity_hides_guardian_contacts_from_unit_staff_outside_the_
     from agencies.models import Unit
     from agencies.operations import StaffData, add_membership, create_staff_person
     from coordination.access import SYSTEM_ACTOR
+    from coordination.children.operations import create_staff_account
     from coordination.models import Guardian
-    from coordination.operations import create_staff_account
 
     with app.app_context():
         unit = database.session.scalar(select(Unit).where(Unit.name == "Class 1–3"))

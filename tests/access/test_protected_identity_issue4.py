@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from agencies.models import Agency, StaffPerson, Unit
 from coordination.database import db as database
-from coordination.demo_concerns import ALVA_MEETING_PLACE
+from coordination.demo.concerns import ALVA_MEETING_PLACE
 from coordination.models import Child, Guardian
 from tests.access.object_fixtures import Session, demo_objects
 
@@ -38,7 +38,7 @@ def _practitioner_in_class_1_3(app: Flask, username: str, given_name: str) -> st
     """A new teacher in Class 1–3 (a unit relation to Alva, nothing more); returns their public id."""
     from agencies.operations import StaffData, add_membership, create_staff_person
     from coordination.access import SYSTEM_ACTOR
-    from coordination.operations import create_staff_account
+    from coordination.children.operations import create_staff_account
 
     with app.app_context():
         unit = database.session.scalar(select(Unit).where(Unit.name == CLASS_1_3))

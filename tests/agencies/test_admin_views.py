@@ -21,11 +21,7 @@ from sqlalchemy import func, select
 from agencies.models import Agency, StaffPerson, Unit
 from agencies.operations import StaffData, add_membership, create_staff_person
 from coordination.access import SYSTEM_ACTOR
-from coordination.database import db as database
-from coordination.demo import NAMED_CHILDREN
-from coordination.identity_numbers import make_identity_number
-from coordination.models import Account, AuditEvent, Child, LoginSession, RoleAssignment
-from coordination.operations import (
+from coordination.children.operations import (
     ChildData,
     GuardianData,
     add_guardian,
@@ -34,6 +30,10 @@ from coordination.operations import (
     link_custody,
     register_child,
 )
+from coordination.database import db as database
+from coordination.demo.loader import NAMED_CHILDREN
+from coordination.identity_numbers import make_identity_number
+from coordination.models import Account, AuditEvent, Child, LoginSession, RoleAssignment
 from tests.helpers import csrf_token, login, post_form
 
 SCRIPT = "<script>alert(1)</script>"

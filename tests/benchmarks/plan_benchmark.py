@@ -45,7 +45,7 @@ from childplan.operations import publish_version
 from coordination.access import Actor
 from coordination.clock import now, today
 from coordination.database import db as database
-from coordination.demo import load_demo
+from coordination.demo.loader import load_demo
 from coordination.migrate import upgrade
 from coordination.models import Account, Child
 from tests.conftest import make_test_app

@@ -158,10 +158,10 @@ def type_date(page, selector: str, value: date) -> None:  # type: ignore[no-unty
 
 def unknown_valid_number(app: Flask) -> str:
     """A valid personnummer that no child in the demo has."""
+    from coordination.children.operations import number_hash
     from coordination.database import db
     from coordination.identity_numbers import make_identity_number
     from coordination.models import Child
-    from coordination.operations import number_hash
 
     with app.app_context():
         for serial in range(500, 1000):

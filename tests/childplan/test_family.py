@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from childplan.comments import acknowledgements_for_actor, comments_for_actor
+from childplan.comment_view import acknowledgements_for_actor, comments_for_actor
 from childplan.models import PLAN_TEXT_MAX, Plan, PlanComment, PlanVersion, VersionAcknowledgement
 from childplan.operations import (
     ActionData,

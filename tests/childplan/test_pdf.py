@@ -32,13 +32,7 @@ from childplan.models import Action, ActionArea, Goal, Need, NeedArea, Plan, Rat
 from childplan.pdf import ChildFacts, family_plan_pdf, pdf_filename, staff_plan_pdf
 from coordination.access import SYSTEM_ACTOR, ChildAccess, get_child_or_404
 from coordination.auth import _load_actor
-from coordination.clock import now, today
-from coordination.consent import ConsentData, GiverData, record_consent
-from coordination.database import db as database
-from coordination.demo import NAMED_CHILDREN, PERSONAS
-from coordination.identity_numbers import make_identity_number
-from coordination.models import Account, AuditEvent, Child, LoginSession
-from coordination.operations import (
+from coordination.children.operations import (
     ChildData,
     GuardianData,
     add_guardian,
@@ -47,6 +41,12 @@ from coordination.operations import (
     link_custody,
     register_child,
 )
+from coordination.clock import now, today
+from coordination.consent import ConsentData, GiverData, record_consent
+from coordination.database import db as database
+from coordination.demo.loader import NAMED_CHILDREN, PERSONAS
+from coordination.identity_numbers import make_identity_number
+from coordination.models import Account, AuditEvent, Child, LoginSession
 from tests.access.matrix import expectation
 from tests.childplan.test_plan_operations import _add_to_team
 from tests.helpers import login

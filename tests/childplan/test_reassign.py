@@ -21,12 +21,12 @@ from childplan.models import Action
 from childplan.operations import PlanData, start_plan
 from childplan.operations.actions import reassign_action
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.operations import create_staff_account
 from coordination.chronology.models import ChronologyEntry
 from coordination.clock import now
 from coordination.database import db as database
 from coordination.errors import OperationError
 from coordination.models import AuditEvent
-from coordination.operations import create_staff_account
 from coordination.teams.models import TeamMember
 from tests.childplan.test_worklist import _actor_of, _add, _as, _bup, _school, _worklist
 from tests.helpers import csrf_token

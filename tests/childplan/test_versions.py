@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-import childplan.version_views  # noqa: F401  (the routes, until the app registers them itself)
+import childplan.views.versions  # noqa: F401  (the routes, until the app registers them itself)
 from childplan.models import Action, ActionArea, Plan, PlanVersion
 from childplan.operations import (
     ActionData,

@@ -41,7 +41,7 @@ from childplan.models import Plan, PlanVersion
 from childplan.operations import ActionUpdateData, publish_version, update_action
 from childplan.pdf import family_plan_pdf
 from coordination.database import db as database
-from coordination.demo_data import STAFF
+from coordination.demo.ekby import STAFF
 from coordination.models import Account, Child
 from tests.access.matrix import expectation
 from tests.childplan.test_plan_operations import _actor_of

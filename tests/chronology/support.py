@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from agencies.models import Agency, Membership, StaffPerson, Unit
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.operations import ChildData, assign_child_contact, enrol_child, register_child
 from coordination.chronology.record import record_event
 from coordination.consent import ConsentData, record_consent
 from coordination.database import db as database
 from coordination.models import Child, Consent
-from coordination.operations import ChildData, assign_child_contact, enrol_child, register_child
 
 SCHOOL, BVC, SOCIAL, POLICE = (
     "Ekby school",

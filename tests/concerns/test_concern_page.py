@@ -22,13 +22,7 @@ from sqlalchemy import func, select
 from agencies.models import Agency, Membership, StaffPerson, Unit
 from childplan.compass import AREA_CODES, BY_CODE
 from coordination.access import SYSTEM_ACTOR
-from coordination.chronology.models import ChronologyEntry
-from coordination.clock import now
-from coordination.concerns.models import Concern, ConcernArea, CoordinatorRequest
-from coordination.consent import ConsentData, GiverData, record_consent, withdraw_consent
-from coordination.database import db as database
-from coordination.models import Account, AuditEvent, Child, Consent
-from coordination.operations import (
+from coordination.children.operations import (
     ChildData,
     GuardianData,
     add_guardian,
@@ -37,6 +31,12 @@ from coordination.operations import (
     link_custody,
     register_child,
 )
+from coordination.chronology.models import ChronologyEntry
+from coordination.clock import now
+from coordination.concerns.models import Concern, ConcernArea, CoordinatorRequest
+from coordination.consent import ConsentData, GiverData, record_consent, withdraw_consent
+from coordination.database import db as database
+from coordination.models import Account, AuditEvent, Child, Consent
 from tests.helpers import csrf_token, login
 
 BVC, PRESCHOOLS, HABILITATION, SCHOOL = (

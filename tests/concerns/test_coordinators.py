@@ -20,11 +20,11 @@ from agencies.models import Agency, StaffPerson
 from agencies.operations import deactivate_staff_person
 from coordination import events
 from coordination.access import SYSTEM_ACTOR
-from coordination.concerns.coordinators import MESSAGE_MAX
+from coordination.children.operations import assign_support_coordinator
 from coordination.concerns.models import CoordinatorRequest
+from coordination.concerns.operations.coordinators import MESSAGE_MAX
 from coordination.database import db as database
 from coordination.models import Child, RoleAssignment
-from coordination.operations import assign_support_coordinator
 from tests.concerns.test_concern_page import (
     BVC,
     HABILITATION,
@@ -406,7 +406,7 @@ def test_the_loser_of_a_race_is_stopped_by_the_database_and_its_request_marked_t
     """The race as the loser sees it: its check found no coordinator (the winner had not committed yet),
     so the insert itself must fail on the unique index, inside the SAVEPOINT, and the request close as
     "taken" in the same transaction — not a 500, not a second coordinator."""
-    from coordination.concerns import coordinators
+    from coordination.concerns.operations import coordinators
 
     world = make_child(app)
     ask(app, as_user("anna"), world, ("hanna", HABILITATION))

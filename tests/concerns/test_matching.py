@@ -15,7 +15,7 @@ from coordination import events
 from coordination.access import SYSTEM_ACTOR
 from coordination.chronology.models import ChronologyEntry
 from coordination.concerns.models import Concern, MatchingAlert
-from coordination.concerns.raising import match_concern
+from coordination.concerns.operations.raising import match_concern
 from coordination.config import DEFAULTS, ConfigError
 from coordination.database import db as database
 from tests.concerns.test_raising_support import (
@@ -122,7 +122,7 @@ def test_the_window_is_configuration_and_must_be_positive(app: Flask) -> None:
 
 def test_the_platform_can_raise_concerns_for_named_authors_and_they_match(app: Flask, db: Any) -> None:
     """The demo loader raises concerns with SYSTEM_ACTOR and the author's membership (Liam's two concerns)."""
-    from coordination.concerns.raising import ConcernData, raise_concern
+    from coordination.concerns.operations.raising import ConcernData, raise_concern
     from coordination.models import Child
     from tests.concerns.test_raising_support import PRESCHOOLS, local_today, staff_membership
 

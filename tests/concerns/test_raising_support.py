@@ -17,13 +17,7 @@ from sqlalchemy import func, select
 
 from agencies.models import Agency, Membership, StaffPerson, Unit
 from coordination.access import SYSTEM_ACTOR
-from coordination.chronology.models import ChronologyEntry
-from coordination.clock import today
-from coordination.concerns.models import Concern, ConcernAgreement, MatchingAlert, SiblingContactRequest
-from coordination.database import db as database
-from coordination.identity_numbers import IdentityNumber, decrypt_identity_number, make_identity_number
-from coordination.models import AuditEvent, Child, Consent
-from coordination.operations import (
+from coordination.children.operations import (
     ChildData,
     GuardianData,
     _keys,
@@ -33,6 +27,12 @@ from coordination.operations import (
     link_custody,
     register_child,
 )
+from coordination.chronology.models import ChronologyEntry
+from coordination.clock import today
+from coordination.concerns.models import Concern, ConcernAgreement, MatchingAlert, SiblingContactRequest
+from coordination.database import db as database
+from coordination.identity_numbers import IdentityNumber, decrypt_identity_number, make_identity_number
+from coordination.models import AuditEvent, Child, Consent
 from tests.helpers import csrf_token, login
 
 BVC, PRESCHOOLS, SCHOOL, POLICE, BUP = (

@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from agencies.models import Membership, StaffPerson, Unit
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.operations import ChildData, assign_child_contact, enrol_child, register_child
 from coordination.chronology.models import ChronologyEntry
 from coordination.clock import now, today
 from coordination.concerns.models import Concern, ConcernArea
 from coordination.database import db as database
 from coordination.models import Child
-from coordination.operations import ChildData, assign_child_contact, enrol_child, register_child
 from tests.helpers import login
 
 
@@ -79,7 +79,7 @@ def test_a_meeting_decision_is_team_information_in_the_chronology_too(app: Flask
 
 
 def test_a_note_on_a_signal_stays_within_the_child_contacts_agency(app: Flask, db) -> None:  # type: ignore[no-untyped-def]
-    from coordination.concerns.handling import ConversationData, record_conversation
+    from coordination.concerns.operations.handling import ConversationData, record_conversation
     from tests.chronology.support import give_coordination_consent
     from tests.teams.test_meetings import _actor_of
 

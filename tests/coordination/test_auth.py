@@ -25,8 +25,9 @@ from agencies.operations import (
     deactivate_staff_person,
 )
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.operations import create_staff_account
 from coordination.database import db as database
-from coordination.demo import (
+from coordination.demo.loader import (
     AGENCIES,
     ANALYST,
     FAMILY_GUARDIANS,
@@ -36,7 +37,6 @@ from coordination.demo import (
     YOUNG_PEOPLE,
 )
 from coordination.models import Account, AuditEvent, LoginSession, LoginThrottle
-from coordination.operations import create_staff_account
 from tests.helpers import csrf_token, login, logout, post_form
 
 WRONG = "Användarnamnet eller lösenordet är fel."
@@ -596,7 +596,7 @@ def test_outside_demo_and_test_mode_a_guardian_password_is_refused_while_staff_l
         family_passwords_allowed,
         hash_password,
     )
-    from coordination.operations import (
+    from coordination.children.operations import (
         GuardianData,
         add_guardian,
         create_guardian_account,

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from coordination.database import db as database
-from coordination.demo_concerns import ALVA_MEETING_PLACE
+from coordination.demo.concerns import ALVA_MEETING_PLACE
 from coordination.models import Child
 from tests.helpers import login
 

@@ -95,7 +95,7 @@ def test_demo_needs_reload_follows_the_age_of_the_demo(committed_db: Callable[..
 def test_demo_needs_reload_when_an_older_loader_loaded_it(committed_db: Callable[..., Flask]) -> None:
     """A demo loaded before a part of the story was added (e.g. the plans) is reloaded by ``make demo``."""
     from coordination.database import db as database
-    from coordination.demo import STORY_KEY
+    from coordination.demo.loader import STORY_KEY
     from coordination.models import Setting
 
     app = committed_db("empty")

@@ -37,7 +37,7 @@ from coordination.consent import (
     withdraw_consent,
 )
 from coordination.database import db as shared_db
-from coordination.demo import loaded_at
+from coordination.demo.loader import loaded_at
 from coordination.models import (
     Account,
     AuditEvent,
@@ -1250,7 +1250,7 @@ def test_consent_facts_take_the_same_statements_for_one_child_or_all(app: Flask,
 
 # -- the forms ------------------------------------------------------------------------------------------------------
 def test_the_record_form_checks_its_fields_without_queries(app: Flask) -> None:
-    from coordination.consent_forms import RecordConsentForm
+    from coordination.consent.forms import RecordConsentForm
 
     good = {
         "agency": "a1",
@@ -1305,7 +1305,7 @@ def test_the_record_form_checks_its_fields_without_queries(app: Flask) -> None:
 
 
 def test_the_record_form_offers_all_eight_areas_and_one_block_per_giver(app: Flask) -> None:
-    from coordination.consent_forms import RecordConsentForm
+    from coordination.consent.forms import RecordConsentForm
 
     with app.test_request_context():
         form = RecordConsentForm(meta={"csrf": False})
@@ -1320,7 +1320,7 @@ def test_the_record_form_offers_all_eight_areas_and_one_block_per_giver(app: Fla
 
 
 def test_the_withdraw_form_needs_the_confirmation(app: Flask) -> None:
-    from coordination.consent_forms import WithdrawConsentForm, apply_operation_error
+    from coordination.consent.forms import WithdrawConsentForm, apply_operation_error
 
     with app.test_request_context(method="POST", data={"giver": "g1"}):
         form = WithdrawConsentForm(meta={"csrf": False})
@@ -1337,7 +1337,7 @@ def test_the_withdraw_form_needs_the_confirmation(app: Flask) -> None:
 
 
 def test_the_request_and_maturity_forms(app: Flask) -> None:
-    from coordination.consent_forms import MaturityForm, RequestConsentForm
+    from coordination.consent.forms import MaturityForm, RequestConsentForm
 
     with app.test_request_context(
         method="POST",

@@ -816,7 +816,7 @@ def test_the_young_persons_own_consent_says_so(app: Flask, as_user: Any) -> None
 
 def test_protected_identity_hides_names_outside_the_team_but_not_the_rows(app: Flask, as_user: Any) -> None:
     from agencies.operations import StaffData, add_membership, create_staff_person
-    from coordination.operations import create_staff_account
+    from coordination.children.operations import create_staff_account
 
     with app.app_context():
         unit = database.session.scalar(select(Unit).where(Unit.name == "Class 1–3"))

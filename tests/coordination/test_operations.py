@@ -16,8 +16,16 @@ from agencies.models import Agency, Membership, StaffPerson, Unit
 from agencies.operations import OperationError, add_membership, deactivate_staff_person
 from coordination.access import SYSTEM_ACTOR
 from coordination.auth import hash_password
+from coordination.children.operations import (
+    ChildData,
+    assign_child_contact,
+    create_guardian_account,
+    grant_young_person_account,
+    link_siblings,
+    register_child,
+)
 from coordination.database import db as shared_db
-from coordination.demo import NAMED_CHILDREN, PERSONAS, loaded_at
+from coordination.demo.loader import NAMED_CHILDREN, PERSONAS, loaded_at
 from coordination.identity_numbers import (
     IdentityNumber,
     decrypt_identity_number,
@@ -34,14 +42,6 @@ from coordination.models import (
     Guardian,
     RoleAssignment,
     SiblingLink,
-)
-from coordination.operations import (
-    ChildData,
-    assign_child_contact,
-    create_guardian_account,
-    grant_young_person_account,
-    link_siblings,
-    register_child,
 )
 
 OMAR_NUMBER = "201701012393"  # a published test number; Omar's in the demo
@@ -501,9 +501,9 @@ def test_deactivating_a_support_coordinator_hands_the_role_back_to_the_child_con
     from agencies.models import Membership, StaffPerson
     from agencies.operations import deactivate_staff_person
     from coordination.access import SYSTEM_ACTOR
+    from coordination.children.operations import assign_support_coordinator
     from coordination.database import db as database
     from coordination.models import Child, RoleAssignment
-    from coordination.operations import assign_support_coordinator
 
     with app.app_context():
         session = database.session

@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from agencies.models import Unit
 from agencies.operations import OperationError
 from coordination.access import IDENTITY_LOOKUP_ACTION, Actor
+from coordination.children.operations import ChildData, GuardianData
 from coordination.database import db as shared_db
 from coordination.identity_numbers import make_identity_number
 from coordination.models import (
@@ -36,8 +37,7 @@ from coordination.models import (
     PendingLink,
     RoleAssignment,
 )
-from coordination.operations import ChildData, GuardianData
-from coordination.registration import (
+from coordination.registration.operations import (
     GuardianEntry,
     LinkAlreadyDecided,
     NotYourDecision,
@@ -1367,7 +1367,7 @@ def test_the_operation_registers_an_unknown_number_with_a_pending_link_and_no_en
 def test_a_refusal_from_the_operation_is_shown_next_to_the_field_never_a_500(
     app: Flask, db: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import coordination.registration_views as views
+    import coordination.registration.views as views
 
     def refuse(_actor: Any, _data: Any) -> None:
         raise OperationError("refused", "guardians")

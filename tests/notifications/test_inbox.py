@@ -15,12 +15,12 @@ from sqlalchemy import func, select
 
 from coordination import events
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.operations import GuardianData, add_guardian, link_custody
 from coordination.clock import now, today
 from coordination.concerns.models import Concern, ConcernArea, SiblingContactRequest
 from coordination.consent import ConsentData, GiverData, record_consent, withdraw_consent
 from coordination.database import db as database
 from coordination.models import AuditEvent, LoginSession
-from coordination.operations import GuardianData, add_guardian, link_custody
 from notifications.models import InboxItem
 from tests.chronology.support import BVC, agency, fresh_child, person
 from tests.helpers import csrf_token

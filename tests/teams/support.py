@@ -17,11 +17,7 @@ from sqlalchemy import func, select
 from agencies.models import Agency, Membership, StaffPerson, Unit
 from childplan.compass import AREA_CODES
 from coordination.access import SYSTEM_ACTOR
-from coordination.clock import today
-from coordination.consent import ConsentData, GiverData, record_consent, withdraw_consent
-from coordination.database import db as database
-from coordination.models import AuditEvent, Child, Consent, Guardian
-from coordination.operations import (
+from coordination.children.operations import (
     ChildData,
     GuardianData,
     add_guardian,
@@ -29,6 +25,10 @@ from coordination.operations import (
     enrol_child,
     link_custody,
 )
+from coordination.clock import today
+from coordination.consent import ConsentData, GiverData, record_consent, withdraw_consent
+from coordination.database import db as database
+from coordination.models import AuditEvent, Child, Consent, Guardian
 from coordination.teams.models import Meeting, MeetingDecision, TeamFamilyInvitation, TeamMember
 from tests.helpers import csrf_token
 
@@ -92,7 +92,7 @@ def make_family(
     app: Flask, *, protected: bool = False, age: int = 10, consents: tuple[str, ...] = (SCHOOL, BUP)
 ) -> Family:
     with app.app_context():
-        from coordination.operations import register_child
+        from coordination.children.operations import register_child
 
         born = today().replace(year=today().year - age) - timedelta(days=30)
         child = register_child(

@@ -127,7 +127,7 @@ def test_the_support_coordinator_keeps_the_plan_once_appointed_and_the_child_con
     app: Flask, db: Any, as_user
 ) -> None:  # type: ignore[no-untyped-def]
     from coordination.access import SYSTEM_ACTOR
-    from coordination.operations import assign_support_coordinator
+    from coordination.children.operations import assign_support_coordinator
     from tests.teams.support import SOCIAL, give_consent, membership
 
     family = make_family(app)
@@ -264,8 +264,8 @@ def test_staff_outside_alvas_team_never_see_her_meeting_place_while_her_team_doe
     class (a unit relation, outside the team) never sees the place; a member added to the team does."""
     from agencies.operations import StaffData, add_membership, create_staff_person
     from coordination.access import SYSTEM_ACTOR
+    from coordination.children.operations import create_staff_account
     from coordination.models import Child
-    from coordination.operations import create_staff_account
     from tests.teams.support import Family, unit
 
     with app.app_context():

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from coordination import audit
 from coordination.access import WITHHELD_NO_CONSENT, ChildAccess, may_see_item
 from coordination.clock import now
-from coordination.consent_view import AreaChip, ChildHeading, area_chips
+from coordination.consent.view import AreaChip, ChildHeading, area_chips
 from coordination.database import db
 from coordination.teams.access.common import (
     PROTECTED,

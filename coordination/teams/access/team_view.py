@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from coordination.access import WITHHELD_NO_CONSENT, ChildAccess
 from coordination.clock import now
-from coordination.consent_view import AreaChip, ChildHeading, area_chips
+from coordination.consent.view import AreaChip, ChildHeading, area_chips
 from coordination.database import db
 from coordination.teams.access.choices import Choice, family_invitees, member_candidates
 from coordination.teams.access.common import (

@@ -1,0 +1,414 @@
+"""Reviews of the Child's Plan: compass ratings from every voice, and the wheel.
+
+``/children/<child_id>/plan/reviews/new`` (GET form, POST): the plan keeper records a review; anyone else
+who reached the child gets 404 (audited). ``/children/<child_id>/plan/reviews/<review_id>``: the review as
+the viewer may see it (``childplan.review_view.ReviewView``), looked up by its public id AND the child's plan.
+On it, staff of another agency on the child's team add their agency's professional ratings
+(``…/<review_id>/ratings``), and the owning agency's staff withhold one of their agency's ratings from
+guardians (``…/<review_id>/ratings/<area>/withhold``, a required reason); anyone else: 404, audited.
+Forms work without JavaScript; a refusal shows the form again (422) with every choice kept; one commit per
+request."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from wtforms import DateField, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from childplan import wheel
+from childplan.access import may_see_reviews
+from childplan.compass import AREAS
+from childplan.forms import WithholdForm
+from childplan.models import Plan
+from childplan.operations import mark_withheld_from_guardians
+from childplan.operations.common import is_keeper, plan_keeper
+from childplan.review_view import (
+    COMMENT_MAX,
+    NOTE_MAX,
+    PROFESSIONALS,
+    RatingData,
+    ReviewData,
+    ReviewView,
+    add_agency_ratings,
+    agency_on_team,
+    comment_field,
+    own_professional_rating,
+    rating_field,
+    record_review,
+    review_of,
+)
+from coordination import audit
+from coordination.access import STAFF, ChildAccess, get_child_or_404, refuse_404
+from coordination.consent.forms import apply_operation_error
+from coordination.consent.view import ChildHeading
+from coordination.database import db
+from coordination.errors import OperationError
+from coordination.policies import policy
+from coordination.views import current_actor
+
+reviews = Blueprint("reviews", __name__)
+
+NEW_PAGE = "plan_review_new_page"
+VIEW_REVIEW = "view_plan_review"
+MAX_ID_LENGTH = 64
+
+
+def _rating_choices() -> list[tuple[str, object]]:
+    return [("", _l("Not rated")), *((str(scale), f"{scale} – {wheel.RATING_WORDS[scale]}") for scale in wheel.SCALE)]
+
+
+class ReviewForm(FlaskForm):
+    """When the review was held, a note, and per area and voice a rating (1–5 or not rated) and a comment.
+    The rating fields are added below, one per area and voice; the choice is checked by the operation
+    (so a value outside 1–5 is refused next to its field)."""
+
+    held_on = DateField(_l("Date of the review"), validators=[InputRequired(_l("Enter the date of the review"))])
+    note = TextAreaField(
+        _l("Note"),
+        validators=[Optional(), Length(max=NOTE_MAX, message=_l("Write at most %(max)d characters"))],
+    )
+
+
+for _area in AREAS:
+    for _voice in wheel.VOICES:
+        setattr(
+            ReviewForm,
+            rating_field(_area.code, _voice),
+            SelectField(
+                _l("%(area)s: %(voice)s", area=_area.label, voice=wheel.VOICE_LABELS[_voice]),
+                choices=[],
+                validate_choice=False,
+                default="",
+            ),
+        )
+        setattr(
+            ReviewForm,
+            comment_field(_area.code, _voice),
+            TextAreaField(
+                _l("Comment"),
+                validators=[Optional(), Length(max=COMMENT_MAX, message=_l("Write at most %(max)d characters"))],
+            ),
+        )
+
+
+class AgencyRatingsForm(FlaskForm):
+    """Another agency's professional ratings at a review: per area a rating (1–5 or not rated) and a
+    comment; the fields are added below, one pair per area."""
+
+
+for _area in AREAS:
+    setattr(
+        AgencyRatingsForm,
+        rating_field(_area.code, PROFESSIONALS),
+        SelectField(_area.label, choices=[], validate_choice=False, default=""),
+    )
+    setattr(
+        AgencyRatingsForm,
+        comment_field(_area.code, PROFESSIONALS),
+        TextAreaField(
+            _l("Comment"),
+            validators=[Optional(), Length(max=COMMENT_MAX, message=_l("Write at most %(max)d characters"))],
+        ),
+    )
+
+
+def _agency_form(formdata: object = "request") -> AgencyRatingsForm:
+    form = AgencyRatingsForm() if formdata == "request" else AgencyRatingsForm(formdata=None)
+    choices = _rating_choices()
+    for area in AREAS:
+        form[rating_field(area.code, PROFESSIONALS)].choices = choices
+    return form
+
+
+def _form() -> ReviewForm:
+    form = ReviewForm()
+    choices = _rating_choices()
+    for area in AREAS:
+        for voice in wheel.VOICES:
+            form[rating_field(area.code, voice)].choices = choices
+    return form
+
+
+def _ratings(form: FlaskForm, voices: tuple[str, ...] = wheel.VOICES) -> list[RatingData]:
+    """The cells with a rating or a comment; a value that is not a whole number is refused at its field."""
+    ratings = []
+    for area in AREAS:
+        for voice in voices:
+            raw = (form[rating_field(area.code, voice)].data or "").strip()
+            comment = form[comment_field(area.code, voice)].data
+            if not raw and not (comment or "").strip():
+                continue
+            if raw and not re.fullmatch(r"-?[0-9]{1,6}", raw):
+                raise OperationError(_("Choose a rating from 1 to 5"), rating_field(area.code, voice))
+            ratings.append(RatingData(area.code, voice, int(raw) if raw else None, comment))
+    return ratings
+
+
+def _staff_access(child_id: str, action: str) -> ChildAccess:
+    actor = current_actor()
+    if actor is None:
+        abort(404)
+    if actor.kind != STAFF or actor.acting_agency is None:
+        audit.note_denied(
+            actor.audit_actor(),
+            action,
+            object_type="child",
+            object_id=(child_id or "")[:MAX_ID_LENGTH],
+            detail={"reason": "not_staff"},
+        )
+        abort(404)
+    return get_child_or_404(actor, child_id, action=action)
+
+
+def _plan_of(access: ChildAccess, action: str) -> Plan:
+    plan = db.session.scalar(select(Plan).where(Plan.child_id == access.child.id))
+    if plan is None:
+        refuse_404(access, action, "no_plan")
+    return plan
+
+
+def _keeper_access(child_id: str) -> tuple[ChildAccess, Plan]:
+    """The plan keeper of the child's active plan; anyone else who reached the child: 404 (audited)."""
+    access = _staff_access(child_id, NEW_PAGE)
+    if not is_keeper(access.actor, plan_keeper(access.child.id)):
+        refuse_404(access, NEW_PAGE, "not_plan_keeper")
+    plan = _plan_of(access, NEW_PAGE)
+    if plan.status != "active":
+        refuse_404(access, NEW_PAGE, "plan_closed")
+    return access, plan
+
+
+def _render_form(access: ChildAccess, form: ReviewForm, status: int = 200):  # type: ignore[no-untyped-def]
+    rows = [
+        {
+            "code": area.code,
+            "label": area.label,
+            "css_class": area.css_class,
+            "cells": [
+                {
+                    "voice": voice,
+                    "rating": form[rating_field(area.code, voice)],
+                    "comment": form[comment_field(area.code, voice)],
+                }
+                for voice in wheel.VOICES
+            ],
+        }
+        for area in AREAS
+    ]
+    return (
+        render_template(
+            "childplan/review_new.html",
+            child=ChildHeading.of(access),
+            form=form,
+            rows=rows,
+            voices=[(voice, wheel.VOICE_LABELS[voice]) for voice in wheel.VOICES],
+            action_url=url_for("reviews.create", child_id=access.child.public_id),
+        ),
+        status,
+    )
+
+
+@reviews.get("/children/<child_id>/plan/reviews/new")
+@policy("staff")
+def new(child_id: str):  # type: ignore[no-untyped-def]
+    access, _plan = _keeper_access(child_id)
+    return _render_form(access, _form())
+
+
+@reviews.post("/children/<child_id>/plan/reviews/new")
+@policy("staff")
+def create(child_id: str):  # type: ignore[no-untyped-def]
+    access, plan = _keeper_access(child_id)
+    form = _form()
+    if not form.validate_on_submit():
+        return _render_form(access, form, 422)
+    try:
+        review = record_review(
+            access.actor, plan, ReviewData(held_on=form.held_on.data, note=form.note.data, ratings=_ratings(form))
+        )
+        review_id = review.public_id
+        db.session.commit()
+    except OperationError as error:
+        db.session.rollback()
+        target = form._fields.get(error.field) if error.field else None
+        if target is not None:
+            target.errors = [*list(target.errors or ()), error.message]
+        else:
+            form.form_errors.append(error.message)
+        return _render_form(access, form, 422)
+    flash(_("The review is recorded."), "success")
+    return redirect(url_for("reviews.show", child_id=child_id, review_id=review_id))
+
+
+def _review_or_404(child_id: str, review_id: str, action: str) -> tuple[ChildAccess, Plan, ReviewView]:
+    """The review as this member of staff may see it, looked up through the child and its plan; 404
+    (audited) when the child has no plan or the plan no such review."""
+    access = _staff_access(child_id, action)
+    plan = _plan_of(access, action)
+    if not may_see_reviews(access, plan):  # the Plan tab does not list them to this viewer either
+        refuse_404(access, action, "reviews_not_for_this_agency")
+    view = ReviewView.for_actor(access, plan, review_id[:MAX_ID_LENGTH])
+    if view is None:
+        audit.note_denied(
+            access.actor.audit_actor(),
+            action,
+            child_id=access.child.id,
+            object_type="plan_review",
+            object_id=review_id[:MAX_ID_LENGTH],
+            detail={"reason": "not_found"},
+        )
+        abort(404)
+    return access, plan, view
+
+
+def _may_add_ratings(access: ChildAccess, plan: Plan) -> bool:
+    """Staff with a relation, of an agency with a current member on the child's team, on an active plan."""
+    actor = access.actor
+    return (
+        plan.status == "active" and bool(access.relations) and agency_on_team(access.child.id, actor.acting_agency.id)
+    )
+
+
+def _withhold_prefix(area: str) -> str:
+    return f"withhold-{area}-"
+
+
+def _render_review(  # type: ignore[no-untyped-def]
+    access: ChildAccess,
+    plan: Plan,
+    view: ReviewView,
+    *,
+    agency_form: AgencyRatingsForm | None = None,
+    withhold_form: WithholdForm | None = None,
+    withhold_area: str | None = None,
+    status: int = 200,
+):
+    may_add = _may_add_ratings(access, plan)
+
+    def offered(code: str) -> bool:
+        """An area the agency has not rated yet, or one the refused form holds input or a message for."""
+        if code not in view.own_rated_areas:
+            return True
+        if agency_form is None:
+            return False
+        fields = (agency_form[rating_field(code, PROFESSIONALS)], agency_form[comment_field(code, PROFESSIONALS)])
+        return any(field.data or field.errors for field in fields)
+
+    unrated = [area for area in AREAS if offered(area.code)]
+    rows = []
+    if may_add and unrated:
+        agency_form = agency_form or _agency_form(formdata=None)
+        rows = [
+            {
+                "code": area.code,
+                "label": area.label,
+                "css_class": area.css_class,
+                "rating": agency_form[rating_field(area.code, PROFESSIONALS)],
+                "comment": agency_form[comment_field(area.code, PROFESSIONALS)],
+            }
+            for area in unrated
+        ]
+
+    def withhold_form_for(area: str) -> WithholdForm:
+        if withhold_form is not None and withhold_area == area:
+            return withhold_form
+        return WithholdForm(prefix=_withhold_prefix(area), formdata=None)
+
+    return (
+        render_template(
+            "childplan/review.html",
+            child=ChildHeading.of(access),
+            review=view,
+            is_keeper=is_keeper(access.actor, plan_keeper(access.child.id)) and plan.status == "active",
+            new_url=url_for("reviews.new", child_id=access.child.public_id),
+            agency_form=agency_form if rows else None,
+            agency_rows=rows,
+            may_withhold=plan.status == "active",
+            withhold_form_for=withhold_form_for,
+        ),
+        status,
+    )
+
+
+@reviews.get("/children/<child_id>/plan/reviews/<review_id>")
+@policy("staff")
+def show(child_id: str, review_id: str):  # type: ignore[no-untyped-def]
+    access, plan, view = _review_or_404(child_id, review_id, VIEW_REVIEW)
+    audit.note_read(
+        access.actor.audit_actor(),
+        VIEW_REVIEW,
+        child_id=access.child.id,
+        object_type="plan_review",
+        object_id=view.public_id,
+        legal_basis=access.legal_basis,
+    )
+    return _render_review(access, plan, view)
+
+
+@reviews.post("/children/<child_id>/plan/reviews/<review_id>/ratings")
+@policy("staff")
+def add_ratings(child_id: str, review_id: str):  # type: ignore[no-untyped-def]
+    """Staff of an agency on the child's team add their agency's professional ratings to the review."""
+    action = "add_plan_review_ratings"
+    access, plan, view = _review_or_404(child_id, review_id, action)
+    if not _may_add_ratings(access, plan):
+        refuse_404(access, action, "agency_not_on_team")
+    review = review_of(access, plan, view.public_id)
+    assert review is not None
+    form = _agency_form()
+    if not form.validate_on_submit():
+        return _render_review(access, plan, view, agency_form=form, status=422)
+    try:
+        add_agency_ratings(access.actor, plan, review, _ratings(form, (PROFESSIONALS,)))
+        db.session.commit()
+    except OperationError as error:
+        db.session.rollback()
+        apply_operation_error(form, error)
+        view = ReviewView.for_actor(access, plan, view.public_id) or view
+        return _render_review(access, plan, view, agency_form=form, status=422)
+    except IntegrityError:
+        db.session.rollback()
+        form.form_errors.append(_("Someone changed this at the same moment, so nothing was saved. Try again."))
+        view = ReviewView.for_actor(access, plan, view.public_id) or view
+        return _render_review(access, plan, view, agency_form=form, status=409)
+    flash(_("Your agency's ratings are added to the review."), "success")
+    return redirect(url_for("reviews.show", child_id=child_id, review_id=view.public_id))
+
+
+@reviews.post("/children/<child_id>/plan/reviews/<review_id>/ratings/<area>/withhold")
+@policy("staff")
+def withhold_rating(child_id: str, review_id: str, area: str):  # type: ignore[no-untyped-def]
+    """Staff of the agency whose professional rating it is withhold it from guardians, with a reason."""
+    action = "withhold_plan_rating"
+    access, plan, view = _review_or_404(child_id, review_id, action)
+    wanted = (area or "")[:MAX_ID_LENGTH]
+    rating = own_professional_rating(access, plan, view.public_id, wanted)
+    if rating is None or plan.status != "active":
+        audit.note_denied(
+            access.actor.audit_actor(),
+            action,
+            child_id=access.child.id,
+            object_type="plan_rating",
+            object_id=f"{view.public_id}:{wanted}"[:MAX_ID_LENGTH],
+            detail={"reason": "not_a_rating_of_your_agency"},
+        )
+        abort(404)
+    form = WithholdForm(prefix=_withhold_prefix(rating.area))
+    if not form.validate_on_submit():
+        return _render_review(access, plan, view, withhold_form=form, withhold_area=rating.area, status=422)
+    try:
+        mark_withheld_from_guardians(access.actor, rating, form.reason.data)
+        db.session.commit()
+    except OperationError as error:
+        db.session.rollback()
+        apply_operation_error(form, error)
+        return _render_review(access, plan, view, withhold_form=form, withhold_area=wanted, status=422)
+    flash(_("Withheld from guardians. They will not see it in any channel."))
+    return redirect(url_for("reviews.show", child_id=child_id, review_id=view.public_id))

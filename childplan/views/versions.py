@@ -1,0 +1,99 @@
+"""The plan's published versions, on the Plan blueprint: ``/children/<child_id>/plan/versions`` lists them
+(number, date) and ``/children/<child_id>/plan/versions/<from_id>...<to_id>`` shows what changed from one to
+the other (``childplan.version_view.build_diff``: each side filtered for the viewer). Staff with a relation to
+the child only (others: 404, audited by ``get_child_or_404``); a version is looked up by its public id AND
+the child's plan, anything else is 404 with the refusal audited."""
+
+from __future__ import annotations
+
+from flask import abort, render_template
+from sqlalchemy import select
+
+from childplan.access import plan_of
+from childplan.models import PlanVersion
+from childplan.version_view import ACTION_FIELDS, build_diff
+from childplan.views.plan import STATUS_LABELS, chips, plan
+from coordination import audit
+from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, refuse_404
+from coordination.children.views import child_tabs
+from coordination.consent.view import ChildHeading
+from coordination.database import db
+from coordination.policies import policy
+from coordination.views import current_actor
+
+VIEW_VERSIONS = "view_plan_versions"
+VIEW_VERSION_DIFF = "view_plan_version_diff"
+MAX_ID_LENGTH = 64
+
+
+def _child(child_id: str, action: str) -> tuple[Actor, ChildAccess]:
+    actor = current_actor()
+    if actor is None or actor.kind != STAFF or actor.acting_agency is None:
+        abort(404)  # the policy has already refused (and audited) anyone but staff
+    return actor, get_child_or_404(actor, child_id, action=action)
+
+
+def _context(access: ChildAccess) -> dict[str, object]:
+    return {"child": ChildHeading.of(access), "tabs": child_tabs(access.child.public_id, "plan")}
+
+
+@plan.get("/children/<child_id>/plan/versions")
+@policy("staff")
+def versions(child_id: str):  # type: ignore[no-untyped-def]
+    actor, access = _child(child_id, VIEW_VERSIONS)
+    the_plan = plan_of(access)
+    rows = []
+    if the_plan is not None:
+        audit.note_read(
+            actor.audit_actor(),
+            VIEW_VERSIONS,
+            child_id=access.child.id,
+            object_type="plan",
+            object_id=the_plan.public_id,
+            legal_basis=access.legal_basis,
+        )
+        rows = [
+            {"public_id": row.public_id, "number": row.number, "published_at": row.published_at}
+            for row in db.session.execute(
+                select(PlanVersion.public_id, PlanVersion.number, PlanVersion.published_at)
+                .where(PlanVersion.plan_id == the_plan.id)
+                .order_by(PlanVersion.number.desc())
+            )
+        ]
+    return render_template("childplan/versions.html", versions=rows, diff=None, **_context(access))
+
+
+@plan.get("/children/<child_id>/plan/versions/<from_id>...<to_id>")
+@policy("staff")
+def version_diff(child_id: str, from_id: str, to_id: str):  # type: ignore[no-untyped-def]
+    actor, access = _child(child_id, VIEW_VERSION_DIFF)
+    the_plan = plan_of(access)
+    if the_plan is None or len(from_id) > MAX_ID_LENGTH or len(to_id) > MAX_ID_LENGTH:
+        refuse_404(access, VIEW_VERSION_DIFF, "no_such_version")
+    found = {
+        version.public_id: version
+        for version in db.session.scalars(
+            select(PlanVersion).where(PlanVersion.plan_id == the_plan.id, PlanVersion.public_id.in_({from_id, to_id}))
+        )
+    }
+    if from_id not in found or to_id not in found:
+        refuse_404(access, VIEW_VERSION_DIFF, "no_such_version")
+    older, newer = found[from_id], found[to_id]
+    audit.note_read(
+        actor.audit_actor(),
+        VIEW_VERSION_DIFF,
+        child_id=access.child.id,
+        object_type="plan_version",
+        object_id=newer.public_id,
+        legal_basis=access.legal_basis,
+        detail={"from": older.public_id},
+    )
+    return render_template(
+        "childplan/versions.html",
+        versions=None,
+        diff=build_diff(access, older, newer),
+        status_labels=STATUS_LABELS,
+        chips=chips,
+        action_fields=ACTION_FIELDS,
+        **_context(access),
+    )

@@ -1,0 +1,243 @@
+"""Register a child (``/children/new``), the "registered, pending" receipt, and the pending link requests
+a Child Contact (or, without one, an agency admin) decides (``/children/<child_id>/links``).
+
+The receipt is the same page, with the same text, status and shape, whether the number was unknown
+(the child is registered, not enrolled) or known: either way a pending link was created, and the
+child shows nowhere for the registering person until it is approved. Its URL carries an opaque random
+token kept in the person's session, never the child's id. The identity number travels only in the POST
+body.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+
+from cryptography.fernet import Fernet, InvalidToken
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from agencies.operations import OperationError
+from coordination import audit
+from coordination.access import (
+    STAFF,
+    admin_decides_for,
+    get_child_for_links_or_404,
+    identity_lookup_allowed,
+    relations_to,
+)
+from coordination.database import db
+from coordination.policies import policy
+from coordination.registration.forms import DecisionForm, RegistrationForm
+from coordination.registration.operations import (
+    IDENTITY_LOOKUP_REFUSED_ACTION,
+    LinkAlreadyDecided,
+    NotYourDecision,
+    approve_pending_link,
+    get_link_to_decide_or_404,
+    pending_links_to_decide,
+    register_child_for_unit,
+    registrable_units,
+    reject_pending_link,
+)
+from coordination.views import current_actor
+
+registration = Blueprint("registration", __name__)
+
+RECEIPTS_KEY = "bk_registration_receipts"
+MAX_RECEIPTS = 3
+MAX_TOKEN_LENGTH = 64
+
+
+def _staff_actor():  # type: ignore[no-untyped-def]
+    actor = current_actor()
+    if actor is None or actor.kind != STAFF or actor.acting_agency is None:
+        abort(404)
+    return actor
+
+
+def _registering_actor():  # type: ignore[no-untyped-def]
+    """Only staff with a practitioner membership in the acting agency register children; others get 404."""
+    actor = _staff_actor()
+    units = registrable_units(actor)
+    if not units:
+        abort(404)
+    return actor, units
+
+
+# -- register a child ------------------------------------------------------------------------------------
+def _form_page(form: RegistrationForm, status: int = 200):  # type: ignore[no-untyped-def]
+    return render_template("registration/new.html", form=form), status
+
+
+@registration.get("/children/new")
+@policy("staff")
+def new():  # type: ignore[no-untyped-def]
+    _actor, units = _registering_actor()
+    return _form_page(RegistrationForm(units=units))
+
+
+@registration.post("/children/new")
+@policy("staff")
+def create():  # type: ignore[no-untyped-def]
+    actor, units = _registering_actor()
+    form = RegistrationForm(units=units)
+    if not form.validate_on_submit():
+        return _form_page(form, 422)
+    data = form.registration_data
+    if data.child.identity_number is not None and not identity_lookup_allowed(actor):
+        audit.note_denied(
+            actor.audit_actor(),
+            IDENTITY_LOOKUP_REFUSED_ACTION,
+            object_type="identity_lookup",
+            detail={"reason": "rate_limited"},
+        )
+        return render_template("registration/too_many_lookups.html"), 429
+    for attempt in (1, 2):
+        try:
+            register_child_for_unit(actor, data)
+            db.session.commit()
+            break
+        except OperationError as error:
+            # The form checks everything the operation checks; this is a backstop, never a 500.
+            db.session.rollback()
+            form.add_error(error.field, _("This could not be registered. Check it and try again."))
+            return _form_page(form, 422)
+        except IntegrityError:
+            # Someone registered the same number (or asked for the same link) at the same moment: the
+            # second attempt sees their row and takes the pending-link path.
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    token = _remember_receipt(form, data.unit.name)
+    return redirect(url_for("registration.receipt", token=token))
+
+
+def _receipt_cipher() -> Fernet:
+    """The session cookie is signed, not encrypted: the child's name in it is sealed with a key derived
+    from the app's secret key for this purpose only."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    key = hashlib.sha256(b"barnkompass registration receipt\x00" + secret).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _remember_receipt(form: RegistrationForm, unit_name: str) -> str:
+    """Keep what the person typed that is safe to show again (the child's name, the unit they chose)
+    under a random token in their session. The same for a new child and a pending link."""
+    token = secrets.token_urlsafe(24)
+    entry = {"given_name": form.given_name.data or "", "family_name": form.family_name.data or "", "unit": unit_name}
+    sealed = _receipt_cipher().encrypt(json.dumps(entry).encode()).decode("ascii")
+    receipts = dict(session.get(RECEIPTS_KEY) or {})
+    receipts[token] = sealed
+    session[RECEIPTS_KEY] = dict(list(receipts.items())[-MAX_RECEIPTS:])
+    return token
+
+
+def _receipt_entry(token: str) -> dict[str, str] | None:
+    receipts = session.get(RECEIPTS_KEY)
+    sealed = receipts.get(token[:MAX_TOKEN_LENGTH]) if isinstance(receipts, dict) else None
+    if not isinstance(sealed, str):
+        return None
+    lifetime = int(current_app.config["SESSION_ABSOLUTE_HOURS"]) * 3600
+    try:
+        entry = json.loads(_receipt_cipher().decrypt(sealed.encode("ascii"), ttl=lifetime))
+    except (InvalidToken, UnicodeError, ValueError):
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+@registration.get("/children/registered/<token>")
+@policy("staff")
+def receipt(token: str):  # type: ignore[no-untyped-def]
+    _staff_actor()
+    entry = _receipt_entry(token)
+    if entry is None:
+        abort(404)
+    return render_template(
+        "registration/receipt.html",
+        given_name=entry.get("given_name", ""),
+        family_name=entry.get("family_name", ""),
+        unit=entry.get("unit", ""),
+    )
+
+
+# -- pending links ---------------------------------------------------------------------------------------
+def _agency_queue_url(actor) -> str | None:  # type: ignore[no-untyped-def]
+    """The agency admin's list of link requests to decide (``/agency/links``), for an agency admin."""
+    if actor.is_agency_admin and "agency.links" in current_app.view_functions:
+        return url_for("agency.links")
+    return None
+
+
+def _links_page(actor, access, status: int = 200, error: str | None = None):  # type: ignore[no-untyped-def]
+    child_url = None
+    if access.relations and "children.overview" in current_app.view_functions:
+        child_url = url_for("children.overview", child_id=access.child.public_id)
+    return (
+        render_template(
+            "registration/links.html",
+            child=access.child,
+            links=pending_links_to_decide(actor, access),
+            child_url=child_url,
+            queue_url=_agency_queue_url(actor),
+            error=error,
+        ),
+        status,
+    )
+
+
+@registration.get("/children/<child_id>/links")
+@policy("child")
+def links(child_id: str):  # type: ignore[no-untyped-def]
+    actor = _staff_actor()
+    access = get_child_for_links_or_404(actor, child_id, "view_child_links")
+    return _links_page(actor, access)
+
+
+@registration.post("/children/<child_id>/links/<link_id>/approve")
+@policy("child")
+def approve(child_id: str, link_id: str):  # type: ignore[no-untyped-def]
+    return _decide(child_id, link_id, approving=True)
+
+
+@registration.post("/children/<child_id>/links/<link_id>/reject")
+@policy("child")
+def reject(child_id: str, link_id: str):  # type: ignore[no-untyped-def]
+    return _decide(child_id, link_id, approving=False)
+
+
+def _decide(child_id: str, link_id: str, *, approving: bool):  # type: ignore[no-untyped-def]
+    actor = _staff_actor()
+    # Reads and refusals on the way are audited as "decide_child_link"; the decision itself is written
+    # as "approve_child_link" or "reject_child_link".
+    access = get_child_for_links_or_404(actor, child_id, "decide_child_link")
+    link = get_link_to_decide_or_404(actor, access, link_id, "decide_child_link")
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    unit_name = link.unit.name
+    try:
+        (approve_pending_link if approving else reject_pending_link)(actor, link)
+        db.session.commit()
+    except LinkAlreadyDecided:
+        db.session.rollback()
+        return _links_page(
+            actor,
+            access,
+            409,
+            _("This request has already been decided. Nothing was changed."),
+        )
+    except NotYourDecision:  # the lookup above already refuses; kept as a backstop
+        db.session.rollback()
+        abort(404)
+    if approving:
+        flash(_("Approved. %(unit)s is now linked to the child.", unit=unit_name), "info")
+    else:
+        flash(_("Rejected. %(unit)s is not linked to the child.", unit=unit_name), "info")
+    child = access.child
+    if relations_to(actor, child.id) or admin_decides_for(actor, child.id):
+        return redirect(url_for("registration.links", child_id=child.public_id))
+    # An agency admin without a relation loses sight of the child once its request is decided.
+    return redirect(_agency_queue_url(actor) or url_for("main.home"))
