@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from agencies.models import AGENCY_KINDS, AGENCY_LEVELS, Agency, Membership, StaffPerson, Unit
+from coordination import events
 from coordination.audit import record_write, refusals_audited
+from coordination.auth import end_all_sessions
+from coordination.chronology.record import record_event
 from coordination.clock import now
 from coordination.database import db
 from coordination.errors import OperationError
-from coordination.models import Account
+from coordination.models import Account, RoleAssignment
 
 
 @dataclass(frozen=True)
@@ -147,8 +150,6 @@ def deactivate_staff_person(actor, person: StaffPerson) -> None:  # type: ignore
     Child Contact duties stay current, so they land on the agency admin's "needs reassigning" list;
     a Support Coordinator role they held ends, and goes back to the Child Contact, who keeps the plan
     and requests a new coordinator (RULES.md §10)."""
-    from coordination.auth import end_all_sessions
-    from coordination.models import RoleAssignment
 
     if not person.is_active:
         raise OperationError("The person is already deactivated")
@@ -180,8 +181,6 @@ def deactivate_staff_person(actor, person: StaffPerson) -> None:  # type: ignore
     db.session.flush()
     if vacated:
         # The role goes back to the Child Contact, who is told and requests a new one (RULES.md §10).
-        from coordination import events
-        from coordination.chronology.record import record_event
 
         for assignment in vacated:
             record_event(

@@ -33,9 +33,8 @@ from coordination.database import db
 from coordination.errors import OperationError
 from coordination.extensions import login_manager
 from coordination.models import Child, RoleAssignment, age_in_years
-from coordination.policies import policy
+from coordination.policies import current_actor, policy
 from coordination.registration.operations import LINK_LOADING
-from coordination.views import current_actor
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 agency = Blueprint("agency", __name__, url_prefix="/agency")

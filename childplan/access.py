@@ -34,7 +34,7 @@ from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from agencies.models import Agency, StaffPerson, Unit
 from childplan.compass import AREA_CODES
-from childplan.models import Action, Need, Plan
+from childplan.models import Action, Need, Plan, Review
 from coordination.access import (
     STAFF,
     WITHHELD_AREAS,
@@ -532,7 +532,6 @@ def reviews_listed(access: ChildAccess, plan: Plan) -> list[tuple[str, date]] | 
     (each rating is decided on the review page); None for anyone else."""
     if not may_see_reviews(access, plan):
         return None
-    from childplan.models import Review
 
     rows = db.session.execute(
         select(Review.public_id, Review.held_on)

@@ -27,16 +27,18 @@ from sqlalchemy import Select, and_, exists, func, literal, or_, select, union_a
 from childplan.compass import AREA_CODES
 from childplan.models import Action, ActionArea, Need, NeedArea, Plan, PlanComment, PlanVersion, VersionAcknowledgement
 from coordination.access import (
+    KEEPER_BASES,
     STAFF,
     TEAM_RELATIONS,
     ChildAccess,
     Decision,
+    is_keeper,
     may_see_item,
+    plan_keeper,
     sees_protected_details,
 )
 from coordination.database import db
 from coordination.models import Custody, Guardian, RoleAssignment
-from coordination.teams.operations.common import KEEPER_BASES, is_keeper, plan_keeper
 
 PURPOSE = "coordination"
 ALL_AREAS: frozenset[str] = frozenset(AREA_CODES)

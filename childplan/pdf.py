@@ -31,6 +31,7 @@ from flask_babel import force_locale, format_date, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import raiseload, selectinload
+from weasyprint import CSS, HTML
 
 from agencies.models import Agency
 from childplan import wheel
@@ -135,7 +136,6 @@ def render_plan_pdf(
     locale: str | None = None,
 ) -> bytes:
     """The plan as the viewer may see it, as PDF bytes, in ``locale`` (default: the request's)."""
-    from weasyprint import CSS, HTML  # imported when used: WeasyPrint loads Pango and fonts
 
     with force_locale(locale) if locale else nullcontext():
         language = str(get_locale() or "sv")

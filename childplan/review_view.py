@@ -33,15 +33,9 @@ from agencies.models import Agency
 from childplan import wheel
 from childplan.compass import AREA_CODES, AREAS, BY_CODE
 from childplan.models import PLAN_TEXT_MAX, RATING_VOICES, Plan, Rating, Review
-from childplan.operations.common import (
-    KEEPER_BASES,
-    active_or_refuse,
-    audit_write,
-    chronicle,
-    clean_text,
-    keeper_of_active_plan,
-)
+from childplan.operations.common import active_or_refuse, audit_write, chronicle, clean_text, keeper_of_active_plan
 from coordination.access import (
+    KEEPER_BASES,
     STAFF,
     WITHHELD_AREAS,
     WITHHELD_NO_CONSENT,
@@ -51,9 +45,9 @@ from coordination.access import (
 )
 from coordination.audit import refusals_audited
 from coordination.clock import now, today
-from coordination.consent.common import _
 from coordination.database import db
 from coordination.errors import OperationError
+from coordination.errors import refusal_message as _
 from coordination.models import Child
 from coordination.teams.models import TeamMember
 

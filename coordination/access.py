@@ -11,20 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import NoReturn
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, and_, exists, false, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased, selectinload
 
 from agencies.models import Agency, Membership, Unit
 from coordination import audit
 from coordination.audit import AuditActor
-from coordination.clock import today
+from coordination.clock import now, today
+from coordination.consent.common import maturity_min_age
+from coordination.consent.evaluation import effective_areas
 from coordination.database import db
 from coordination.models import (
     Account,
+    AuditEvent,
     Child,
     Consent,
     Custody,
@@ -33,6 +36,7 @@ from coordination.models import (
     PendingLink,
     RoleAssignment,
 )
+from coordination.security import loggable_path
 
 STAFF = "staff"
 AGENCY_ADMIN = "agency_admin"
@@ -135,7 +139,6 @@ SYSTEM_ACTOR = SystemActor()
 
 
 def mask_digits(text: str) -> str:
-    from coordination.security import loggable_path
 
     return loggable_path(text)
 
@@ -315,12 +318,6 @@ IDENTITY_LOOKUPS_PER_10_MINUTES = 30
 
 def identity_lookup_allowed(actor: Actor) -> bool:
     """Lookups by identity number are rate-limited per person: the audit trail is the counter."""
-    from datetime import timedelta
-
-    from sqlalchemy import func
-
-    from coordination.clock import now
-    from coordination.models import AuditEvent
 
     since = now() - timedelta(minutes=10)
     count = db.session.scalar(
@@ -405,7 +402,6 @@ class ConsentPicture:
 def consent_picture(child: Child | int) -> ConsentPicture:
     """Load the child's consents, custody and maturity assessments and evaluate them for today (three
     statements). Expiry and withdrawal therefore take effect on the very next request."""
-    from coordination.consent import effective_areas, maturity_min_age
 
     if isinstance(child, Child):
         child_id, birth_date = child.id, child.birth_date
@@ -646,6 +642,36 @@ def get_child_or_404(actor: Actor, public_id: str, action: str = "view_child") -
 # Contact relation or agency administration. Everything below reads these rules from here.
 CHILD_CONTACT_DECIDES = "relation_child_contact"
 AGENCY_ADMIN_DECIDES = "agency_administration"
+
+
+# -- the plan keeper: the child's current Support Coordinator, otherwise the Child Contact --------------
+KEEPER_BASES = {"support_coordinator": "relation_support_coordinator", "child_contact": "relation_child_contact"}
+
+
+def plan_keeper(child_id: int) -> RoleAssignment | None:
+    """The child's current Support Coordinator, otherwise the Child Contact (one statement)."""
+    rows = db.session.scalars(
+        select(RoleAssignment).where(
+            RoleAssignment.child_id == child_id,
+            RoleAssignment.ended_at.is_(None),
+            RoleAssignment.role.in_(tuple(KEEPER_BASES)),
+        )
+    ).all()
+    return next((r for r in rows if r.role == "support_coordinator"), None) or next(
+        (r for r in rows if r.role == "child_contact"), None
+    )
+
+
+def is_keeper(actor: Actor | SystemActor | None, keeper: RoleAssignment | None) -> bool:
+    """Whether the actor is the plan keeper: the keeper's own person, acting for the keeper's agency."""
+    return (
+        keeper is not None
+        and isinstance(actor, Actor)
+        and actor.kind == "staff"
+        and actor.acting_agency is not None
+        and keeper.staff_person_id == actor.account.staff_person_id
+        and keeper.agency_id == actor.acting_agency.id
+    )
 
 
 def current_child_contact(child_id: int) -> RoleAssignment | None:

@@ -16,8 +16,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import coordination.all_models  # noqa: F401  (every mapper known before the first query)
+import notifications
 from coordination import audit, security
 from coordination.clock import Clock
+from coordination.concerns.operations.unmatched import connect_listeners as connect_concern_listeners
 from coordination.config import is_loopback_host, load_config
 from coordination.database import db
 from coordination.extensions import babel, csrf, htmx, login_manager
@@ -84,7 +86,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     audit.init_app(app)
     _register_blueprints(app)
-    __import__("notifications").init_app(app)  # the inbox listens to the domain's signals
+    notifications.init_app(app)  # the inbox listens to the domain's signals
+    connect_concern_listeners()  # concerns waiting for a Child Contact follow the assignment
     _register_request_hooks(app)
     _register_error_handlers(app)
     _register_template_helpers(app)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import wraps
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context
@@ -19,7 +20,8 @@ from sqlalchemy import insert
 
 from coordination.clock import now
 from coordination.database import db
-from coordination.models import AuditEvent
+from coordination.errors import OperationError
+from coordination.models import AuditEvent, Child
 
 _DIGIT_RUN = re.compile(r"\d[\d+-]{5,}\d")  # as coordination.security.loggable_path masks log lines
 log = logging.getLogger(__name__)
@@ -223,9 +225,6 @@ def refusals_audited(action: str):  # type: ignore[no-untyped-def]
     """Decorate an operation ``verb_noun(actor, …)``: when it refuses (``OperationError``), the attempt
     is noted as a denial that is written after the request — after its rollback — so a refused or
     rolled-back write still leaves its trail (RULES.md §9)."""
-    from functools import wraps
-
-    from coordination.errors import OperationError
 
     def decorate(operation):  # type: ignore[no-untyped-def]
         @wraps(operation)
@@ -248,7 +247,6 @@ def refusals_audited(action: str):  # type: ignore[no-untyped-def]
 
 
 def _child_id_among(values: list[Any]) -> int | None:
-    from coordination.models import Child
 
     for value in values:
         if isinstance(value, Child):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, g, has_app_context, request, session
-from flask_login import UserMixin
+from flask_login import UserMixin, login_user
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -274,7 +274,6 @@ def polling(view):  # type: ignore[no-untyped-def]
 
 def begin_login(account: Account) -> None:
     """Renew the Flask session at login (no fixation) and put the new token in it."""
-    from flask_login import login_user
 
     language = session.get("language")
     session.clear()

@@ -143,10 +143,10 @@ def demo_needs_reload() -> None:
 @with_appcontext
 def create_admin(username: str, name: str, email: str | None) -> None:
     """Create a platform administrator. The password comes from BARNKOMPASS_ADMIN_PASSWORD or a prompt."""
-    from agencies.operations import OperationError
     from coordination.access import SYSTEM_ACTOR
     from coordination.children.operations import create_platform_admin
     from coordination.database import db
+    from coordination.errors import OperationError
 
     password = os.environ.get("BARNKOMPASS_ADMIN_PASSWORD")
     if not password:

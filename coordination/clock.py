@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import current_app
+
 
 class Clock:
     def __init__(self, time_zone: str = "Europe/Stockholm") -> None:
@@ -44,7 +46,6 @@ class Clock:
 
 
 def current_clock() -> Clock:
-    from flask import current_app
 
     return current_app.extensions["clock"]
 

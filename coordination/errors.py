@@ -1,6 +1,18 @@
-"""Errors every domain package's operations share."""
+"""Errors every domain package's operations share, and the message helper their refusals use."""
 
 from __future__ import annotations
+
+from flask import has_request_context
+from flask_babel import gettext
+
+
+def refusal_message(message: str, **variables: object) -> str:
+    """A refusal's message: translated inside a request (it is shown to the person who asked), plain
+    English outside one (the CLI, the demo loader), where no locale can be chosen. Operations import it
+    as ``_`` so that the message catalogue extracts the strings."""
+    if has_request_context():
+        return gettext(message, **variables)
+    return message % variables if variables else message
 
 
 class OperationError(ValueError):

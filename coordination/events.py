@@ -15,6 +15,10 @@ The payload names model objects (flushed, so they have ids and public ids):
   (deactivation, leaving); the Child Contact is told and asks for a new one.
 - ``report_filed(report)``: a report of concern reached social services (every intake member is told).
 - ``report_acknowledged(report)``: intake acknowledged it (the reporter is told).
+- ``child_contact_assigned(actor, child)``: a Child Contact was assigned; concerns that waited for one
+  are routed to them now (RULES.md §5). The concerns package listens to this one
+  (``coordination.concerns.operations.unmatched.connect_listeners``, connected at app start), because
+  children sit below concerns; every other listener is in ``notifications``.
 - ``pending_link_requested(link)``: a pending link awaits a decision.
 - ``role_needs_consent(child, agency_id, person_id, role)``: a role holder's agency lost its
   coordination consent (RULES.md §4): the role holder, the plan keeper and the agency admin are told.
@@ -41,6 +45,7 @@ coordinator_request_answered = _signals.signal("coordinator-request-answered")
 coordinator_vacated = _signals.signal("coordinator-vacated")
 report_filed = _signals.signal("report-filed")
 report_acknowledged = _signals.signal("report-acknowledged")
+child_contact_assigned = _signals.signal("child-contact-assigned")
 pending_link_requested = _signals.signal("pending-link-requested")
 role_needs_consent = _signals.signal("role-needs-consent")
 team_member_added = _signals.signal("team-member-added")

@@ -17,22 +17,26 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort
+from flask import abort, current_app, request
 from flask_login import current_user
+
+from coordination.access import Actor, mask_digits
+from coordination.audit import note_denied
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 POLICIES = ("public", "authenticated", "staff", "child", "agency_admin", "platform_admin", "demo")
 
 
-def _actor():  # type: ignore[no-untyped-def]
+def current_actor() -> Actor | None:
+    """The request's actor (the one way views ask who is calling), None when nobody is logged in."""
     return current_user.actor if current_user and current_user.is_authenticated else None
 
 
 def _allowed(name: str) -> bool:
     if name in ("public", "demo"):
         return True
-    actor = _actor()
+    actor = current_actor()
     if actor is None:
         return False
     if name == "authenticated":
@@ -51,12 +55,7 @@ def _allowed(name: str) -> bool:
 def _audit_denial(name: str) -> None:
     """A logged-in caller outside the policy: the attempt is audited (RULES.md §9), naming the child
     id from the address when there is one (digit runs masked)."""
-    from flask import request
-
-    from coordination.access import mask_digits
-    from coordination.audit import note_denied
-
-    actor = _actor()
+    actor = current_actor()
     object_id = (request.view_args or {}).get("child_id")
     note_denied(
         actor.audit_actor(),
@@ -76,9 +75,7 @@ def policy(name: str) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if name not in ("public", "demo") and _actor() is None:
-                from flask import current_app
-
+            if name not in ("public", "demo") and current_actor() is None:
                 return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
             if not _allowed(name):
                 _audit_denial(name)

@@ -14,10 +14,14 @@ from agencies.models import Membership, StaffPerson
 from coordination.access import Actor
 from coordination.audit import record_write
 from coordination.auth import begin_login, check_login, end_session
+from coordination.children.family import family_child_rows
+from coordination.children.views import MAX_QUERY_LENGTH, children_page
 from coordination.database import db
+from coordination.demo.ekby import PERSONAS
 from coordination.forms import DemoLoginForm, LanguageForm, LoginForm
+from coordination.labels import ACTOR_KIND_LABELS
 from coordination.models import Account
-from coordination.policies import policy
+from coordination.policies import current_actor, policy
 
 main = Blueprint("main", __name__)
 auth = Blueprint("auth", __name__)
@@ -31,12 +35,6 @@ HOME_TEMPLATES = {
     "guardian": "home/guardian.html",
     "young_person": "home/young_person.html",
 }
-
-
-def current_actor() -> Actor | None:
-    if current_user.is_authenticated:
-        return current_user.actor
-    return None
 
 
 def safe_next(target: str | None) -> str | None:
@@ -53,7 +51,6 @@ def safe_next(target: str | None) -> str | None:
 @policy("authenticated")
 def home() -> str:
     """My children: the children I have a relation to (staff) or in my custody (guardians)."""
-    from coordination.children.views import MAX_QUERY_LENGTH, children_page
 
     actor = current_actor()
     assert actor is not None
@@ -70,7 +67,6 @@ def home() -> str:
 def family_rows(actor: Actor, children: list) -> list[dict[str, object]]:  # type: ignore[type-arg]
     """For a guardian or young person: each child with whom to call. A protected identity or a
     restricted custody shows the neutral switchboard number instead (RULES.md §7)."""
-    from coordination.children.family import family_child_rows
 
     return family_child_rows(actor, children)
 
@@ -130,7 +126,6 @@ def switch_agency():  # type: ignore[no-untyped-def]
 def _personas() -> list[Account]:
     if not current_app.config["DEMO_MODE"]:
         return []
-    from coordination.demo.loader import PERSONAS
 
     accounts = db.session.scalars(
         select(Account)
@@ -149,7 +144,6 @@ def _personas() -> list[Account]:
 
 def persona_description(account: Account) -> str:
     """One line that says who a demo persona is, for the persona picker."""
-    from coordination.labels import ACTOR_KIND_LABELS
 
     if account.staff_person is not None:
         person = account.staff_person

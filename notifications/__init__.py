@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
+from notifications import inbox
+
 
 def init_app(app: Flask) -> None:
     """Connect the inbox's listeners to the coordination domain's signals. Signals are process-wide, so
     this connects once however many apps are made (tests make several); connecting again is harmless."""
-    from notifications import inbox
 
     inbox.connect()
     app.extensions["notifications"] = True

@@ -18,8 +18,7 @@ from coordination.access import STAFF, Actor
 from coordination.auth import polling
 from coordination.database import db
 from coordination.paging import page_number, paginate
-from coordination.policies import policy
-from coordination.views import current_actor
+from coordination.policies import current_actor, policy
 from notifications.inbox import inbox_statement, mark_read, render_items, unread_count
 from notifications.models import InboxItem
 

@@ -21,9 +21,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from agencies.operations import OperationError
 from coordination.access import SYSTEM_ACTOR
 from coordination.children.operations import ChildData, register_child
+from coordination.errors import OperationError
 from coordination.identity_numbers import (
     InvalidIdentityNumber,
     make_identity_number,

@@ -14,7 +14,6 @@ from sqlalchemy import select, update
 from agencies.models import Membership, StaffPerson, Unit
 from childplan.models import ACTION_STATUSES, Action, ActionArea, Need, Plan
 from childplan.operations.common import (
-    KEEPER_BASES,
     PLAN_TEXT_MAX,
     REASON_MAX,
     active_or_refuse,
@@ -22,18 +21,16 @@ from childplan.operations.common import (
     checked_areas,
     chronicle,
     clean_text,
-    is_keeper,
     keeper_of_active_plan,
-    plan_keeper,
     touch,
 )
 from coordination import events
-from coordination.access import AGENCY_ADMIN_DECIDES, relations_basis
+from coordination.access import AGENCY_ADMIN_DECIDES, KEEPER_BASES, is_keeper, plan_keeper, relations_basis
 from coordination.audit import refusals_audited
 from coordination.clock import now
-from coordination.consent.common import _
 from coordination.database import db
 from coordination.errors import OperationError, StaleRecord
+from coordination.errors import refusal_message as _
 from coordination.models import RoleAssignment
 from coordination.teams.models import MeetingDecision, TeamMember
 

@@ -10,22 +10,18 @@ from childplan.models import PLAN_TEXT_MAX, Plan
 from coordination.audit import record_write
 from coordination.chronology.record import record_event
 from coordination.clock import now
-from coordination.consent.common import _
 from coordination.errors import OperationError
+from coordination.errors import refusal_message as _
 from coordination.models import RoleAssignment
 from coordination.teams.operations.common import (
-    KEEPER_BASES,
     checked_areas,
     clean_text,
-    is_keeper,
     keeper_or_refuse,
-    plan_keeper,
 )
 
 REASON_MAX = 1000  # stop reasons and withheld reasons (the columns are String(1000))
 
 __all__ = [
-    "KEEPER_BASES",
     "PLAN_TEXT_MAX",
     "REASON_MAX",
     "active_or_refuse",
@@ -33,10 +29,8 @@ __all__ = [
     "checked_areas",
     "chronicle",
     "clean_text",
-    "is_keeper",
     "keeper_of_active_plan",
     "keeper_or_refuse",
-    "plan_keeper",
     "required_areas",
     "touch",
 ]

@@ -23,9 +23,9 @@ from coordination import events
 from coordination.access import GUARDIAN, YOUNG_PERSON, decide_child
 from coordination.audit import refusals_audited
 from coordination.clock import now
-from coordination.consent.common import _
 from coordination.database import db
 from coordination.errors import OperationError
+from coordination.errors import refusal_message as _
 from coordination.models import Child
 
 MAX_ID_LENGTH = 64

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from childplan.models import Action, Goal, Need, NeedArea, Plan, Rating
 from childplan.operations.common import (
-    KEEPER_BASES,
     PLAN_TEXT_MAX,
     REASON_MAX,
     active_or_refuse,
@@ -20,13 +19,13 @@ from childplan.operations.common import (
     required_areas,
     touch,
 )
-from coordination.access import relations_to
+from coordination.access import KEEPER_BASES, relations_to
 from coordination.audit import refusals_audited
 from coordination.chronology.record import record_event
 from coordination.clock import now
-from coordination.consent.common import _
 from coordination.database import db
 from coordination.errors import OperationError
+from coordination.errors import refusal_message as _
 from coordination.teams.models import TeamMember
 
 

@@ -14,7 +14,6 @@ from agencies.models import Agency
 from childplan.compass import AREA_CODES
 from childplan.models import PLAN_CLOSE_REASONS, Action, Need, Plan, PlanVersion
 from childplan.operations.common import (
-    KEEPER_BASES,
     PLAN_TEXT_MAX,
     audit_write,
     chronicle,
@@ -23,12 +22,13 @@ from childplan.operations.common import (
     keeper_or_refuse,
     touch,
 )
+from coordination.access import KEEPER_BASES
 from coordination.audit import refusals_audited
 from coordination.chronology.record import record_event
 from coordination.clock import now, today
-from coordination.consent.common import _
 from coordination.database import db
 from coordination.errors import OperationError, StaleRecord
+from coordination.errors import refusal_message as _
 from coordination.models import Child
 
 

@@ -15,8 +15,7 @@ from childplan.views.plan import plan
 from coordination import audit
 from coordination.access import STAFF, get_child_or_404, refuse_404
 from coordination.clock import today
-from coordination.policies import policy
-from coordination.views import current_actor
+from coordination.policies import current_actor, policy
 
 
 @plan.get("/children/<child_id>/plan.pdf")

@@ -28,7 +28,6 @@ from childplan.compass import AREAS
 from childplan.forms import WithholdForm
 from childplan.models import Plan
 from childplan.operations import mark_withheld_from_guardians
-from childplan.operations.common import is_keeper, plan_keeper
 from childplan.review_view import (
     COMMENT_MAX,
     NOTE_MAX,
@@ -45,13 +44,12 @@ from childplan.review_view import (
     review_of,
 )
 from coordination import audit
-from coordination.access import STAFF, ChildAccess, get_child_or_404, refuse_404
+from coordination.access import STAFF, ChildAccess, get_child_or_404, is_keeper, plan_keeper, refuse_404
 from coordination.consent.forms import apply_operation_error
 from coordination.consent.view import ChildHeading
 from coordination.database import db
 from coordination.errors import OperationError
-from coordination.policies import policy
-from coordination.views import current_actor
+from coordination.policies import current_actor, policy
 
 reviews = Blueprint("reviews", __name__)
 

@@ -18,8 +18,7 @@ from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, ref
 from coordination.children.views import child_tabs
 from coordination.consent.view import ChildHeading
 from coordination.database import db
-from coordination.policies import policy
-from coordination.views import current_actor
+from coordination.policies import current_actor, policy
 
 VIEW_VERSIONS = "view_plan_versions"
 VIEW_VERSION_DIFF = "view_plan_version_diff"

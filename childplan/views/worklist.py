@@ -29,7 +29,7 @@ from wtforms.widgets import HiddenInput
 from childplan.models import ACTION_STATUSES, PLAN_TEXT_MAX
 from childplan.operations import ActionUpdateData, StaleAction, update_action
 from childplan.operations.actions import may_reassign, reassign_action
-from childplan.operations.common import KEEPER_BASES, REASON_MAX, is_keeper, plan_keeper
+from childplan.operations.common import REASON_MAX
 from childplan.worklist_view import (
     DUE_FILTERS,
     FILTER_KEYS,
@@ -48,12 +48,11 @@ from childplan.worklist_view import (
     team_child_ids,
 )
 from coordination import audit
-from coordination.access import AGENCY_ADMIN_DECIDES
+from coordination.access import AGENCY_ADMIN_DECIDES, KEEPER_BASES, is_keeper, plan_keeper
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.paging import page_number
-from coordination.policies import policy
-from coordination.views import current_actor
+from coordination.policies import current_actor, policy
 
 worklist = Blueprint("worklist", __name__)
 

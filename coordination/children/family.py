@@ -10,11 +10,10 @@ from sqlalchemy.orm import joinedload
 from coordination.access import GUARDIAN, Actor
 from coordination.clock import today
 from coordination.database import db
-from coordination.models import Child, Custody, RoleAssignment
+from coordination.models import Child, Custody, RoleAssignment, age_in_years
 
 
 def family_child_rows(actor: Actor, children: list[Child]) -> list[dict[str, object]]:
-    from coordination.models import age_in_years
 
     ids = [child.id for child in children]
     if not ids:

@@ -12,11 +12,13 @@ from flask import current_app
 from sqlalchemy import select
 
 from agencies.models import Membership, StaffPerson, Unit
-from agencies.operations import OperationError
+from coordination import events
 from coordination.audit import record_write, refusals_audited
 from coordination.auth import hash_password
+from coordination.chronology.record import record_event
 from coordination.clock import now, today
 from coordination.database import db
+from coordination.errors import OperationError
 from coordination.identity_numbers import (
     IdentityNumber,
     encrypt_identity_number,
@@ -273,9 +275,6 @@ def assign_child_contact(
     assigned_by: StaffPerson | None = None,  # type: ignore[no-untyped-def]
     reason: str | None = None,
 ) -> RoleAssignment:
-    from coordination.chronology.record import record_event
-    from coordination.concerns.operations.raising import reroute_waiting_concerns
-
     assignment = _assign(actor, child, membership, "child_contact", assigned_by, reason)
     record_event(
         child.id,
@@ -285,8 +284,9 @@ def assign_child_contact(
         author_person_id=assigned_by.id if assigned_by else None,
         occurred_at=assignment.started_at,
     )
-    # Concerns that waited for a Child Contact ("agency_admin") are routed now (RULES.md §5).
-    reroute_waiting_concerns(actor, child)
+    # Concerns that waited for a Child Contact ("agency_admin") are routed now (RULES.md §5): the concerns
+    # package listens (coordination.concerns.operations.unmatched.connect_listeners).
+    events.child_contact_assigned.send(None, actor=actor, child=child)
     return assignment
 
 

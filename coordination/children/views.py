@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_
 
@@ -29,9 +29,8 @@ from coordination.clock import today
 from coordination.identity_numbers import InvalidIdentityNumber, parse_identity_number
 from coordination.models import Child
 from coordination.paging import page_number, paginate
-from coordination.policies import policy
+from coordination.policies import current_actor, policy
 from coordination.registration.operations import pending_links_to_decide
-from coordination.views import current_actor
 
 
 @dataclass(frozen=True)
@@ -162,7 +161,6 @@ def overview(child_id: str):  # type: ignore[no-untyped-def]
 
 def child_tabs(child_id: str, current: str) -> list[dict[str, object]]:
     """The child's tabs in UX.md's order; a tab the viewer may not open is not shown."""
-    from flask import current_app, url_for
 
     tabs = [
         ("overview", _("Overview"), "children.overview"),

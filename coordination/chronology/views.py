@@ -14,8 +14,7 @@ from coordination.children.views import child_tabs
 from coordination.chronology.view import build_chronology
 from coordination.consent.view import ChildHeading
 from coordination.paging import page_number
-from coordination.policies import policy
-from coordination.views import current_actor
+from coordination.policies import current_actor, policy
 
 chronology = Blueprint("chronology", __name__)
 

@@ -19,12 +19,12 @@ from wtforms import DateField, RadioField, SelectField, StringField, TextAreaFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from agencies.operations import OperationError
 from childplan.compass import AREAS
 from coordination.clock import today
 from coordination.concerns.models import CONCERN_URGENCIES, TEXT_MAX
 from coordination.concerns.operations.raising import MAX_AGREEMENT_AGE_DAYS, ConcernData
 from coordination.consent.forms import METHOD_LABELS, MultiCheckboxField
+from coordination.errors import OperationError
 from coordination.identity_numbers import IdentityNumber, InvalidIdentityNumber, parse_identity_number
 from coordination.models import CONSENT_METHODS
 

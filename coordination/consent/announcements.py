@@ -9,14 +9,16 @@ from collections.abc import Collection
 
 from sqlalchemy import select
 
+from coordination import events
+from coordination.access import consent_picture
+from coordination.chronology.record import record_event
 from coordination.database import db
-from coordination.models import Child, Consent
+from coordination.models import Child, Consent, RoleAssignment
 
 
 def chronicle(actor, consent: Consent, kind: str, areas: Collection[str]) -> None:  # type: ignore[no-untyped-def]
     """A consent change in the child's chronology: the consent's agency owns it, and whoever may know
     the agencies involved with the child may know of it (audience "agencies")."""
-    from coordination.chronology.record import record_event
 
     account = getattr(actor, "account", None)
     author_id = account.staff_person_id if account is not None else None
@@ -39,7 +41,6 @@ def coordination_in_effect(consent: Consent) -> bool:
     """Whether the consent's agency holds a coordination consent in effect today (any area)."""
     if consent.purpose != "coordination":
         return False
-    from coordination.access import consent_picture
 
     return bool(consent_picture(consent.child_id).areas_for(consent.agency_id, "coordination"))
 
@@ -48,8 +49,6 @@ def tell_role_holders(consent: Consent) -> None:
     """RULES.md §4: the withdrawal ended the coordination consent of the agency: every current Child
     Contact and Support Coordinator of that agency is told that the role needs a consented agency (the
     listener tells the role holder, the plan keeper and the agency admins)."""
-    from coordination import events
-    from coordination.models import RoleAssignment
 
     child = db.session.get(Child, consent.child_id)
     assignments = db.session.scalars(

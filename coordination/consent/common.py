@@ -1,20 +1,10 @@
-"""What the consent modules share: the vocabulary, the refusal-message helper, giver keys."""
+"""What the consent modules share: the vocabulary, giver keys."""
 
 from __future__ import annotations
 
-from flask import current_app, has_app_context, has_request_context
-from flask_babel import gettext
+from flask import current_app, has_app_context
 
 from coordination.audit import SYSTEM, AuditActor
-
-
-def _(message: str, **variables: object) -> str:
-    """A refusal's message: translated inside a request (it is shown to the person who asked), plain
-    English outside one (the CLI, the demo loader), where no locale can be chosen."""
-    if has_request_context():
-        return gettext(message, **variables)
-    return message % variables if variables else message
-
 
 # -- vocabulary -----------------------------------------------------------------------------------------
 CONSENT_TEXT_VERSION = 1  # the version of the built-in texts (texts.DEFAULT_CONSENT_TEXTS)

@@ -29,9 +29,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
-from agencies.operations import OperationError
 from childplan.compass import AREA_CODES, AREAS
-from coordination.consent import MAX_NOTE_LENGTH, YOUNG_PERSON
+from coordination.consent.common import MAX_NOTE_LENGTH, YOUNG_PERSON
+from coordination.errors import OperationError
 from coordination.models import CONSENT_METHODS, CONSENT_PURPOSES
 
 MAX_KEY_LENGTH = 64  # public ids (32) and YOUNG_PERSON

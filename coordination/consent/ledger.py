@@ -17,7 +17,6 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 
 from agencies.models import Agency, StaffPerson
-from agencies.operations import OperationError
 from childplan.compass import AREA_CODES
 from coordination.audit import record_write, refusals_audited
 from coordination.clock import current_clock, now, today
@@ -28,7 +27,6 @@ from coordination.consent.common import (
     DEFAULT_TEXT_LANGUAGE,
     MAX_NOTE_LENGTH,
     MAX_VALIDITY_YEARS,
-    _,
     giver_key,
     maturity_min_age,
 )
@@ -40,6 +38,8 @@ from coordination.consent.lookups import (
 )
 from coordination.consent.texts import consent_text
 from coordination.database import db
+from coordination.errors import OperationError
+from coordination.errors import refusal_message as _
 from coordination.models import (
     CONSENT_METHODS,
     CONSENT_PURPOSES,

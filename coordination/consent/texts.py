@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from agencies.operations import OperationError
 from coordination.audit import record_write
 from coordination.clock import now
 from coordination.consent.common import (
     DEFAULT_TEXT_LANGUAGE,
     MAX_TEXT_LENGTH,
-    _,
     audit_actor,
 )
 from coordination.database import db
+from coordination.errors import OperationError
+from coordination.errors import refusal_message as _
 from coordination.models import LANGUAGES, ConsentText
 
 # The built-in consent texts (version 1): what is shared, with whom, for what, for how long, and that it

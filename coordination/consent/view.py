@@ -32,13 +32,12 @@ from agencies.models import Agency, Membership, StaffPerson
 from childplan.compass import AREA_CODES, BY_CODE
 from coordination.access import STAFF, WITHHELD_NO_CONSENT, ChildAccess, may_know_other_agencies
 from coordination.clock import current_clock, today
-from coordination.consent import (
+from coordination.consent.common import EXPIRES_SOON_DAYS, maturity_min_age
+from coordination.consent.evaluation import (
     CONSENT_STATUS_LABELS,
-    EXPIRES_SOON_DAYS,
     awaiting_guardian_ids,
     consent_status,
     deciding_guardian_ids,
-    maturity_min_age,
     young_person_decides,
 )
 from coordination.consent.forms import METHOD_LABELS, PURPOSE_HINTS, PURPOSE_LABELS

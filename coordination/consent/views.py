@@ -24,7 +24,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from agencies.models import Agency
-from agencies.operations import OperationError
 from coordination import audit
 from coordination.access import (
     STAFF,
@@ -37,22 +36,8 @@ from coordination.access import (
 from coordination.children.view import WITHHELD_REASONS
 from coordination.children.views import child_tabs
 from coordination.clock import today
-from coordination.consent import (
-    CONSENT_STATUS_LABELS,
-    MAX_NOTE_LENGTH,
-    YOUNG_PERSON,
-    ConsentData,
-    GiverData,
-    consent_status,
-    current_consent_text,
-    is_adult,
-    maturity_min_age,
-    record_consent,
-    record_maturity,
-    request_consent,
-    withdraw_consent,
-    young_person_decides,
-)
+from coordination.consent.common import MAX_NOTE_LENGTH, YOUNG_PERSON, maturity_min_age
+from coordination.consent.evaluation import CONSENT_STATUS_LABELS, consent_status, is_adult, young_person_decides
 from coordination.consent.forms import (
     CANCEL_REQUEST,
     PURPOSE_HINTS,
@@ -63,12 +48,21 @@ from coordination.consent.forms import (
     WithdrawConsentForm,
     apply_operation_error,
 )
+from coordination.consent.ledger import (
+    ConsentData,
+    GiverData,
+    record_consent,
+    record_maturity,
+    request_consent,
+    withdraw_consent,
+)
+from coordination.consent.texts import current_consent_text
 from coordination.consent.view import ChildHeading, ConsentView, area_chips
 from coordination.database import db
+from coordination.errors import OperationError
 from coordination.labels import LANGUAGE_LABELS
 from coordination.models import Consent, ConsentText, Custody, Guardian
-from coordination.policies import policy
-from coordination.views import current_actor
+from coordination.policies import current_actor, policy
 
 consent = Blueprint("consent", __name__)
 

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from coordination.access import Actor
 from coordination.concerns.models import Concern, CoordinatorRequest
 from coordination.concerns.operations.coordinators import (
     NomineeKey,
@@ -19,8 +15,7 @@ from coordination.concerns.operations.coordinators import (
 )
 from coordination.concerns.operations.handling import acknowledge_concern
 from coordination.concerns.operations.raising import ConcernData, raise_concern
-from coordination.database import db
-from coordination.models import Account
+from coordination.demo.story import Ekby, local_time, persona
 from coordination.reports.operations import ReportData, file_report
 from coordination.teams.models import Meeting
 from coordination.teams.operations import (
@@ -29,12 +24,10 @@ from coordination.teams.operations import (
     MemberData,
     OutcomeData,
     add_team_member,
+    invite_family,
     propose_meeting,
     record_meeting_outcome,
 )
-
-if TYPE_CHECKING:
-    from coordination.demo.loader import _Ekby
 
 SOCIAL_SERVICES = "Ekby social services"
 BVC = "Ekby child health centre (BVC)"
@@ -67,29 +60,18 @@ TEAMS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
 ALVA_MEETING_PLACE = "Ekby school, room 12 (entrance from the school yard)"
 
 
-def _actor(ekby: _Ekby, username: str, unit: str | None = None) -> Actor:
-    """The persona acting for the agency of ``unit`` (or of their first membership)."""
-    person = ekby.staff[username]
-    account = db.session.scalar(select(Account).where(Account.staff_person_id == person.id))
-    assert account is not None
-    memberships = [m for (name, _unit), m in ekby.memberships.items() if name == username]
-    acting = next((m for m in memberships if unit is None or m.unit.name == unit), memberships[0])
-    in_agency = tuple(sorted((m for m in memberships if m.agency_id == acting.agency_id), key=lambda m: m.unit.name))
-    return Actor(account=account, acting_agency=acting.agency, memberships=in_agency)
-
-
-def _concern(ekby: _Ekby, author: str, child: str, data: ConcernData, acknowledged_by: str | None = None) -> None:
-    concern = raise_concern(_actor(ekby, author), ekby.children[child], data)
+def _concern(ekby: Ekby, author: str, child: str, data: ConcernData, acknowledged_by: str | None = None) -> None:
+    concern = raise_concern(persona(ekby, author), ekby.children[child], data)
     ekby.concerns.append(concern)
     if acknowledged_by is not None:
         ekby.add(ekby.clock.now() + timedelta(hours=3), partial(_acknowledge, ekby, acknowledged_by, concern))
 
 
-def _acknowledge(ekby: _Ekby, contact: str, concern: Concern) -> None:
-    acknowledge_concern(_actor(ekby, contact), concern)
+def _acknowledge(ekby: Ekby, contact: str, concern: Concern) -> None:
+    acknowledge_concern(persona(ekby, contact), concern)
 
 
-def _elsa_concern(ekby: _Ekby) -> None:
+def _elsa_concern(ekby: Ekby) -> None:
     lena = ekby.guardians["lena"]
     data = ConcernData(
         areas=("achieving",),
@@ -110,7 +92,7 @@ def _elsa_concern(ekby: _Ekby) -> None:
     _concern(ekby, "sara", "Elsa", data, acknowledged_by="anna")
 
 
-def _liam_preschool_signal(ekby: _Ekby) -> None:
+def _liam_preschool_signal(ekby: Ekby) -> None:
     """Jonas has not (yet) agreed that it is passed on: BVC gets only a content-free signal."""
     data = ConcernData(
         areas=("nurtured", "healthy"),
@@ -122,7 +104,7 @@ def _liam_preschool_signal(ekby: _Ekby) -> None:
     _concern(ekby, "sara", "Liam", data)
 
 
-def _liam_bvc_concern(ekby: _Ekby) -> None:
+def _liam_bvc_concern(ekby: Ekby) -> None:
     data = ConcernData(
         areas=("healthy",),
         observed_on=ekby.clock.today(),
@@ -134,38 +116,32 @@ def _liam_bvc_concern(ekby: _Ekby) -> None:
     _concern(ekby, "anna", "Liam", data)
 
 
-def _request_coordinator(ekby: _Ekby, child: str, contact: str, nominee: str, unit: str) -> None:
+def _request_coordinator(ekby: Ekby, child: str, contact: str, nominee: str, unit: str) -> None:
     unit_row = ekby.units[unit]
     message = "Would you take on the Support Coordinator role? The family has agreed to a team."
     requests = request_support_coordinator(
-        _actor(ekby, contact), ekby.children[child], [NomineeKey(ekby.staff[nominee].id, unit_row.agency_id)], message
+        persona(ekby, contact), ekby.children[child], [NomineeKey(ekby.staff[nominee].id, unit_row.agency_id)], message
     )
     ekby.add(ekby.clock.now() + timedelta(hours=4), partial(_accept, ekby, nominee, unit, requests[0]))
 
 
-def _accept(ekby: _Ekby, nominee: str, unit: str, request: CoordinatorRequest) -> None:
-    accept_coordinator_request(_actor(ekby, nominee, unit), request)
+def _accept(ekby: Ekby, nominee: str, unit: str, request: CoordinatorRequest) -> None:
+    accept_coordinator_request(persona(ekby, nominee, unit), request)
 
 
-def _add_members(ekby: _Ekby, child: str, keeper: str, members: tuple[tuple[str, str], ...]) -> None:
-    actor = _actor(ekby, keeper)
+def _add_members(ekby: Ekby, child: str, keeper: str, members: tuple[tuple[str, str], ...]) -> None:
+    actor = persona(ekby, keeper)
     for username, unit in members:
         add_team_member(actor, ekby.children[child], MemberData(ekby.staff[username].id, ekby.units[unit].id))
 
 
-def _at(ekby: _Ekby, days: int, hour: int, minute: int = 0) -> datetime:
-    """A local time ``days`` from the load date (negative: in the past), not clamped to the load time."""
-    local = datetime.combine(ekby.today + timedelta(days=days), datetime.min.time(), tzinfo=ekby.clock.zone)
-    return local.replace(hour=hour, minute=minute).astimezone(ekby.load_time.tzinfo)
-
-
-def _propose(ekby: _Ekby, child: str, keeper: str, starts: datetime, place: str, areas: tuple[str, ...]) -> None:
+def _propose(ekby: Ekby, child: str, keeper: str, starts: datetime, place: str, areas: tuple[str, ...]) -> None:
     agenda = "How things are going since last time; what each of us will do next; the family's questions."
     data = MeetingData(starts, starts + timedelta(minutes=90), place, agenda, areas)
-    ekby.meetings[(child, starts)] = propose_meeting(_actor(ekby, keeper), ekby.children[child], data)
+    ekby.meetings[(child, starts)] = propose_meeting(persona(ekby, keeper), ekby.children[child], data)
 
 
-def _omar_outcome(ekby: _Ekby, starts: datetime) -> None:
+def _omar_outcome(ekby: Ekby, starts: datetime) -> None:
     meeting: Meeting = ekby.meetings[("Omar", starts)]
     agency = {name: ekby.agencies[name].id for name in ekby.agencies}
     staff = ekby.staff
@@ -213,16 +189,15 @@ def _omar_outcome(ekby: _Ekby, starts: datetime) -> None:
         disagreements="Ahmed is not sure BUP is needed; he agreed to one assessment first.",
         decisions=decisions,
     )
-    record_meeting_outcome(_actor(ekby, "johan"), ekby.children["Omar"], meeting, meeting.version, outcome)
+    record_meeting_outcome(persona(ekby, "johan"), ekby.children["Omar"], meeting, meeting.version, outcome)
 
 
-def _invite(ekby: _Ekby, child: str, keeper: str, guardian: str) -> None:
-    from coordination.teams.operations import invite_family
+def _invite(ekby: Ekby, child: str, keeper: str, guardian: str) -> None:
 
-    invite_family(_actor(ekby, keeper), ekby.children[child], ekby.guardians[guardian].id)
+    invite_family(persona(ekby, keeper), ekby.children[child], ekby.guardians[guardian].id)
 
 
-def _maja_report(ekby: _Ekby) -> None:
+def _maja_report(ekby: Ekby) -> None:
     data = ReportData(
         social_services_agency=ekby.agencies[SOCIAL_SERVICES],
         what_happened=(
@@ -233,10 +208,10 @@ def _maja_report(ekby: _Ekby) -> None:
         is_child_in_danger_now=False,
         reporter_phone="114 14",
     )
-    file_report(_actor(ekby, "erik"), data)
+    file_report(persona(ekby, "erik"), data)
 
 
-def concerns_and_teams(ekby: _Ekby, contacts: dict[str, datetime]) -> None:
+def concerns_and_teams(ekby: Ekby, contacts: dict[str, datetime]) -> None:
     """Puts the third part's facts on the timeline: each after the consents its story needs."""
     elsa = contacts["Elsa"]
     ekby.add(elsa + timedelta(days=1, hours=3), partial(_elsa_concern, ekby))
@@ -251,7 +226,7 @@ def concerns_and_teams(ekby: _Ekby, contacts: dict[str, datetime]) -> None:
     ekby.add(contacts["Elsa"] + timedelta(days=3, hours=1), partial(_invite, ekby, "Elsa", "hanna", "lena"))
     ekby.add(contacts["Omar"] + timedelta(days=3, hours=1), partial(_invite, ekby, "Omar", "johan", "ahmed"))
     # Omar: a meeting nine days ago with its decisions, and the next one in ten days
-    past = _at(ekby, -9, 13)
+    past = local_time(ekby, -9, 13)
     ekby.add(
         contacts["Omar"] + timedelta(days=3, hours=2),
         partial(
@@ -262,13 +237,21 @@ def concerns_and_teams(ekby: _Ekby, contacts: dict[str, datetime]) -> None:
     ekby.add(
         past + timedelta(hours=4),
         partial(
-            _propose, ekby, "Omar", "johan", _at(ekby, 10, 13), "Ekby school, meeting room 2", ("achieving", "healthy")
+            _propose,
+            ekby,
+            "Omar",
+            "johan",
+            local_time(ekby, 10, 13),
+            "Ekby school, meeting room 2",
+            ("achieving", "healthy"),
         ),
     )
     # Alva: a meeting at the school in five days; the place is protected (RULES.md §7)
     ekby.add(
         contacts["Alva"] + timedelta(days=3),
-        partial(_propose, ekby, "Alva", "maria", _at(ekby, 5, 10), ALVA_MEETING_PLACE, ("achieving", "included")),
+        partial(
+            _propose, ekby, "Alva", "maria", local_time(ekby, 5, 10), ALVA_MEETING_PLACE, ("achieving", "included")
+        ),
     )
     # Liam: the preschool's signal and BVC's own concern in the same week → a matching alert to anna
     ekby.add(ekby.days_ago(5, hour=15), partial(_liam_preschool_signal, ekby))

@@ -12,15 +12,12 @@ reviews and items withheld from guardians; later issues add their facts.
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
 from sqlalchemy import select, text
 
-from agencies.models import Agency, Membership, StaffPerson, Unit
+from agencies.models import Membership
 from agencies.operations import AgencyData, StaffData, add_membership, create_agency, create_staff_person, create_unit
 from coordination.access import SYSTEM_ACTOR
 from coordination.auth import hash_password
@@ -40,40 +37,29 @@ from coordination.children.operations import (
     link_siblings,
     register_child,
 )
-from coordination.clock import Clock, current_clock
-from coordination.concerns.models import Concern
-from coordination.consent import (
-    CONSENT_TEXT_VERSION,
-    DEFAULT_CONSENT_TEXTS,
-    YOUNG_PERSON,
+from coordination.clock import current_clock
+from coordination.consent.common import CONSENT_TEXT_VERSION, YOUNG_PERSON
+from coordination.consent.ledger import (
     ConsentData,
     GiverData,
-    ensure_consent_text,
     record_consent,
     record_maturity,
     request_consent,
     withdraw_consent,
 )
+from coordination.consent.texts import DEFAULT_CONSENT_TEXTS, ensure_consent_text
 from coordination.database import db
 from coordination.demo.concerns import concerns_and_teams
-from coordination.demo.ekby import (  # noqa: F401 (re-exported: tests and the CLI read the demo's names here)
-    ADMIN,
+from coordination.demo.ekby import (
     AGENCIES,
     ANALYST,
-    BOTH_PURPOSES,
     CONSENT_EVIDENCE,
     CONSENTS,
-    FAMILY_GUARDIANS,
     IDENTITY_CHECKED,
     MATURITY,
-    MORE_CHILDREN,
     NAMED,
-    NAMED_CHILDREN,
-    PERSONAS,
     PLATFORM_ADMIN,
-    PRACTITIONER,
     RESTRICTED_CUSTODY,
-    SCHOOL_CLASSES,
     SIBLINGS,
     STAFF,
     UNBORN_DUE_IN,
@@ -83,12 +69,11 @@ from coordination.demo.ekby import (  # noqa: F401 (re-exported: tests and the C
     ConsentRow,
     GuardianRow,
     _all_children,
-    _units_for_age,
 )
 from coordination.demo.plans import plans
+from coordination.demo.story import Ekby
 from coordination.identity_numbers import IdentityNumber, make_identity_number, parse_identity_number
-from coordination.models import Child, Consent, Custody, Guardian, Setting
-from coordination.teams.models import Meeting
+from coordination.models import Setting
 
 DEMO_PASSWORD = "demo"
 DATASET_KEY = "dataset"
@@ -129,66 +114,8 @@ def _serial(index: int, female: bool, base: int) -> int:
 
 
 # -- the timeline -------------------------------------------------------------------------------------
-@dataclass
-class _Ekby:
-    """What has been created so far, by demo key, plus the dates the facts hang on."""
-
-    clock: Clock
-    load_time: datetime
-    password_hash: str
-    facts: list[tuple[datetime, int, Callable[[], None]]] = field(default_factory=list)
-    agencies: dict[str, Agency] = field(default_factory=dict)
-    units: dict[str, Unit] = field(default_factory=dict)
-    staff: dict[str, StaffPerson] = field(default_factory=dict)
-    memberships: dict[tuple[str, str], Membership] = field(default_factory=dict)
-    guardians: dict[str, Guardian] = field(default_factory=dict)
-    children: dict[str, Child] = field(default_factory=dict)
-    custody: dict[tuple[str, str], Custody] = field(default_factory=dict)
-    consents: dict[tuple[str, str, str], Consent] = field(default_factory=dict)  # (child, agency, purpose)
-    numbers: dict[str, IdentityNumber] = field(default_factory=dict)  # by child, for the report of concern
-    concerns: list[Concern] = field(default_factory=list)
-    meetings: dict[tuple[str, datetime], Meeting] = field(default_factory=dict)
-    accounts: int = 0
-    added: int = 0
-
-    @property
-    def today(self) -> date:
-        return self.load_time.astimezone(self.clock.zone).date()
-
-    @property
-    def setup(self) -> datetime:
-        """When Ekby was set up (agencies, staff, accounts); the families were entered the next day."""
-        day = self.today - timedelta(days=400)
-        return datetime.combine(day, time(8), tzinfo=self.clock.zone).astimezone(UTC)
-
-    @property
-    def school_start(self) -> date:
-        start = date(self.today.year, 8, 17)
-        return start if start <= self.today else date(self.today.year - 1, 8, 17)
-
-    def at_day(self, day: date, hour: int = 9) -> datetime:
-        """A local working hour on ``day``, never before go-live (the day after setup) nor after the load."""
-        moment = datetime.combine(day, time(hour), tzinfo=self.clock.zone).astimezone(UTC)
-        return min(max(moment, self.setup + timedelta(days=1)), self.load_time)
-
-    def days_ago(self, days: int, hour: int = 10) -> datetime:
-        return self.at_day(self.today - timedelta(days=days), hour)
-
-    def add(self, moment: datetime, action: Callable[[], None]) -> None:
-        """A fact; equal moments keep the order they were added in (dependencies first). A fact may add
-        later facts while it is replayed (a request, then its answer a few hours on)."""
-        self.added += 1
-        heapq.heappush(self.facts, (min(moment, self.load_time), self.added, action))
-
-    def replay(self) -> None:
-        while self.facts:
-            moment, _, action = heapq.heappop(self.facts)
-            self.clock.set(moment)
-            action()
-
-
 # -- the facts ----------------------------------------------------------------------------------------
-def _organisation(ekby: _Ekby) -> None:
+def _organisation(ekby: Ekby) -> None:
     actor = SYSTEM_ACTOR
     for phone, (name, kind, level, _units) in enumerate(AGENCIES):
         ekby.agencies[name] = create_agency(actor, AgencyData(name, kind, level, _landline(phone)))
@@ -241,7 +168,7 @@ def _organisation(ekby: _Ekby) -> None:
     ekby.accounts += len(STAFF) + 2
 
 
-def _register_child(ekby: _Ekby, row: ChildRow, birth: date | None, number: IdentityNumber | None) -> None:
+def _register_child(ekby: Ekby, row: ChildRow, birth: date | None, number: IdentityNumber | None) -> None:
     data = ChildData(
         given_name=row.given_name,
         family_name=row.family_name,
@@ -256,7 +183,7 @@ def _register_child(ekby: _Ekby, row: ChildRow, birth: date | None, number: Iden
         ekby.numbers[row.given_name] = number
 
 
-def _add_guardian(ekby: _Ekby, row: GuardianRow, index: int, birth: date) -> None:
+def _add_guardian(ekby: Ekby, row: GuardianRow, index: int, birth: date) -> None:
     data = GuardianData(
         given_name=row.given_name,
         family_name=row.family_name,
@@ -270,42 +197,42 @@ def _add_guardian(ekby: _Ekby, row: GuardianRow, index: int, birth: date) -> Non
     ekby.guardians[row.key] = add_guardian(SYSTEM_ACTOR, data)
 
 
-def _link_custody(ekby: _Ekby, child: str, guardian: str) -> None:
+def _link_custody(ekby: Ekby, child: str, guardian: str) -> None:
     note = RESTRICTED_CUSTODY.get((child, guardian))
     ekby.custody[(child, guardian)] = link_custody(
         SYSTEM_ACTOR, ekby.children[child], ekby.guardians[guardian], restricted=note is not None, restriction_note=note
     )
 
 
-def _enrol(ekby: _Ekby, child: str, unit: str, started_on: date) -> None:
+def _enrol(ekby: Ekby, child: str, unit: str, started_on: date) -> None:
     enrol_child(SYSTEM_ACTOR, ekby.children[child], ekby.units[unit], started_on)
 
 
-def _contact_membership(ekby: _Ekby, row: ChildRow) -> Membership:
+def _contact_membership(ekby: Ekby, row: ChildRow) -> Membership:
     for unit in row.units:
         if (row.contact, unit) in ekby.memberships:
             return ekby.memberships[(row.contact, unit)]
     return next(m for (username, _), m in ekby.memberships.items() if username == row.contact)
 
 
-def _assign_contact(ekby: _Ekby, row: ChildRow) -> None:
+def _assign_contact(ekby: Ekby, row: ChildRow) -> None:
     assign_child_contact(
         SYSTEM_ACTOR, ekby.children[row.given_name], _contact_membership(ekby, row), assigned_by=ekby.staff[row.contact]
     )
 
 
-def _check_identity(ekby: _Ekby, child: str, guardian: str, checked_by: str) -> None:
+def _check_identity(ekby: Ekby, child: str, guardian: str, checked_by: str) -> None:
     confirm_guardian_identity(SYSTEM_ACTOR, ekby.custody[(child, guardian)], ekby.staff[checked_by])
 
 
-def _guardian_account(ekby: _Ekby, guardian: str) -> None:
+def _guardian_account(ekby: Ekby, guardian: str) -> None:
     create_guardian_account(
         SYSTEM_ACTOR, ekby.guardians[guardian], guardian, is_demo=True, password_hash=ekby.password_hash, language="sv"
     )
     ekby.accounts += 1
 
 
-def _young_person_account(ekby: _Ekby, username: str, child: str, granted_by: str) -> None:
+def _young_person_account(ekby: Ekby, username: str, child: str, granted_by: str) -> None:
     grant_young_person_account(
         SYSTEM_ACTOR,
         ekby.children[child],
@@ -318,11 +245,11 @@ def _young_person_account(ekby: _Ekby, username: str, child: str, granted_by: st
     ekby.accounts += 1
 
 
-def _link_siblings(ekby: _Ekby, child: str, sibling: str, recorded_by: str) -> None:
+def _link_siblings(ekby: Ekby, child: str, sibling: str, recorded_by: str) -> None:
     link_siblings(SYSTEM_ACTOR, ekby.children[child], ekby.children[sibling], ekby.staff[recorded_by])
 
 
-def _started_on(ekby: _Ekby, unit: str, birth: date | None) -> date:
+def _started_on(ekby: Ekby, unit: str, birth: date | None) -> date:
     if birth is None:  # registered at the maternity clinic during the pregnancy
         return (ekby.load_time - UNBORN_REGISTERED_AGO).astimezone(ekby.clock.zone).date()
     if unit == "BVC Ekby":
@@ -332,7 +259,7 @@ def _started_on(ekby: _Ekby, unit: str, birth: date | None) -> date:
     return ekby.school_start
 
 
-def _skeleton(ekby: _Ekby) -> dict[str, datetime]:
+def _skeleton(ekby: Ekby) -> dict[str, datetime]:
     """Puts the skeleton's facts on the timeline (nothing is written until the replay); returns when
     each child got its Child Contact."""
     ekby.add(ekby.setup, partial(_organisation, ekby))
@@ -340,7 +267,7 @@ def _skeleton(ekby: _Ekby) -> dict[str, datetime]:
     return _roles(ekby, children, guardians, _families(ekby, children, guardians))
 
 
-def _families(ekby: _Ekby, children: tuple[ChildRow, ...], guardians: tuple[GuardianRow, ...]) -> dict[str, datetime]:
+def _families(ekby: Ekby, children: tuple[ChildRow, ...], guardians: tuple[GuardianRow, ...]) -> dict[str, datetime]:
     """Children, guardians, custody and enrolments; returns when each child was registered."""
     registered: dict[str, datetime] = {}
     births: dict[str, date | None] = {}
@@ -374,7 +301,7 @@ def _families(ekby: _Ekby, children: tuple[ChildRow, ...], guardians: tuple[Guar
 
 
 def _roles(
-    ekby: _Ekby, children: tuple[ChildRow, ...], guardians: tuple[GuardianRow, ...], registered: dict[str, datetime]
+    ekby: Ekby, children: tuple[ChildRow, ...], guardians: tuple[GuardianRow, ...], registered: dict[str, datetime]
 ) -> dict[str, datetime]:
     """Child Contacts, "identity checked", family accounts and the sibling link: a few weeks ago.
     Returns when each child got its Child Contact."""
@@ -408,16 +335,16 @@ def _consent_texts() -> None:
         ensure_consent_text(CONSENT_TEXT_VERSION, language, body, actor=SYSTEM_ACTOR)
 
 
-def _record_maturity(ekby: _Ekby, child: str, agency: str, recorded_by: str, note: str) -> None:
+def _record_maturity(ekby: Ekby, child: str, agency: str, recorded_by: str, note: str) -> None:
     record_maturity(SYSTEM_ACTOR, ekby.children[child], ekby.agencies[agency], ekby.staff[recorded_by], note)
 
 
-def _giver(ekby: _Ekby, key: str) -> GiverData:
+def _giver(ekby: Ekby, key: str) -> GiverData:
     guardian_id = None if key == YOUNG_PERSON else ekby.guardians[key].id
     return GiverData(guardian_id, "in_person", CONSENT_EVIDENCE)
 
 
-def _record_consent(ekby: _Ekby, row: ConsentRow, agency: str, recorded_by: str) -> None:
+def _record_consent(ekby: Ekby, row: ConsentRow, agency: str, recorded_by: str) -> None:
     valid_from = ekby.clock.today()
     until = ekby.today + timedelta(days=row.expires_in_days) if row.expires_in_days else _years_before(valid_from, -1)
     data = ConsentData(
@@ -433,7 +360,7 @@ def _record_consent(ekby: _Ekby, row: ConsentRow, agency: str, recorded_by: str)
         ekby.consents[(row.child, agency, consent.purpose)] = consent
 
 
-def _request_consent(ekby: _Ekby, row: ConsentRow, agency: str, requested_by: str) -> None:
+def _request_consent(ekby: Ekby, row: ConsentRow, agency: str, requested_by: str) -> None:
     valid_from = ekby.clock.today()
     requested = request_consent(
         SYSTEM_ACTOR,
@@ -449,7 +376,7 @@ def _request_consent(ekby: _Ekby, row: ConsentRow, agency: str, requested_by: st
         ekby.consents[(row.child, agency, consent.purpose)] = consent
 
 
-def _withdraw_consent(ekby: _Ekby, row: ConsentRow, agency: str, recorded_by: str) -> None:
+def _withdraw_consent(ekby: Ekby, row: ConsentRow, agency: str, recorded_by: str) -> None:
     assert row.withdrawn_by is not None
     guardian_id = None if row.withdrawn_by == YOUNG_PERSON else ekby.guardians[row.withdrawn_by].id
     for purpose in row.purposes:
@@ -458,7 +385,7 @@ def _withdraw_consent(ekby: _Ekby, row: ConsentRow, agency: str, recorded_by: st
         )
 
 
-def _access_core(ekby: _Ekby, contacts: dict[str, datetime]) -> None:
+def _access_core(ekby: Ekby, contacts: dict[str, datetime]) -> None:
     """The consent texts at go-live; maturity a few days after the young person's account; each consent
     the day after the Child Contact took the child on; Leo's school consent withdrawn last week.
     (Alva's protected identity is on her ``ChildRow``: it is part of her registration.)"""
@@ -487,7 +414,7 @@ def load_demo() -> str:
     clock = current_clock()
     state = clock.snapshot()
     load_time = clock.now()
-    ekby = _Ekby(clock=clock, load_time=load_time, password_hash=hash_password(DEMO_PASSWORD))
+    ekby = Ekby(clock=clock, load_time=load_time, password_hash=hash_password(DEMO_PASSWORD))
     try:
         contacts = _skeleton(ekby)
         _access_core(ekby, contacts)

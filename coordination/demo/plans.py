@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -40,11 +39,8 @@ from childplan.operations import (
 from childplan.operations.plan import PlanTextsData, update_plan_texts
 from childplan.review_view import RatingData, ReviewData, add_agency_ratings, record_review
 from coordination.database import db
-from coordination.demo.concerns import _actor, _at
+from coordination.demo.story import Ekby, local_time, persona
 from coordination.teams.models import MeetingDecision, TeamMember
-
-if TYPE_CHECKING:
-    from coordination.demo.loader import _Ekby
 
 SCHOOL = "Ekby school"
 PRESCHOOLS = "Ekby preschools"
@@ -59,12 +55,12 @@ NOAH_WITHHELD_REASON = (
 )
 
 
-def _day(ekby: _Ekby, days: int) -> date:
+def _day(ekby: Ekby, days: int) -> date:
     """A date ``days`` from the load date (negative: in the past)."""
     return ekby.today + timedelta(days=days)
 
 
-def _plan(ekby: _Ekby, child: str) -> Plan:
+def _plan(ekby: Ekby, child: str) -> Plan:
     plan = db.session.scalar(select(Plan).where(Plan.child_id == ekby.children[child].id))
     assert plan is not None
     return plan
@@ -78,7 +74,7 @@ def _action(plan: Plan, starts_with: str) -> Action:
     return next(action for action in plan.actions if action.what.startswith(starts_with))
 
 
-def _owner(ekby: _Ekby, agency: str, unit: str, person: str | None) -> dict[str, int | None]:
+def _owner(ekby: Ekby, agency: str, unit: str, person: str | None) -> dict[str, int | None]:
     return {
         "owner_agency_id": ekby.agencies[agency].id,
         "owner_unit_id": ekby.units[unit].id,
@@ -86,12 +82,12 @@ def _owner(ekby: _Ekby, agency: str, unit: str, person: str | None) -> dict[str,
     }
 
 
-def _start(ekby: _Ekby, child: str, keeper: str, why: str, responsibility: str) -> None:
-    start_plan(_actor(ekby, keeper), ekby.children[child], PlanData(why, responsibility))
+def _start(ekby: Ekby, child: str, keeper: str, why: str, responsibility: str) -> None:
+    start_plan(persona(ekby, keeper), ekby.children[child], PlanData(why, responsibility))
 
 
 def _views(
-    ekby: _Ekby,
+    ekby: Ekby,
     child: str,
     keeper: str,
     *,
@@ -111,21 +107,21 @@ def _views(
         disagreements=disagreements,
         next_review_on=_day(ekby, next_review_in),
     )
-    update_plan_texts(_actor(ekby, keeper), plan, plan.version, data)
+    update_plan_texts(persona(ekby, keeper), plan, plan.version, data)
 
 
-def _publish(ekby: _Ekby, child: str, keeper: str) -> None:
-    publish_version(_actor(ekby, keeper), _plan(ekby, child))
+def _publish(ekby: Ekby, child: str, keeper: str) -> None:
+    publish_version(persona(ekby, keeper), _plan(ekby, child))
 
 
-def _progress(ekby: _Ekby, child: str, person: str, what: str, status: str, note: str) -> None:
+def _progress(ekby: Ekby, child: str, person: str, what: str, status: str, note: str) -> None:
     action = _action(_plan(ekby, child), what)
-    update_action(_actor(ekby, person), action, action.version, ActionUpdateData(status=status, progress_note=note))
+    update_action(persona(ekby, person), action, action.version, ActionUpdateData(status=status, progress_note=note))
 
 
 # -- Elsa ----------------------------------------------------------------------------------------------------
-def _elsa_plan(ekby: _Ekby) -> None:
-    actor = _actor(ekby, "hanna")
+def _elsa_plan(ekby: Ekby) -> None:
+    actor = persona(ekby, "hanna")
     _start(
         ekby,
         "Elsa",
@@ -202,7 +198,7 @@ def _elsa_plan(ekby: _Ekby) -> None:
     )
 
 
-def _elsa(ekby: _Ekby, contacts: dict) -> None:  # type: ignore[type-arg]
+def _elsa(ekby: Ekby, contacts: dict) -> None:  # type: ignore[type-arg]
     start = contacts["Elsa"] + timedelta(days=4)
     ekby.add(start, partial(_elsa_plan, ekby))
     ekby.add(start + timedelta(hours=2), partial(_publish, ekby, "Elsa", "hanna"))
@@ -221,8 +217,8 @@ def _elsa(ekby: _Ekby, contacts: dict) -> None:  # type: ignore[type-arg]
 
 
 # -- Omar ----------------------------------------------------------------------------------------------------
-def _omar_plan(ekby: _Ekby) -> None:
-    actor = _actor(ekby, "johan")
+def _omar_plan(ekby: Ekby) -> None:
+    actor = persona(ekby, "johan")
     _start(
         ekby,
         "Omar",
@@ -293,8 +289,8 @@ def _omar_plan(ekby: _Ekby) -> None:
     )
 
 
-def _adopt_omar_decisions(ekby: _Ekby) -> None:
-    actor = _actor(ekby, "johan")
+def _adopt_omar_decisions(ekby: Ekby) -> None:
+    actor = persona(ekby, "johan")
     plan = _plan(ekby, "Omar")
     decisions = db.session.scalars(
         select(MeetingDecision)
@@ -347,15 +343,15 @@ OMAR_RATINGS: dict[str, tuple[dict[str, int], dict[str, int], dict[str, int]]] =
 }
 
 
-def _review(ekby: _Ekby, child: str, keeper: str, held_on: date, note: str, which: str) -> None:
+def _review(ekby: Ekby, child: str, keeper: str, held_on: date, note: str, which: str) -> None:
     professionals, child_voice, guardians = OMAR_RATINGS[which]
     ratings = [RatingData(area, "professionals", scale) for area, scale in professionals.items()]
     ratings += [RatingData(area, "child", scale) for area, scale in child_voice.items()]
     ratings += [RatingData(area, "guardians", scale) for area, scale in guardians.items()]
-    record_review(_actor(ekby, keeper), _plan(ekby, child), ReviewData(held_on, note, ratings))
+    record_review(persona(ekby, keeper), _plan(ekby, child), ReviewData(held_on, note, ratings))
 
 
-def _omar(ekby: _Ekby, contacts: dict) -> None:  # type: ignore[type-arg]
+def _omar(ekby: Ekby, contacts: dict) -> None:  # type: ignore[type-arg]
     team = contacts["Omar"] + timedelta(days=3)
     ekby.add(team + timedelta(hours=5), partial(_omar_plan, ekby))
     ekby.add(team + timedelta(hours=6), partial(_publish, ekby, "Omar", "johan"))
@@ -366,7 +362,7 @@ def _omar(ekby: _Ekby, contacts: dict) -> None:  # type: ignore[type-arg]
         ),
     )
     # after the meeting nine days ago: its four decisions become actions, and version 2 is published
-    after_meeting = _at(ekby, -8, 9)
+    after_meeting = local_time(ekby, -8, 9)
     ekby.add(after_meeting, partial(_adopt_omar_decisions, ekby))
     ekby.add(after_meeting + timedelta(hours=1), partial(_publish, ekby, "Omar", "johan"))
     ekby.add(
@@ -392,8 +388,8 @@ def _omar(ekby: _Ekby, contacts: dict) -> None:  # type: ignore[type-arg]
 
 
 # -- Leo -----------------------------------------------------------------------------------------------------
-def _leo_plan(ekby: _Ekby) -> None:
-    actor = _actor(ekby, "johan")
+def _leo_plan(ekby: Ekby) -> None:
+    actor = persona(ekby, "johan")
     _start(
         ekby,
         "Leo",
@@ -433,8 +429,8 @@ def _leo_plan(ekby: _Ekby) -> None:
 
 
 # -- Noah ----------------------------------------------------------------------------------------------------
-def _noah_plan(ekby: _Ekby) -> None:
-    actor = _actor(ekby, "maria", "Class 7–9")
+def _noah_plan(ekby: Ekby) -> None:
+    actor = persona(ekby, "maria", "Class 7–9")
     _start(
         ekby,
         "Noah",
@@ -475,10 +471,10 @@ def _noah_plan(ekby: _Ekby) -> None:
     )
 
 
-def _noah_bup(ekby: _Ekby) -> None:
+def _noah_bup(ekby: Ekby) -> None:
     """karin adds BUP's own action (her agency's record) and withholds it, and BUP's team membership, from
     guardians: Noah asked, and karin records why."""
-    karin = _actor(ekby, "karin")
+    karin = persona(ekby, "karin")
     plan = _plan(ekby, "Noah")
     action = add_action(
         karin,
@@ -503,7 +499,7 @@ def _noah_bup(ekby: _Ekby) -> None:
     mark_withheld_from_guardians(karin, member, NOAH_WITHHELD_REASON)
 
 
-def _noah_review(ekby: _Ekby) -> None:
+def _noah_review(ekby: Ekby) -> None:
     plan = _plan(ekby, "Noah")
     ratings = [
         RatingData("achieving", "professionals", 2, "Many lessons missed; doing well when there."),
@@ -512,12 +508,12 @@ def _noah_review(ekby: _Ekby) -> None:
         RatingData("included", "child", 4),
     ]
     record_review(
-        _actor(ekby, "maria", "Class 7–9"), plan, ReviewData(_day(ekby, -5), "Review with Noah at school.", ratings)
+        persona(ekby, "maria", "Class 7–9"), plan, ReviewData(_day(ekby, -5), "Review with Noah at school.", ratings)
     )
 
 
-def _noah_bup_ratings(ekby: _Ekby) -> None:
-    karin = _actor(ekby, "karin")
+def _noah_bup_ratings(ekby: Ekby) -> None:
+    karin = persona(ekby, "karin")
     plan = _plan(ekby, "Noah")
     review = db.session.scalar(select(Review).where(Review.plan_id == plan.id))
     assert review is not None
@@ -536,8 +532,8 @@ def _noah_bup_ratings(ekby: _Ekby) -> None:
 
 
 # -- Alva ----------------------------------------------------------------------------------------------------
-def _alva_plan(ekby: _Ekby) -> None:
-    actor = _actor(ekby, "maria", "Class 1–3")
+def _alva_plan(ekby: Ekby) -> None:
+    actor = persona(ekby, "maria", "Class 1–3")
     _start(
         ekby,
         "Alva",
@@ -570,7 +566,7 @@ def _alva_plan(ekby: _Ekby) -> None:
     )
 
 
-def plans(ekby: _Ekby, contacts: dict) -> None:  # type: ignore[type-arg]
+def plans(ekby: Ekby, contacts: dict) -> None:  # type: ignore[type-arg]
     """Puts the fourth part's facts on the timeline: each plan after its team (and coordinator) exists."""
     _elsa(ekby, contacts)
     _omar(ekby, contacts)

@@ -32,7 +32,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from agencies.models import Unit
-from agencies.operations import OperationError
 from coordination import audit, events
 from coordination.access import (
     STAFF,
@@ -55,6 +54,7 @@ from coordination.children.operations import (
 )
 from coordination.clock import now, today
 from coordination.database import db
+from coordination.errors import OperationError
 from coordination.models import (
     LANGUAGES,
     MISSING_NUMBER_REASONS,

@@ -20,7 +20,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from agencies.operations import OperationError
 from coordination import audit
 from coordination.access import (
     STAFF,
@@ -30,7 +29,8 @@ from coordination.access import (
     relations_to,
 )
 from coordination.database import db
-from coordination.policies import policy
+from coordination.errors import OperationError
+from coordination.policies import current_actor, policy
 from coordination.registration.forms import DecisionForm, RegistrationForm
 from coordination.registration.operations import (
     IDENTITY_LOOKUP_REFUSED_ACTION,
@@ -43,7 +43,6 @@ from coordination.registration.operations import (
     registrable_units,
     reject_pending_link,
 )
-from coordination.views import current_actor
 
 registration = Blueprint("registration", __name__)
 

@@ -21,7 +21,7 @@ from flask import abort, url_for
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from agencies.models import Agency, Unit
+from agencies.models import Agency, StaffPerson, Unit
 from coordination import audit
 from coordination.access import STAFF, Actor, mask_digits
 from coordination.database import db
@@ -289,8 +289,6 @@ class IntakeReportView:
         child = report.child
         acknowledged_by = None
         if report.acknowledged_by_id is not None:
-            from agencies.models import StaffPerson
-
             person = db.session.get(StaffPerson, report.acknowledged_by_id)
             acknowledged_by = person.full_name if person else None
         return cls(

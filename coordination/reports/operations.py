@@ -27,9 +27,9 @@ from coordination.audit import record_write, refusals_audited
 from coordination.children.operations import ChildData, protect_number, register_child
 from coordination.chronology.record import record_event
 from coordination.clock import now, today
-from coordination.consent.common import _
 from coordination.database import db
 from coordination.errors import OperationError
+from coordination.errors import refusal_message as _
 from coordination.identity_numbers import IdentityNumber, decrypt_identity_number
 from coordination.models import Child
 from coordination.reports.models import REPORT_TEXT_MAX, ReportOfConcern

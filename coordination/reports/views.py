@@ -20,7 +20,7 @@ from coordination.access import Actor
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.paging import page_number, paginate
-from coordination.policies import policy
+from coordination.policies import current_actor, policy
 from coordination.reports.access import (
     QUEUE_OPTIONS,
     RECEIPT_LIST_OPTIONS,
@@ -61,7 +61,6 @@ from coordination.reports.operations import (
     match_report,
     register_child_for_report,
 )
-from coordination.views import current_actor
 
 reports = Blueprint("reports", __name__)
 

@@ -23,14 +23,15 @@ from childplan.forms import WithholdForm
 from childplan.operations import mark_withheld_from_guardians
 from childplan.withholding_view import own_team_member, own_withheld_member_reasons
 from coordination import audit
-from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, refuse_404
+from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, is_keeper, plan_keeper, refuse_404
 from coordination.children.views import child_tabs
-from coordination.clock import now
+from coordination.clock import current_clock, now
+from coordination.consent.view import ChildHeading
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.form_writes import write_and_commit
 from coordination.models import Guardian
-from coordination.policies import policy
+from coordination.policies import current_actor, policy
 from coordination.teams.access import (
     CHILD_KEY,
     STATE_LABELS,
@@ -39,6 +40,7 @@ from coordination.teams.access import (
     build_meeting_view,
     build_team_view,
     family_invitees,
+    in_team,
     meeting_or_404,
     open_concern_areas,
     outcome_choices,
@@ -63,15 +65,12 @@ from coordination.teams.operations import (
     add_team_member,
     cancel_meeting,
     invite_family,
-    is_keeper,
     leave_team,
-    plan_keeper,
     propose_meeting,
     record_meeting_outcome,
     remove_team_member,
     reschedule_meeting,
 )
-from coordination.views import current_actor
 
 teams = Blueprint("teams", __name__)
 
@@ -213,7 +212,6 @@ def _member_or_404(actor: Actor, access: ChildAccess, member_id: str, action: st
 
 
 def _confirm_page(access: ChildAccess, form: ConfirmForm, *, mode: str, name: str | None, status: int = 200):  # type: ignore[no-untyped-def]
-    from coordination.consent.view import ChildHeading
 
     return (
         render_template(
@@ -230,7 +228,6 @@ def _confirm_page(access: ChildAccess, form: ConfirmForm, *, mode: str, name: st
 
 
 def _member_name(member: TeamMember, access: ChildAccess) -> str | None:
-    from coordination.teams.access import in_team
 
     if access.child.has_protected_identity and not in_team(access):
         return None
@@ -331,7 +328,6 @@ def invite(child_id: str):  # type: ignore[no-untyped-def]
 
 # -- proposing a meeting -----------------------------------------------------------------------------------
 def _new_meeting_page(access: ChildAccess, form: MeetingForm, status: int = 200):  # type: ignore[no-untyped-def]
-    from coordination.consent.view import ChildHeading
 
     return (
         render_template(
@@ -360,7 +356,6 @@ def new_meeting(child_id: str):  # type: ignore[no-untyped-def]
 
 
 def aware_zone():  # type: ignore[no-untyped-def]
-    from coordination.clock import current_clock
 
     return current_clock().zone
 

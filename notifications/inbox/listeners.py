@@ -16,10 +16,11 @@ from sqlalchemy import select
 
 from agencies.models import Membership, StaffPerson, Unit
 from coordination import events
-from coordination.access import current_child_contact
+from coordination.access import current_child_contact, plan_keeper
 from coordination.clock import now, today
 from coordination.database import db
 from coordination.models import Enrolment, PendingLink, RoleAssignment
+from coordination.teams.models import TeamMember
 from notifications.models import InboxItem
 
 DEDUPE_MAX = 200
@@ -261,7 +262,6 @@ def on_team_member_added(_sender: object, member: Any, **_extra: Any) -> None:
 
 
 def on_meeting_changed(_sender: object, meeting: Any, change: str, **_extra: Any) -> None:
-    from coordination.teams.models import TeamMember
 
     members = db.session.execute(
         select(TeamMember.staff_person_id, TeamMember.agency_id)
@@ -281,7 +281,6 @@ def on_meeting_changed(_sender: object, meeting: Any, change: str, **_extra: Any
 
 def on_plan_comment_added(_sender: object, comment: Any, child_id: int, **_extra: Any) -> None:
     # The plan keeper (the Support Coordinator, otherwise the Child Contact) is told; the item holds no text.
-    from coordination.teams.operations.common import plan_keeper
 
     keeper = plan_keeper(child_id)
     _add_items(

@@ -12,17 +12,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from agencies.models import Unit
+from childplan.comment_view import comment_facts, keepers_of
+from childplan.models import Action
 from coordination.access import Actor, ChildAccess, ConsentPicture, relations_for_children
 from coordination.clock import today
+from coordination.concerns.models import Concern, CoordinatorRequest, MatchingAlert, SiblingContactRequest
+from coordination.consent.common import maturity_min_age
+from coordination.consent.evaluation import effective_areas
 from coordination.database import db
 from coordination.models import Child, Consent, Custody, Enrolment, MaturityAssessment, PendingLink
+from coordination.reports.models import ReportOfConcern
+from coordination.teams.models import Meeting, TeamMember
 from notifications.models import InboxItem
 
 
 def consent_pictures(children: dict[int, Child]) -> dict[int, ConsentPicture]:
     """``access.consent_picture`` for many children at once, in five statements whatever their number
     (evaluated for today: a withdrawal counts from the next request)."""
-    from coordination.consent import effective_areas, maturity_min_age
 
     if not children:
         return {}
@@ -67,10 +73,6 @@ def consent_pictures(children: dict[int, Child]) -> dict[int, ConsentPicture]:
 
 def load_objects(items: list[InboxItem]) -> dict[tuple[str, str], Any]:
     """The objects the items point at: one statement per kind of object on the page."""
-    from childplan.models import Action
-    from coordination.concerns.models import Concern, CoordinatorRequest, MatchingAlert, SiblingContactRequest
-    from coordination.reports.models import ReportOfConcern
-    from coordination.teams.models import Meeting, TeamMember
 
     loaders: dict[str, tuple[Any, tuple[Any, ...]]] = {
         "concern": (
@@ -151,8 +153,6 @@ def load_context(actor: Actor, items: list[InboxItem]) -> ItemContext:
     context = ItemContext(actor, children, accesses, enrolled_here, load_objects(items))
     comments = [item for item in items if item.kind == "plan_comment" and item.object_public_id]
     if comments:
-        from childplan.comment_view import comment_facts, keepers_of
-
         context.plan_comments = comment_facts(item.object_public_id for item in comments if item.object_public_id)
         context.keepers = keepers_of(item.child_id for item in comments if item.child_id in accesses)
     return context

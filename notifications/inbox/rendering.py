@@ -15,6 +15,7 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
+from childplan.comment_view import ACTION, NEED, may_see_comment
 from childplan.compass import AREA_CODES, BY_CODE
 from coordination import audit
 from coordination.access import (
@@ -22,10 +23,12 @@ from coordination.access import (
     Actor,
     ChildAccess,
     Decision,
+    is_keeper,
     link_decision_basis,
     may_see_item,
     sees_protected_details,
 )
+from coordination.concerns.access.handling import FULL, decide_concern
 from coordination.labels import AGENCY_KIND_LABELS
 from notifications.inbox.loading import ItemContext, load_context
 from notifications.models import InboxItem
@@ -302,9 +305,6 @@ def _decide(context: ItemContext, item: InboxItem, entry: InboxEntry) -> tuple[b
         return True, decision.reason, decision.legal_basis
 
     if kind == "plan_comment":
-        from childplan.comment_view import ACTION, NEED, may_see_comment
-        from coordination.teams.operations.common import is_keeper
-
         facts = context.plan_comments.get(item.object_public_id or "")
         if facts is None or facts.child_id != access.child.id:
             return False, "missing", None
@@ -340,10 +340,6 @@ def _may_see_concern(access: ChildAccess, concern: Any) -> Decision:
     """The concern's content, as the concerns package decides it (``decide_concern``: own agency, author,
     or another agency's concern under a consent covering its areas). Its recipient alone, without that
     consent, sees only a signal: the inbox item is then no longer available (RULES.md §8)."""
-    try:
-        from coordination.concerns.access.handling import FULL, decide_concern
-    except ImportError:  # the concerns package without its access rules: the access core alone
-        return may_see_item(access, concern.author_agency_id, "coordination", concern.area_codes)
     level, decision = decide_concern(access, concern)
     if level == FULL and decision:
         return decision

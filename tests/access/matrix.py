@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from coordination.demo.loader import NAMED_CHILDREN, PERSONAS
+from coordination.demo.ekby import NAMED_CHILDREN, PERSONAS
 
 # The routes of a child (UX.md): the tabs.
 ROUTES: dict[str, str] = {

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 
 from agencies.models import Agency, StaffPerson, Unit
 from coordination.database import db as database
-from coordination.demo.loader import NAMED_CHILDREN
+from coordination.demo.ekby import NAMED_CHILDREN
 from coordination.models import Account, AuditEvent, Child, Guardian
 from tests.helpers import csrf_token, login
 

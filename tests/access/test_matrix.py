@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from coordination.database import db as database
-from coordination.demo.loader import NAMED_CHILDREN, PERSONAS
+from coordination.demo.ekby import NAMED_CHILDREN, PERSONAS
 from coordination.models import Child
 from tests.access.matrix import ROUTES, cases, expectation
 from tests.helpers import login

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from coordination.demo.loader import PERSONAS
+from coordination.demo.ekby import PERSONAS
 from tests.access.matrix import expectation
 from tests.access.object_fixtures import (
     UNKNOWN_ID,

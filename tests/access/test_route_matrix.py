@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from coordination.demo.loader import PERSONAS
+from coordination.demo.ekby import PERSONAS
 from tests.helpers import login
 
 STAFF = ("anna", "sara", "maria", "lars", "nina", "johan", "ida", "erik", "karin", "bodil", "olle", "hanna", "mia")

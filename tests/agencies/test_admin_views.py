@@ -31,7 +31,7 @@ from coordination.children.operations import (
     register_child,
 )
 from coordination.database import db as database
-from coordination.demo.loader import NAMED_CHILDREN
+from coordination.demo.ekby import NAMED_CHILDREN
 from coordination.identity_numbers import make_identity_number
 from coordination.models import Account, AuditEvent, Child, LoginSession, RoleAssignment
 from tests.helpers import csrf_token, login, post_form

@@ -37,7 +37,7 @@ from childplan.operations import (
 from coordination.access import Actor, ChildAccess, get_child_or_404
 from coordination.chronology.models import ChronologyEntry
 from coordination.clock import now, today
-from coordination.consent import ConsentData, GiverData, record_consent
+from coordination.consent.ledger import ConsentData, GiverData, record_consent
 from coordination.database import db as database
 from coordination.errors import OperationError
 from coordination.models import Account, AuditEvent, Custody

@@ -42,9 +42,9 @@ from coordination.children.operations import (
     register_child,
 )
 from coordination.clock import now, today
-from coordination.consent import ConsentData, GiverData, record_consent
+from coordination.consent.ledger import ConsentData, GiverData, record_consent
 from coordination.database import db as database
-from coordination.demo.loader import NAMED_CHILDREN, PERSONAS
+from coordination.demo.ekby import NAMED_CHILDREN, PERSONAS
 from coordination.identity_numbers import make_identity_number
 from coordination.models import Account, AuditEvent, Child, LoginSession
 from tests.access.matrix import expectation

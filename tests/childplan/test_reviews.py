@@ -22,7 +22,7 @@ from childplan.operations import PlanData, start_plan
 from childplan.review_view import RatingData, ReviewData, record_review
 from coordination.access import SYSTEM_ACTOR
 from coordination.clock import today
-from coordination.consent import ConsentData, GiverData, record_consent
+from coordination.consent.ledger import ConsentData, GiverData, record_consent
 from coordination.database import db as database
 from coordination.errors import OperationError
 from coordination.models import AuditEvent

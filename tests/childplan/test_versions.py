@@ -26,7 +26,7 @@ from childplan.operations import (
 )
 from coordination.access import SYSTEM_ACTOR
 from coordination.clock import now, today
-from coordination.consent import ConsentData, GiverData, record_consent
+from coordination.consent.ledger import ConsentData, GiverData, record_consent
 from coordination.database import db as database
 from coordination.models import AuditEvent
 from tests.childplan.test_plan_operations import _actor_of, _add_to_team

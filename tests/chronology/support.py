@@ -13,7 +13,7 @@ from agencies.models import Agency, Membership, StaffPerson, Unit
 from coordination.access import SYSTEM_ACTOR
 from coordination.children.operations import ChildData, assign_child_contact, enrol_child, register_child
 from coordination.chronology.record import record_event
-from coordination.consent import ConsentData, record_consent
+from coordination.consent.ledger import ConsentData, record_consent
 from coordination.database import db as database
 from coordination.models import Child, Consent
 

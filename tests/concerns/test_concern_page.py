@@ -34,7 +34,7 @@ from coordination.children.operations import (
 from coordination.chronology.models import ChronologyEntry
 from coordination.clock import now
 from coordination.concerns.models import Concern, ConcernArea, CoordinatorRequest
-from coordination.consent import ConsentData, GiverData, record_consent, withdraw_consent
+from coordination.consent.ledger import ConsentData, GiverData, record_consent, withdraw_consent
 from coordination.database import db as database
 from coordination.models import Account, AuditEvent, Child, Consent
 from tests.helpers import csrf_token, login

@@ -284,7 +284,7 @@ def test_where_the_young_person_decides_for_the_child_contacts_agency_their_agre
 
     from agencies.models import Agency, StaffPerson
     from coordination.access import SYSTEM_ACTOR
-    from coordination.consent import record_maturity
+    from coordination.consent.ledger import record_maturity
     from coordination.models import Child
 
     family = make_family(app, guardians=2, birth=date(local_today().year - 15, 1, 10))
@@ -341,7 +341,7 @@ def test_the_form_on_the_childs_page_sends_a_fixed_number_of_statements(
 def test_a_consent_already_in_effect_for_the_areas_is_linked_not_recorded_twice(app: Flask, db: Any) -> None:
     from agencies.models import Agency, StaffPerson
     from coordination.access import SYSTEM_ACTOR
-    from coordination.consent import ConsentData, GiverData, record_consent
+    from coordination.consent.ledger import ConsentData, GiverData, record_consent
     from coordination.models import Child
 
     family = make_family(app, guardians=1)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from agencies.models import Agency, StaffPerson
 from coordination.access import SYSTEM_ACTOR
 from coordination.children.operations import ChildData, register_child
-from coordination.consent import withdraw_consent
+from coordination.consent.ledger import withdraw_consent
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.models import AuditEvent, Child, Consent

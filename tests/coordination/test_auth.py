@@ -27,15 +27,7 @@ from agencies.operations import (
 from coordination.access import SYSTEM_ACTOR
 from coordination.children.operations import create_staff_account
 from coordination.database import db as database
-from coordination.demo.loader import (
-    AGENCIES,
-    ANALYST,
-    FAMILY_GUARDIANS,
-    PERSONAS,
-    PLATFORM_ADMIN,
-    STAFF,
-    YOUNG_PEOPLE,
-)
+from coordination.demo.ekby import AGENCIES, ANALYST, FAMILY_GUARDIANS, PERSONAS, PLATFORM_ADMIN, STAFF, YOUNG_PEOPLE
 from coordination.models import Account, AuditEvent, LoginSession, LoginThrottle
 from tests.helpers import csrf_token, login, logout, post_form
 

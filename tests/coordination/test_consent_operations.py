@@ -15,29 +15,29 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from agencies.models import Agency, StaffPerson
-from agencies.operations import OperationError
 from childplan.compass import AREA_CODES
 from coordination.access import SYSTEM_ACTOR
-from coordination.consent import (
+from coordination.consent.common import YOUNG_PERSON
+from coordination.consent.evaluation import (
     CONSENT_STATUSES,
-    DEFAULT_CONSENT_TEXTS,
-    YOUNG_PERSON,
-    ConsentData,
-    GiverData,
-    add_consent_giver,
     awaiting_guardian_ids,
     consent_facts,
     consent_status,
-    current_consent_text,
     effective_areas,
-    ensure_consent_text,
+)
+from coordination.consent.ledger import (
+    ConsentData,
+    GiverData,
+    add_consent_giver,
     record_consent,
     record_maturity,
     request_consent,
     withdraw_consent,
 )
+from coordination.consent.texts import DEFAULT_CONSENT_TEXTS, current_consent_text, ensure_consent_text
 from coordination.database import db as shared_db
 from coordination.demo.loader import loaded_at
+from coordination.errors import OperationError
 from coordination.models import (
     Account,
     AuditEvent,
@@ -872,7 +872,7 @@ def test_from_18_the_young_person_decides_for_every_agency(at_load: date) -> Non
 def test_a_withdrawal_just_before_midnight_utc_counts_on_the_local_day(app: Flask, db: Any, clock: Any) -> None:
     """A withdrawal at 23:30 UTC on 15 March is 00:30 on 16 March in Stockholm: it ended the consent
     after another one expired at the start of 16 March, so "withdrawn" is the most recent end."""
-    from coordination.consent import local_date
+    from coordination.consent.evaluation import local_date
 
     clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
     with app.app_context():

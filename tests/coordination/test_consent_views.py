@@ -19,14 +19,8 @@ from sqlalchemy import func, select
 from agencies.models import Agency, StaffPerson, Unit
 from childplan.compass import AREA_CODES
 from coordination.access import SYSTEM_ACTOR
-from coordination.consent import (
-    YOUNG_PERSON,
-    ConsentData,
-    GiverData,
-    record_consent,
-    request_consent,
-    withdraw_consent,
-)
+from coordination.consent.common import YOUNG_PERSON
+from coordination.consent.ledger import ConsentData, GiverData, record_consent, request_consent, withdraw_consent
 from coordination.database import db as database
 from coordination.models import AuditEvent, Child, Consent, ConsentGiver, Custody, Guardian, MaturityAssessment
 from tests.helpers import csrf_token, login

@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from agencies.models import Agency, Membership, StaffPerson, Unit
-from agencies.operations import OperationError, add_membership, deactivate_staff_person
+from agencies.operations import add_membership, deactivate_staff_person
 from coordination.access import SYSTEM_ACTOR
 from coordination.auth import hash_password
 from coordination.children.operations import (
@@ -25,7 +25,9 @@ from coordination.children.operations import (
     register_child,
 )
 from coordination.database import db as shared_db
-from coordination.demo.loader import NAMED_CHILDREN, PERSONAS, loaded_at
+from coordination.demo.ekby import NAMED_CHILDREN, PERSONAS
+from coordination.demo.loader import loaded_at
+from coordination.errors import OperationError
 from coordination.identity_numbers import (
     IdentityNumber,
     decrypt_identity_number,

@@ -22,10 +22,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from agencies.models import Unit
-from agencies.operations import OperationError
 from coordination.access import IDENTITY_LOOKUP_ACTION, Actor
 from coordination.children.operations import ChildData, GuardianData
 from coordination.database import db as shared_db
+from coordination.errors import OperationError
 from coordination.identity_numbers import make_identity_number
 from coordination.models import (
     Account,

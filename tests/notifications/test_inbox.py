@@ -18,7 +18,7 @@ from coordination.access import SYSTEM_ACTOR
 from coordination.children.operations import GuardianData, add_guardian, link_custody
 from coordination.clock import now, today
 from coordination.concerns.models import Concern, ConcernArea, SiblingContactRequest
-from coordination.consent import ConsentData, GiverData, record_consent, withdraw_consent
+from coordination.consent.ledger import ConsentData, GiverData, record_consent, withdraw_consent
 from coordination.database import db as database
 from coordination.models import AuditEvent, LoginSession
 from notifications.models import InboxItem

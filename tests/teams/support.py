@@ -26,7 +26,7 @@ from coordination.children.operations import (
     link_custody,
 )
 from coordination.clock import today
-from coordination.consent import ConsentData, GiverData, record_consent, withdraw_consent
+from coordination.consent.ledger import ConsentData, GiverData, record_consent, withdraw_consent
 from coordination.database import db as database
 from coordination.models import AuditEvent, Child, Consent, Guardian
 from coordination.teams.models import Meeting, MeetingDecision, TeamFamilyInvitation, TeamMember

@@ -28,20 +28,25 @@ from flask_babel import lazy_pgettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from agencies.models import Agency, Membership, StaffPerson
 from coordination import audit
 from coordination.access import (
     STAFF,
     ChildAccess,
     Decision,
+    consent_picture,
+    mask_digits,
     may_see_chronology_entry,
     may_see_item,
     sees_protected_details,
 )
 from coordination.chronology.models import ChronologyEntry
+from coordination.clock import today
 from coordination.concerns.models import Concern, CoordinatorRequest
 from coordination.consent.view import AreaChip, area_chips
 from coordination.database import db
 from coordination.labels import AGENCY_KIND_LABELS
+from coordination.models import Account, Child, age_in_years
 
 MAX_ID_LENGTH = 64
 FULL = "full"
@@ -360,8 +365,6 @@ class CandidateAgency:
 def coordinator_candidates(agency_ids: set[int], exclude_person_ids: set[int]) -> list[CandidateAgency]:
     """Active practitioners (an active person with an active account and a current practitioner
     membership) of these agencies, by agency and name (one statement)."""
-    from agencies.models import Agency, Membership, StaffPerson
-    from coordination.models import Account
 
     if not agency_ids:
         return []
@@ -407,7 +410,6 @@ def coordinator_candidates(agency_ids: set[int], exclude_person_ids: set[int]) -
 def agencies_without_coordination_consent(consented: set[int]) -> list[str]:
     """The names of the other agencies (not child data; shown only to a viewer who may know other
     agencies' consents) — offered nobody: "no consent for coordination"."""
-    from agencies.models import Agency
 
     return list(db.session.scalars(select(Agency.name).where(Agency.id.not_in(consented or {0})).order_by(Agency.name)))
 
@@ -438,8 +440,6 @@ def get_coordinator_request_or_404(actor, child_public_id: str, request_public_i
     """The request, reached by its public id AND its child's, for the nominee acting for the nominee
     agency only, and only while that agency's coordination consent for the child is in effect (it is
     the basis on which the nominee learns the child's name). Everyone else: 404, the refusal audited."""
-    from coordination.access import consent_picture
-    from coordination.models import Child
 
     wanted_child = (child_public_id or "")[:MAX_ID_LENGTH]
     wanted = (request_public_id or "")[:MAX_ID_LENGTH]
@@ -459,8 +459,6 @@ def get_coordinator_request_or_404(actor, child_public_id: str, request_public_i
     elif not consent_picture(child).areas_for(request.nominee_agency_id, "coordination"):
         reason = "no_consent_for_your_agency"
     if reason is not None:
-        from coordination.access import mask_digits
-
         audit.note_denied(
             actor.audit_actor(),
             action,
@@ -483,9 +481,6 @@ def get_coordinator_request_or_404(actor, child_public_id: str, request_public_i
 
 
 def coordinator_request_view(child, request: CoordinatorRequest) -> CoordinatorRequestView:  # type: ignore[no-untyped-def]
-    from agencies.models import Agency
-    from coordination.clock import today
-    from coordination.models import age_in_years
 
     asked_by = request.requested_by
     agency_name = db.session.scalar(select(Agency.name).where(Agency.id == request.requested_by_agency_id)) or ""

@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from agencies.models import Membership
-from agencies.operations import OperationError
 from childplan.compass import AREA_CODES
 from coordination import events
-from coordination.access import current_child_contact
+from coordination.access import current_child_contact, look_up_identity_number
 from coordination.audit import refusals_audited
 from coordination.children.operations import number_hash, protect_number
 from coordination.clock import now, today
@@ -62,8 +61,9 @@ from coordination.concerns.operations.unmatched import (
     register_unmatched_child,
     reroute_waiting_concerns,
 )
-from coordination.consent.common import _
 from coordination.database import db
+from coordination.errors import OperationError
+from coordination.errors import refusal_message as _
 from coordination.identity_numbers import IdentityNumber
 from coordination.models import CONSENT_METHODS, Child, RoleAssignment
 
@@ -216,7 +216,6 @@ def raise_concern(actor, child: Child, data: ConcernData) -> Concern:  # type: i
 def raise_concern_by_number(actor, data: ConcernByNumberData) -> Concern:  # type: ignore[no-untyped-def]
     """A concern by identity number (RULES.md §5): the caller has checked the rate limit; the lookup is
     audited as every lookup by number is. The caller answers "delivered" whatever happens here."""
-    from coordination.access import look_up_identity_number
 
     areas, texts = _check_concern(data.concern)
     if data.everyone_agreed:

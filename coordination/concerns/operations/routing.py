@@ -21,15 +21,18 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from agencies.models import Agency, StaffPerson, Unit
-from agencies.operations import OperationError
+from coordination.access import consent_picture
 from coordination.audit import record_write
 from coordination.chronology.record import record_event
 from coordination.clock import today
 from coordination.concerns.models import Concern
-from coordination.consent import ConsentData, GiverData, current_consent_text, maturity_min_age, record_consent
-from coordination.consent.common import _
+from coordination.consent.common import maturity_min_age
 from coordination.consent.evaluation import in_effect, young_person_decides
+from coordination.consent.ledger import ConsentData, GiverData, record_consent
+from coordination.consent.texts import current_consent_text
 from coordination.database import db
+from coordination.errors import OperationError
+from coordination.errors import refusal_message as _
 from coordination.models import Child, Consent, Custody, Enrolment, MaturityAssessment, RoleAssignment
 
 AGREED_NOTE = "Agreed when the concern was raised"
@@ -187,7 +190,6 @@ def _one_year_on(day: date) -> date:
 
 def _consent_in_effect_covering(child: Child, agency_id: int, areas: set[str]) -> Consent | None:
     """A coordination consent for the agency that is in effect today and alone covers every area."""
-    from coordination.access import consent_picture
 
     picture = consent_picture(child)
     for consent in reversed(picture.consents):

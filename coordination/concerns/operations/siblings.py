@@ -9,15 +9,15 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 
-from agencies.operations import OperationError
 from coordination import events
 from coordination.audit import record_write, refusals_audited
 from coordination.chronology.record import record_event
 from coordination.clock import now
 from coordination.concerns.models import Concern, SiblingContactRequest
 from coordination.concerns.operations.routing import staff_author
-from coordination.consent.common import _
 from coordination.database import db
+from coordination.errors import OperationError
+from coordination.errors import refusal_message as _
 from coordination.models import Child, RoleAssignment, SiblingLink
 
 

@@ -15,9 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from agencies.models import Unit
-from agencies.operations import OperationError
 from coordination import events
-from coordination.access import current_child_contact
+from coordination.access import Actor, current_child_contact
 from coordination.audit import refusals_audited
 from coordination.children.operations import ChildData, _keys, enrol_child, register_child
 from coordination.clock import today
@@ -31,8 +30,9 @@ from coordination.concerns.operations.routing import (
     record_signal,
     route,
 )
-from coordination.consent.common import _
 from coordination.database import db
+from coordination.errors import OperationError
+from coordination.errors import refusal_message as _
 from coordination.identity_numbers import decrypt_identity_number
 from coordination.models import Child
 
@@ -134,3 +134,13 @@ def _match_to_child(actor, concern: Concern, child: Child) -> None:  # type: ign
     db.session.flush()
     events.concern_routed.send(None, concern=concern)
     match_concern(actor, concern)
+
+
+def _reroute_on_assignment(_sender: object, *, actor: Actor, child: Child, **_payload: object) -> None:
+    reroute_waiting_concerns(actor, child)
+
+
+def connect_listeners() -> None:
+    """Concerns waiting for a Child Contact follow the assignment (``events.child_contact_assigned``).
+    Signals are process-wide: connecting again (tests make several apps) is harmless."""
+    events.child_contact_assigned.connect(_reroute_on_assignment)

@@ -73,8 +73,7 @@ from coordination.concerns.operations.handling import (
 from coordination.consent.view import ChildHeading
 from coordination.database import db
 from coordination.errors import OperationError
-from coordination.policies import policy
-from coordination.views import current_actor
+from coordination.policies import current_actor, policy
 
 concern = Blueprint("concern", __name__)
 

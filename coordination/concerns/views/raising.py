@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from agencies.operations import OperationError
 from coordination import audit
 from coordination.access import (
     STAFF,
@@ -53,10 +52,10 @@ from coordination.concerns.raise_forms import (
 from coordination.consent.evaluation import is_adult
 from coordination.consent.view import ChildHeading
 from coordination.database import db
+from coordination.errors import OperationError
 from coordination.models import Custody, Guardian
-from coordination.policies import policy
+from coordination.policies import current_actor, policy
 from coordination.registration.operations import IDENTITY_LOOKUP_REFUSED_ACTION
-from coordination.views import current_actor
 
 concerns = Blueprint("concerns", __name__)
 

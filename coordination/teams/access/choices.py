@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from agencies.models import Agency, Membership, StaffPerson, Unit
 from childplan.compass import AREA_CODES, BY_CODE
 from coordination.access import ChildAccess, may_see_item
+from coordination.access import plan_keeper as find_keeper
 from coordination.concerns.models import Concern
 from coordination.database import db
 from coordination.models import Custody, Guardian
@@ -25,7 +26,6 @@ from coordination.teams.operations import (
     decision_owner_agency_ids,
     invited_guardian_ids,
 )
-from coordination.teams.operations import plan_keeper as find_keeper
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordination import audit
-from coordination.access import WITHHELD_NO_CONSENT, ChildAccess, may_see_item
+from coordination.access import WITHHELD_NO_CONSENT, ChildAccess, is_keeper, may_see_item
 from coordination.clock import now
 from coordination.consent.view import AreaChip, ChildHeading, area_chips
 from coordination.database import db
@@ -28,7 +28,7 @@ from coordination.teams.access.common import (
     team_consent,
 )
 from coordination.teams.models import Meeting, MeetingAttendee, MeetingDecision
-from coordination.teams.operations import PURPOSE, is_keeper
+from coordination.teams.operations import PURPOSE
 
 
 def meeting_or_404(access: ChildAccess, meeting_id: str, action: str) -> Meeting:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from coordination.access import WITHHELD_NO_CONSENT, ChildAccess
+from coordination.access import WITHHELD_NO_CONSENT, ChildAccess, is_keeper
 from coordination.clock import now
 from coordination.consent.view import AreaChip, ChildHeading, area_chips
 from coordination.database import db
@@ -31,7 +31,7 @@ from coordination.teams.access.common import (
     team_consent,
 )
 from coordination.teams.models import Meeting, MeetingDecision, TeamFamilyInvitation, TeamMember
-from coordination.teams.operations import is_keeper, local_date
+from coordination.teams.operations import local_date
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,9 @@ recording meetings).
 from __future__ import annotations
 
 from coordination.teams.operations.common import (
-    KEEPER_BASES,
     PURPOSE,
     current_members,
-    is_keeper,
     local_date,
-    plan_keeper,
 )
 from coordination.teams.operations.meetings import (
     CANCEL_REASON_MAX,
@@ -53,7 +50,6 @@ from coordination.teams.operations.members import (
 
 __all__ = [
     "CANCEL_REASON_MAX",
-    "KEEPER_BASES",
     "MAX_DECISIONS",
     "PLACE_MAX",
     "PURPOSE",
@@ -71,10 +67,8 @@ __all__ = [
     "decision_owner_agency_ids",
     "invite_family",
     "invited_guardian_ids",
-    "is_keeper",
     "leave_team",
     "local_date",
-    "plan_keeper",
     "propose_meeting",
     "record_meeting_outcome",
     "remove_team_member",

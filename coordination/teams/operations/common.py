@@ -11,42 +11,18 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from childplan.compass import AREA_CODES
+from coordination.access import Actor, is_keeper, plan_keeper
 from coordination.clock import current_clock
-from coordination.consent.common import _
 from coordination.database import db
 from coordination.errors import OperationError
+from coordination.errors import refusal_message as _
 from coordination.models import Child, RoleAssignment
 from coordination.teams.models import TeamMember
 
 PURPOSE = "team_meetings"
-KEEPER_BASES = {"support_coordinator": "relation_support_coordinator", "child_contact": "relation_child_contact"}
 
 
-def plan_keeper(child_id: int) -> RoleAssignment | None:
-    """The child's current Support Coordinator, otherwise the Child Contact (one statement)."""
-    rows = db.session.scalars(
-        select(RoleAssignment).where(
-            RoleAssignment.child_id == child_id,
-            RoleAssignment.ended_at.is_(None),
-            RoleAssignment.role.in_(tuple(KEEPER_BASES)),
-        )
-    ).all()
-    return next((r for r in rows if r.role == "support_coordinator"), None) or next(
-        (r for r in rows if r.role == "child_contact"), None
-    )
-
-
-def is_keeper(actor, keeper: RoleAssignment | None) -> bool:  # type: ignore[no-untyped-def]
-    return (
-        keeper is not None
-        and getattr(actor, "kind", None) == "staff"
-        and actor.acting_agency is not None
-        and keeper.staff_person_id == actor.account.staff_person_id
-        and keeper.agency_id == actor.acting_agency.id
-    )
-
-
-def keeper_or_refuse(actor, child: Child) -> RoleAssignment:  # type: ignore[no-untyped-def]
+def keeper_or_refuse(actor: Actor, child: Child) -> RoleAssignment:
     """The plan keeper's assignment when the actor is the plan keeper; otherwise refused (field "form")."""
     keeper = plan_keeper(child.id)
     if keeper is None or not is_keeper(actor, keeper):

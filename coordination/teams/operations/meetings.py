@@ -14,12 +14,13 @@ from sqlalchemy import select, update
 
 from agencies.models import Membership, StaffPerson, Unit
 from coordination import events
+from coordination.access import KEEPER_BASES
 from coordination.audit import record_write, refusals_audited
 from coordination.chronology.record import record_event
 from coordination.clock import now
-from coordination.consent.common import _
 from coordination.database import db
 from coordination.errors import OperationError, StaleRecord
+from coordination.errors import refusal_message as _
 from coordination.models import Child, RoleAssignment
 from coordination.teams.models import (
     TEAM_TEXT_MAX,
@@ -31,7 +32,6 @@ from coordination.teams.models import (
     TeamFamilyInvitation,
 )
 from coordination.teams.operations.common import (
-    KEEPER_BASES,
     checked_areas,
     clean_text,
     current_members,
