@@ -22,8 +22,9 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from agencies.models import Agency, Membership, StaffPerson, Unit
+from coordination.children.models import Child, Enrolment, RoleAssignment
 from coordination.database import db
-from coordination.models import Account, Child, Enrolment, RoleAssignment
+from coordination.models import Account
 from coordination.paging import Page, page_number  # noqa: F401 (agencies.views pages through here)
 from coordination.paging import paginate as shared_paginate
 

@@ -13,11 +13,12 @@ from agencies.models import AGENCY_KINDS, AGENCY_LEVELS, Agency, Membership, Sta
 from coordination import events
 from coordination.audit import record_write, refusals_audited
 from coordination.auth import end_all_sessions
+from coordination.children.models import RoleAssignment
 from coordination.chronology.record import record_event
 from coordination.clock import now
 from coordination.database import db
 from coordination.errors import OperationError
-from coordination.models import Account, RoleAssignment
+from coordination.models import Account
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,12 @@ from agencies.models import Membership, StaffPerson
 from agencies.operations import deactivate_staff_person
 from coordination import audit
 from coordination.access import links_awaiting_agency_admin_statement
+from coordination.children.models import Child, RoleAssignment, age_in_years
 from coordination.children.operations import assign_child_contact
 from coordination.clock import today
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.extensions import login_manager
-from coordination.models import Child, RoleAssignment, age_in_years
 from coordination.policies import current_actor, policy
 from coordination.registration.operations import LINK_LOADING
 

@@ -44,8 +44,8 @@ from coordination.access import (
     may_see_item,
     sees_protected_details,
 )
+from coordination.children.models import Child, Custody, RoleAssignment
 from coordination.database import db
-from coordination.models import Child, Custody, RoleAssignment
 from coordination.teams.models import MeetingDecision
 
 PURPOSE = "coordination"

@@ -37,8 +37,8 @@ from coordination.access import (
     plan_keeper,
     sees_protected_details,
 )
+from coordination.children.models import Custody, Guardian, RoleAssignment
 from coordination.database import db
-from coordination.models import Custody, Guardian, RoleAssignment
 
 PURPOSE = "coordination"
 ALL_AREAS: frozenset[str] = frozenset(AREA_CODES)

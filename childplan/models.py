@@ -29,8 +29,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agencies.models import Agency, StaffPerson, Unit
 from childplan.compass import AREA_CODES
+from coordination.children.models import Child, Guardian
 from coordination.model_base import Base, PublicIdMixin, in_list
-from coordination.models import Child, Guardian
 
 PLAN_STATUSES: tuple[str, ...] = ("active", "closed")
 PLAN_CLOSE_REASONS: tuple[str, ...] = ("goals_met", "moved_away", "turned_18", "other")

@@ -48,9 +48,9 @@ from childplan.models import Plan, Rating, Review
 from childplan.review_view import ReviewView, WithheldRating
 from childplan.views.plan import CLOSED_STATUSES, STATUS_LABELS
 from coordination.access import ChildAccess
+from coordination.children.models import Child, Guardian, age_in_years
 from coordination.clock import today
 from coordination.database import db
-from coordination.models import Child, Guardian, age_in_years
 
 DOWNLOAD_PLAN_PDF = "download_plan_pdf"
 PDF_MIMETYPE = "application/pdf"

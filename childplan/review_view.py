@@ -44,11 +44,11 @@ from coordination.access import (
     relations_basis,
 )
 from coordination.audit import refusals_audited
+from coordination.children.models import Child
 from coordination.clock import now, today
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.errors import refusal_message as _
-from coordination.models import Child
 from coordination.teams.models import TeamMember
 
 PURPOSE = "coordination"

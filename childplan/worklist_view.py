@@ -34,10 +34,10 @@ from childplan.compass import AREA_CODES, AREAS
 from childplan.models import ACTION_STATUSES, Action, ActionArea, Need, NeedArea
 from childplan.operations.actions import REASSIGNABLE_STATUSES, may_reassign
 from coordination.access import RELATIONS, Actor
+from coordination.children.models import Child, age_in_years
 from coordination.clock import today
 from coordination.consent.view import AreaChip, area_chips
 from coordination.database import db
-from coordination.models import Child, age_in_years
 from coordination.paging import Page, paginate
 
 OPEN_STATUSES: tuple[str, ...] = ("planned", "in_progress")

@@ -21,21 +21,14 @@ from sqlalchemy.orm import aliased, selectinload
 from agencies.models import Agency, Membership, Unit
 from coordination import audit
 from coordination.audit import AuditActor
+from coordination.children.models import Child, Custody, Enrolment, RoleAssignment
 from coordination.clock import now, today
 from coordination.consent.common import maturity_min_age
 from coordination.consent.evaluation import effective_areas
+from coordination.consent.models import Consent, MaturityAssessment
 from coordination.database import db
-from coordination.models import (
-    Account,
-    AuditEvent,
-    Child,
-    Consent,
-    Custody,
-    Enrolment,
-    MaturityAssessment,
-    PendingLink,
-    RoleAssignment,
-)
+from coordination.models import Account, AuditEvent
+from coordination.registration.models import PendingLink
 from coordination.security import loggable_path
 
 STAFF = "staff"

@@ -18,10 +18,11 @@ from typing import Any
 from flask import Flask, Response, g, has_request_context
 from sqlalchemy import insert
 
+from coordination.children.models import Child
 from coordination.clock import now
 from coordination.database import db
 from coordination.errors import OperationError
-from coordination.models import AuditEvent, Child
+from coordination.models import AuditEvent
 
 _DIGIT_RUN = re.compile(r"\d[\d+-]{5,}\d")  # as coordination.security.loggable_path masks log lines
 log = logging.getLogger(__name__)

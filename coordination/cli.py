@@ -77,8 +77,9 @@ def db_revision(message: str) -> None:
 
 def database_is_empty() -> bool:
     from agencies.models import Agency
+    from coordination.children.models import Child
     from coordination.database import db
-    from coordination.models import Account, Child
+    from coordination.models import Account
 
     return all(db.session.scalar(select(model.id).limit(1)) is None for model in (Agency, Account, Child))
 

@@ -22,6 +22,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.models import Child
 from coordination.children.operations import ChildData, register_child
 from coordination.errors import OperationError
 from coordination.identity_numbers import (
@@ -29,7 +30,6 @@ from coordination.identity_numbers import (
     make_identity_number,
     parse_identity_number,
 )
-from coordination.models import Child
 from tests.conftest import LOG_STATE
 from tests.helpers import login, post_form
 

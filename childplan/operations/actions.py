@@ -27,11 +27,11 @@ from childplan.operations.common import (
 from coordination import events
 from coordination.access import AGENCY_ADMIN_DECIDES, KEEPER_BASES, is_keeper, plan_keeper, relations_basis
 from coordination.audit import refusals_audited
+from coordination.children.models import RoleAssignment
 from coordination.clock import now
 from coordination.database import db
 from coordination.errors import OperationError, StaleRecord
 from coordination.errors import refusal_message as _
-from coordination.models import RoleAssignment
 from coordination.teams.models import MeetingDecision, TeamMember
 
 

@@ -8,11 +8,11 @@ from collections.abc import Iterable
 
 from childplan.models import PLAN_TEXT_MAX, Plan
 from coordination.audit import record_write
+from coordination.children.models import RoleAssignment
 from coordination.chronology.record import record_event
 from coordination.clock import now
 from coordination.errors import OperationError
 from coordination.errors import refusal_message as _
-from coordination.models import RoleAssignment
 from coordination.teams.operations.common import (
     checked_areas,
     clean_text,

@@ -22,11 +22,11 @@ from childplan.operations.common import PLAN_TEXT_MAX, audit_write, chronicle, c
 from coordination import events
 from coordination.access import GUARDIAN, YOUNG_PERSON, decide_child
 from coordination.audit import refusals_audited
+from coordination.children.models import Child
 from coordination.clock import now
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.errors import refusal_message as _
-from coordination.models import Child
 
 MAX_ID_LENGTH = 64
 

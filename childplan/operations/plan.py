@@ -24,12 +24,12 @@ from childplan.operations.common import (
 )
 from coordination.access import KEEPER_BASES
 from coordination.audit import refusals_audited
+from coordination.children.models import Child
 from coordination.chronology.record import record_event
 from coordination.clock import now, today
 from coordination.database import db
 from coordination.errors import OperationError, StaleRecord
 from coordination.errors import refusal_message as _
-from coordination.models import Child
 
 
 @dataclass(frozen=True)

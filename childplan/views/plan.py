@@ -64,13 +64,13 @@ from childplan.review_view import ReviewView
 from childplan.withholding_view import own_action, own_need, own_withheld_plan_reasons
 from coordination import audit
 from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, is_keeper, plan_keeper, refuse_404
+from coordination.children.models import RoleAssignment
 from coordination.children.views import child_tabs
 from coordination.clock import today
 from coordination.consent.forms import apply_operation_error
 from coordination.consent.view import ChildHeading
 from coordination.database import db
 from coordination.form_writes import write_and_commit
-from coordination.models import RoleAssignment
 from coordination.policies import current_actor, policy
 
 plan = Blueprint("plan", __name__)

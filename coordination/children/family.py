@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from coordination.access import GUARDIAN, Actor
+from coordination.children.models import Child, Custody, RoleAssignment, age_in_years
 from coordination.clock import today
 from coordination.database import db
-from coordination.models import Child, Custody, RoleAssignment, age_in_years
 
 
 def family_child_rows(actor: Actor, children: list[Child]) -> list[dict[str, object]]:

@@ -15,6 +15,17 @@ from agencies.models import Membership, StaffPerson, Unit
 from coordination import events
 from coordination.audit import record_write, refusals_audited
 from coordination.auth import hash_password
+from coordination.children.models import (
+    LANGUAGES,
+    MISSING_NUMBER_REASONS,
+    PROTECTION_LEVELS,
+    Child,
+    Custody,
+    Enrolment,
+    Guardian,
+    RoleAssignment,
+    SiblingLink,
+)
 from coordination.chronology.record import record_event
 from coordination.clock import now, today
 from coordination.database import db
@@ -25,20 +36,7 @@ from coordination.identity_numbers import (
     hash_key_bytes,
     identity_number_hash,
 )
-from coordination.models import (
-    LANGUAGES,
-    MISSING_NUMBER_REASONS,
-    PROTECTION_LEVELS,
-    Account,
-    Analyst,
-    Child,
-    Custody,
-    Enrolment,
-    Guardian,
-    PlatformAdmin,
-    RoleAssignment,
-    SiblingLink,
-)
+from coordination.models import Account, Analyst, PlatformAdmin
 
 
 def _keys() -> tuple[bytes, bytes]:

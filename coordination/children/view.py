@@ -19,10 +19,10 @@ from coordination.access import (
     Relation,
     may_know_other_agencies,
 )
+from coordination.children.models import Child, Custody, Enrolment, Guardian, RoleAssignment, age_in_years
 from coordination.clock import today
 from coordination.database import db
 from coordination.labels import AGENCY_KIND_LABELS
-from coordination.models import Child, Custody, Enrolment, Guardian, RoleAssignment, age_in_years
 from coordination.teams.models import TeamMember
 
 WITHHELD_REASONS = {

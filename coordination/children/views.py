@@ -23,11 +23,11 @@ from coordination.access import (
 )
 from coordination.children.activity import ChildActivity
 from coordination.children.forms import IdentityNumberSearchForm
+from coordination.children.models import Child
 from coordination.children.operations import number_hash
 from coordination.children.view import WITHHELD_REASONS, ChildView, summarise
 from coordination.clock import today
 from coordination.identity_numbers import InvalidIdentityNumber, parse_identity_number
-from coordination.models import Child
 from coordination.paging import page_number, paginate
 from coordination.policies import current_actor, policy
 from coordination.registration.operations import pending_links_to_decide

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agencies.models import Agency, StaffPerson, Unit
 from childplan.compass import AREA_CODES
+from coordination.children.models import Child, Guardian
+from coordination.consent.models import CONSENT_METHODS, Consent
 from coordination.model_base import Base, PublicIdMixin, in_list
-from coordination.models import CONSENT_METHODS, Child, Consent, Guardian
 
 # How a concern travelled (RULES.md §5):
 #   same_agency   the discoverer and the Child Contact are in one agency: the Child Contact gets it

@@ -24,9 +24,9 @@ from coordination.clock import today
 from coordination.concerns.models import CONCERN_URGENCIES, TEXT_MAX
 from coordination.concerns.operations.raising import MAX_AGREEMENT_AGE_DAYS, ConcernData
 from coordination.consent.forms import METHOD_LABELS, MultiCheckboxField
+from coordination.consent.models import CONSENT_METHODS
 from coordination.errors import OperationError
 from coordination.identity_numbers import IdentityNumber, InvalidIdentityNumber, parse_identity_number
-from coordination.models import CONSENT_METHODS
 
 MAX_NUMBER_INPUT = 20
 MAX_NAME_LENGTH = 100

@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from coordination import events
 from coordination.access import consent_picture
+from coordination.children.models import Child, RoleAssignment
 from coordination.chronology.record import record_event
+from coordination.consent.models import Consent
 from coordination.database import db
-from coordination.models import Child, Consent, RoleAssignment
 
 
 def chronicle(actor, consent: Consent, kind: str, areas: Collection[str]) -> None:  # type: ignore[no-untyped-def]

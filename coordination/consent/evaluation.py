@@ -23,10 +23,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from coordination.children.models import Child, Custody, age_in_years
 from coordination.clock import current_clock
 from coordination.consent.common import ADULT_AGE, DEFAULT_MATURITY_MIN_AGE, EXPIRES_SOON_DAYS, maturity_min_age
+from coordination.consent.models import Consent, MaturityAssessment
 from coordination.database import db
-from coordination.models import Child, Consent, Custody, MaturityAssessment, age_in_years
 
 LOCAL_ZONE = ZoneInfo("Europe/Stockholm")  # the calendar of a timestamp outside an app (pure tests)
 

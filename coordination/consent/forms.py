@@ -31,8 +31,8 @@ from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from childplan.compass import AREA_CODES, AREAS
 from coordination.consent.common import MAX_NOTE_LENGTH, YOUNG_PERSON
+from coordination.consent.models import CONSENT_METHODS, CONSENT_PURPOSES
 from coordination.errors import OperationError
-from coordination.models import CONSENT_METHODS, CONSENT_PURPOSES
 
 MAX_KEY_LENGTH = 64  # public ids (32) and YOUNG_PERSON
 MAX_GIVERS = 10  # giver blocks accepted from one post

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from agencies.models import Agency, StaffPerson
 from childplan.compass import AREA_CODES
 from coordination.audit import record_write, refusals_audited
+from coordination.children.models import Child, age_in_years
 from coordination.clock import current_clock, now, today
 from coordination.consent.announcements import chronicle, coordination_in_effect, tell_role_holders
 from coordination.consent.common import (
@@ -36,20 +37,18 @@ from coordination.consent.lookups import (
     newest_open_requests,
     overlapping_consent,
 )
-from coordination.consent.texts import consent_text
-from coordination.database import db
-from coordination.errors import OperationError
-from coordination.errors import refusal_message as _
-from coordination.models import (
+from coordination.consent.models import (
     CONSENT_METHODS,
     CONSENT_PURPOSES,
-    Child,
     Consent,
     ConsentArea,
     ConsentGiver,
     MaturityAssessment,
-    age_in_years,
 )
+from coordination.consent.texts import consent_text
+from coordination.database import db
+from coordination.errors import OperationError
+from coordination.errors import refusal_message as _
 
 
 # -- input ----------------------------------------------------------------------------------------------

@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from agencies.models import Agency
+from coordination.children.models import Child, Custody
 from coordination.clock import today
 from coordination.consent.common import giver_key
+from coordination.consent.models import Consent, MaturityAssessment
 from coordination.database import db
-from coordination.models import Child, Consent, Custody, MaturityAssessment
 
 
 def current_custodian_ids(child_id: int) -> set[int]:

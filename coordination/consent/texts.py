@@ -6,16 +6,17 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from coordination.audit import record_write
+from coordination.children.models import LANGUAGES
 from coordination.clock import now
 from coordination.consent.common import (
     DEFAULT_TEXT_LANGUAGE,
     MAX_TEXT_LENGTH,
     audit_actor,
 )
+from coordination.consent.models import ConsentText
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.errors import refusal_message as _
-from coordination.models import LANGUAGES, ConsentText
 
 # The built-in consent texts (version 1): what is shared, with whom, for what, for how long, and that it
 # can be withdrawn at any time. Stored per version and language (``ConsentText``); a new wording is a

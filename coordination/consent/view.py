@@ -31,6 +31,7 @@ from sqlalchemy import and_, exists, select
 from agencies.models import Agency, Membership, StaffPerson
 from childplan.compass import AREA_CODES, BY_CODE
 from coordination.access import STAFF, WITHHELD_NO_CONSENT, ChildAccess, may_know_other_agencies
+from coordination.children.models import Guardian, RoleAssignment, age_in_years
 from coordination.clock import current_clock, today
 from coordination.consent.common import EXPIRES_SOON_DAYS, maturity_min_age
 from coordination.consent.evaluation import (
@@ -41,9 +42,9 @@ from coordination.consent.evaluation import (
     young_person_decides,
 )
 from coordination.consent.forms import METHOD_LABELS, PURPOSE_HINTS, PURPOSE_LABELS
+from coordination.consent.models import CONSENT_PURPOSES, Consent, ConsentText
 from coordination.database import db
 from coordination.labels import AGENCY_KIND_LABELS, LANGUAGE_LABELS
-from coordination.models import CONSENT_PURPOSES, Consent, ConsentText, Guardian, RoleAssignment, age_in_years
 
 PROTECTED = "protected_identity"
 YOUNG_PERSON_LABEL = _l("the young person")

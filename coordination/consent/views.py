@@ -33,6 +33,7 @@ from coordination.access import (
     get_child_or_404,
     may_know_other_agencies,
 )
+from coordination.children.models import Custody, Guardian
 from coordination.children.view import WITHHELD_REASONS
 from coordination.children.views import child_tabs
 from coordination.clock import today
@@ -56,12 +57,12 @@ from coordination.consent.ledger import (
     request_consent,
     withdraw_consent,
 )
+from coordination.consent.models import Consent, ConsentText
 from coordination.consent.texts import current_consent_text
 from coordination.consent.view import ChildHeading, ConsentView, area_chips
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.labels import LANGUAGE_LABELS
-from coordination.models import Consent, ConsentText, Custody, Guardian
 from coordination.policies import current_actor, policy
 
 consent = Blueprint("consent", __name__)

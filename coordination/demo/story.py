@@ -13,11 +13,13 @@ from sqlalchemy import select
 
 from agencies.models import Agency, Membership, StaffPerson, Unit
 from coordination.access import Actor
+from coordination.children.models import Child, Custody, Guardian
 from coordination.clock import Clock
 from coordination.concerns.models import Concern
+from coordination.consent.models import Consent
 from coordination.database import db
 from coordination.identity_numbers import IdentityNumber
-from coordination.models import Account, Child, Consent, Custody, Guardian
+from coordination.models import Account
 from coordination.teams.models import Meeting
 
 

@@ -20,11 +20,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from agencies.models import Unit
+from coordination.children.models import LANGUAGES, MISSING_NUMBER_REASONS
 from coordination.children.operations import ChildData, GuardianData
 from coordination.clock import today
 from coordination.identity_numbers import IdentityNumber, InvalidIdentityNumber, parse_identity_number
 from coordination.labels import LANGUAGE_LABELS
-from coordination.models import LANGUAGES, MISSING_NUMBER_REASONS
 from coordination.registration.operations import (
     MAX_GUARDIANS,
     MAX_NAME_LENGTH,

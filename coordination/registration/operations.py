@@ -43,6 +43,7 @@ from coordination.access import (
     pending_links_to_decide_statement,
 )
 from coordination.audit import record_write, refusals_audited
+from coordination.children.models import LANGUAGES, MISSING_NUMBER_REASONS, Child, Enrolment
 from coordination.children.operations import (
     ChildData,
     GuardianData,
@@ -55,13 +56,7 @@ from coordination.children.operations import (
 from coordination.clock import now, today
 from coordination.database import db
 from coordination.errors import OperationError
-from coordination.models import (
-    LANGUAGES,
-    MISSING_NUMBER_REASONS,
-    Child,
-    Enrolment,
-    PendingLink,
-)
+from coordination.registration.models import PendingLink
 
 MAX_NAME_LENGTH = 100
 MAX_RESTRICTION_NOTE_LENGTH = 500

@@ -24,8 +24,8 @@ from sqlalchemy.orm import joinedload
 from agencies.models import Agency, StaffPerson, Unit
 from coordination import audit
 from coordination.access import STAFF, Actor, mask_digits
+from coordination.children.models import Child
 from coordination.database import db
-from coordination.models import Child
 from coordination.reports.models import ReportOfConcern
 from coordination.reports.operations import LEGAL_BASIS
 

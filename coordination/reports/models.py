@@ -9,8 +9,8 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agencies.models import Agency, StaffPerson, Unit
+from coordination.children.models import Child
 from coordination.model_base import Base, PublicIdMixin, in_list
-from coordination.models import Child
 
 REPORT_STATES: tuple[str, ...] = ("received", "acknowledged")
 REPORT_TEXT_MAX = 8000

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from agencies.models import Agency, Unit
 from coordination import events
 from coordination.audit import record_write, refusals_audited
+from coordination.children.models import Child
 from coordination.children.operations import ChildData, protect_number, register_child
 from coordination.chronology.record import record_event
 from coordination.clock import now, today
@@ -31,7 +32,6 @@ from coordination.database import db
 from coordination.errors import OperationError
 from coordination.errors import refusal_message as _
 from coordination.identity_numbers import IdentityNumber, decrypt_identity_number
-from coordination.models import Child
 from coordination.reports.models import REPORT_TEXT_MAX, ReportOfConcern
 
 LEGAL_BASIS = "duty_to_report"

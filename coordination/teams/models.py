@@ -22,8 +22,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agencies.models import Agency, StaffPerson, Unit
 from childplan.compass import AREA_CODES
+from coordination.children.models import Child, Guardian
 from coordination.model_base import Base, PublicIdMixin, in_list
-from coordination.models import Child, Guardian
 
 MEMBER_END_REASONS: tuple[str, ...] = ("left", "removed", "deactivated", "consent_ended")
 MEETING_STATES: tuple[str, ...] = ("planned", "cancelled", "held")

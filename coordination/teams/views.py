@@ -24,13 +24,13 @@ from childplan.operations import mark_withheld_from_guardians
 from childplan.withholding_view import own_team_member, own_withheld_member_reasons
 from coordination import audit
 from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, is_keeper, plan_keeper, refuse_404
+from coordination.children.models import Guardian
 from coordination.children.views import child_tabs
 from coordination.clock import current_clock, now
 from coordination.consent.view import ChildHeading
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.form_writes import write_and_commit
-from coordination.models import Guardian
 from coordination.policies import current_actor, policy
 from coordination.teams.access import (
     CHILD_KEY,

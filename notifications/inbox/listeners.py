@@ -17,9 +17,10 @@ from sqlalchemy import select
 from agencies.models import Membership, StaffPerson, Unit
 from coordination import events
 from coordination.access import current_child_contact, plan_keeper
+from coordination.children.models import Enrolment, RoleAssignment
 from coordination.clock import now, today
 from coordination.database import db
-from coordination.models import Enrolment, PendingLink, RoleAssignment
+from coordination.registration.models import PendingLink
 from coordination.teams.models import TeamMember
 from notifications.models import InboxItem
 

@@ -15,12 +15,14 @@ from agencies.models import Unit
 from childplan.comment_view import comment_facts, keepers_of
 from childplan.models import Action
 from coordination.access import Actor, ChildAccess, ConsentPicture, relations_for_children
+from coordination.children.models import Child, Custody, Enrolment
 from coordination.clock import today
 from coordination.concerns.models import Concern, CoordinatorRequest, MatchingAlert, SiblingContactRequest
 from coordination.consent.common import maturity_min_age
 from coordination.consent.evaluation import effective_areas
+from coordination.consent.models import Consent, MaturityAssessment
 from coordination.database import db
-from coordination.models import Child, Consent, Custody, Enrolment, MaturityAssessment, PendingLink
+from coordination.registration.models import PendingLink
 from coordination.reports.models import ReportOfConcern
 from coordination.teams.models import Meeting, TeamMember
 from notifications.models import InboxItem

@@ -14,9 +14,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 
 from agencies.models import Agency, StaffPerson, Unit
+from coordination.children.models import Child, Guardian
 from coordination.database import db as database
 from coordination.demo.ekby import NAMED_CHILDREN
-from coordination.models import Account, AuditEvent, Child, Guardian
+from coordination.models import Account, AuditEvent
 from tests.helpers import csrf_token, login
 
 # Anything that looks like an id of our own making but exists nowhere.

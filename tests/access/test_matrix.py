@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from coordination.children.models import Child
 from coordination.database import db as database
 from coordination.demo.ekby import NAMED_CHILDREN, PERSONAS
-from coordination.models import Child
 from tests.access.matrix import ROUTES, cases, expectation
 from tests.helpers import login
 
@@ -139,7 +139,7 @@ def test_a_guardian_home_lists_only_the_children_in_their_custody(app: Flask, cl
 
 def test_protected_identity_and_a_restriction_hide_contact_details_from_tomas(app: Flask, client: FlaskClient) -> None:
     with app.app_context():
-        from coordination.models import Guardian
+        from coordination.children.models import Guardian
 
         sofia = database.session.scalar(select(Guardian).where(Guardian.given_name == "Sofia"))
         secrets = [value for value in (sofia.phone, sofia.email) if value]
@@ -159,8 +159,8 @@ def test_protected_identity_hides_guardian_contacts_from_unit_staff_outside_the_
     from agencies.models import Unit
     from agencies.operations import StaffData, add_membership, create_staff_person
     from coordination.access import SYSTEM_ACTOR
+    from coordination.children.models import Guardian
     from coordination.children.operations import create_staff_account
-    from coordination.models import Guardian
 
     with app.app_context():
         unit = database.session.scalar(select(Unit).where(Unit.name == "Class 1–3"))
@@ -212,7 +212,7 @@ def test_identity_number_lookups_answer_alike_for_unknown_and_out_of_scope(
 
 
 def test_a_restricted_guardian_keeps_contact_details_within_the_team(app: Flask, client: FlaskClient) -> None:
-    from coordination.models import Custody, Guardian
+    from coordination.children.models import Custody, Guardian
 
     with app.app_context():
         eva = database.session.scalar(select(Guardian).where(Guardian.given_name == "Eva"))

@@ -654,8 +654,8 @@ def test_a_removed_team_member_gets_404_on_the_next_request(app: Flask, db: Any)
 
     from agencies.models import Agency
     from childplan.models import Action
+    from coordination.children.models import Child
     from coordination.database import db as database
-    from coordination.models import Child
 
     objects = demo_objects(app)
     with app.app_context():
@@ -688,9 +688,10 @@ def test_a_withdrawn_consent_closes_elsas_concern_to_another_agency_on_the_next_
 
     from agencies.models import Agency, StaffPerson
     from coordination.access import SYSTEM_ACTOR
+    from coordination.children.models import Child, Guardian
     from coordination.consent.ledger import withdraw_consent
+    from coordination.consent.models import Consent
     from coordination.database import db as database
-    from coordination.models import Child, Consent, Guardian
 
     objects = demo_objects(app)
     url = "/children/{Elsa}/concerns/{elsa_concern}".format(**objects)

@@ -18,9 +18,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from agencies.models import Agency, StaffPerson, Unit
+from coordination.children.models import Child, Guardian
 from coordination.database import db as database
 from coordination.demo.concerns import ALVA_MEETING_PLACE
-from coordination.models import Child, Guardian
 from tests.access.object_fixtures import Session, demo_objects
 
 PASSWORD = "a long staff password 42"

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from agencies.models import Agency, StaffPerson, Unit
 from agencies.operations import StaffData, add_membership, create_staff_person
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.models import Child, RoleAssignment
 from coordination.children.operations import (
     ChildData,
     GuardianData,
@@ -33,7 +34,7 @@ from coordination.children.operations import (
 from coordination.database import db as database
 from coordination.demo.ekby import NAMED_CHILDREN
 from coordination.identity_numbers import make_identity_number
-from coordination.models import Account, AuditEvent, Child, LoginSession, RoleAssignment
+from coordination.models import Account, AuditEvent, LoginSession
 from tests.helpers import csrf_token, login, post_form
 
 SCRIPT = "<script>alert(1)</script>"

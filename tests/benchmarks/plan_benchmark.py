@@ -43,11 +43,12 @@ from agencies.models import Membership
 from childplan.models import Action, ActionArea, Need, Plan, PlanVersion
 from childplan.operations import publish_version
 from coordination.access import Actor
+from coordination.children.models import Child
 from coordination.clock import now, today
 from coordination.database import db as database
 from coordination.demo.loader import load_demo
 from coordination.migrate import upgrade
-from coordination.models import Account, Child
+from coordination.models import Account
 from tests.conftest import make_test_app
 from tests.helpers import login
 from tests.teams.support import BUP, agency, membership

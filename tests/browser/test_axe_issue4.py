@@ -34,16 +34,16 @@ def served(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory)
 
 # -- where each page is ------------------------------------------------------------------------------------
 def _child(given_name: str) -> str:
+    from coordination.children.models import Child
     from coordination.database import db
-    from coordination.models import Child
 
     return db.session.scalar(select(Child.public_id).where(Child.given_name == given_name).order_by(Child.id).limit(1))
 
 
 def _elsa_concern() -> str:
+    from coordination.children.models import Child
     from coordination.concerns.models import Concern
     from coordination.database import db
-    from coordination.models import Child
 
     return db.session.scalar(
         select(Concern.public_id).join(Child, Child.id == Concern.child_id).where(Child.given_name == "Elsa")
@@ -51,8 +51,8 @@ def _elsa_concern() -> str:
 
 
 def _omar_held_meeting() -> str:
+    from coordination.children.models import Child
     from coordination.database import db
-    from coordination.models import Child
     from coordination.teams.models import Meeting
 
     return db.session.scalar(

@@ -38,8 +38,8 @@ def served(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory)
 
 # -- where each page is ------------------------------------------------------------------------------------
 def _child(given_name: str) -> str:
+    from coordination.children.models import Child
     from coordination.database import db
-    from coordination.models import Child
 
     return db.session.scalar(select(Child.public_id).where(Child.given_name == given_name).order_by(Child.id).limit(1))
 
@@ -47,8 +47,8 @@ def _child(given_name: str) -> str:
 def _omar_versions() -> tuple[str, str]:
     """The public ids of Omar's published versions 1 and 2."""
     from childplan.models import Plan, PlanVersion
+    from coordination.children.models import Child
     from coordination.database import db
-    from coordination.models import Child
 
     rows = db.session.execute(
         select(PlanVersion.number, PlanVersion.public_id)
@@ -63,8 +63,8 @@ def _omar_versions() -> tuple[str, str]:
 
 def _omar_latest_review() -> str:
     from childplan.models import Review
+    from coordination.children.models import Child
     from coordination.database import db
-    from coordination.models import Child
 
     return db.session.scalar(
         select(Review.public_id)

@@ -66,8 +66,8 @@ def assert_no_console_errors(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def child_public_id(app: Flask, given_name: str, family_name: str) -> str:
+    from coordination.children.models import Child
     from coordination.database import db
-    from coordination.models import Child
 
     with app.app_context():
         return db.session.scalar(
@@ -77,9 +77,9 @@ def child_public_id(app: Flask, given_name: str, family_name: str) -> str:
 
 def concerns_about(app: Flask, child_public: str) -> list[tuple[str, str, str]]:
     """(routing, observations, public id) of the child's concerns, oldest first."""
+    from coordination.children.models import Child
     from coordination.concerns.models import Concern
     from coordination.database import db
-    from coordination.models import Child
 
     with app.app_context():
         rows = db.session.execute(
@@ -158,10 +158,10 @@ def type_date(page, selector: str, value: date) -> None:  # type: ignore[no-unty
 
 def unknown_valid_number(app: Flask) -> str:
     """A valid personnummer that no child in the demo has."""
+    from coordination.children.models import Child
     from coordination.children.operations import number_hash
     from coordination.database import db
     from coordination.identity_numbers import make_identity_number
-    from coordination.models import Child
 
     with app.app_context():
         for serial in range(500, 1000):

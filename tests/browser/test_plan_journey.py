@@ -61,8 +61,8 @@ def assert_no_console_errors(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def child_public_id(app: Flask, given_name: str) -> str:
+    from coordination.children.models import Child
     from coordination.database import db
-    from coordination.models import Child
 
     with app.app_context():
         return db.session.scalar(select(Child.public_id).where(Child.given_name == given_name).order_by(Child.id))
@@ -81,8 +81,8 @@ def action_state(app: Flask, what_starts_with: str) -> tuple[str, str, str | Non
 def plan_of(app: Flask, given_name: str) -> tuple[str, int, int, int] | None:
     """(status, needs, actions, published versions) of the child's plan, or None."""
     from childplan.models import Plan, PlanVersion
+    from coordination.children.models import Child
     from coordination.database import db
-    from coordination.models import Child
 
     with app.app_context():
         plan = db.session.scalar(

@@ -63,8 +63,8 @@ def assert_no_console_errors(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def child_public_id(app: Flask, given_name: str) -> str:
+    from coordination.children.models import Child
     from coordination.database import db
-    from coordination.models import Child
 
     with app.app_context():
         return db.session.scalar(select(Child.public_id).where(Child.given_name == given_name).order_by(Child.id))
@@ -72,8 +72,8 @@ def child_public_id(app: Flask, given_name: str) -> str:
 
 def meetings_of(app: Flask, given_name: str) -> dict[str, tuple[str, str]]:
     """public id → (state, place) of the child's meetings."""
+    from coordination.children.models import Child
     from coordination.database import db
-    from coordination.models import Child
     from coordination.teams.models import Meeting
 
     with app.app_context():

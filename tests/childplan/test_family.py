@@ -35,12 +35,13 @@ from childplan.operations import (
     start_plan,
 )
 from coordination.access import Actor, ChildAccess, get_child_or_404
+from coordination.children.models import Custody
 from coordination.chronology.models import ChronologyEntry
 from coordination.clock import now, today
 from coordination.consent.ledger import ConsentData, GiverData, record_consent
 from coordination.database import db as database
 from coordination.errors import OperationError
-from coordination.models import Account, AuditEvent, Custody
+from coordination.models import Account, AuditEvent
 from notifications.inbox import render_items
 from notifications.models import InboxItem
 from tests.childplan.test_plan_operations import _actor_of, _add_to_team

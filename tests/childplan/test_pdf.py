@@ -32,6 +32,7 @@ from childplan.models import Action, ActionArea, Goal, Need, NeedArea, Plan, Rat
 from childplan.pdf import ChildFacts, family_plan_pdf, pdf_filename, staff_plan_pdf
 from coordination.access import SYSTEM_ACTOR, ChildAccess, get_child_or_404
 from coordination.auth import _load_actor
+from coordination.children.models import Child
 from coordination.children.operations import (
     ChildData,
     GuardianData,
@@ -46,7 +47,7 @@ from coordination.consent.ledger import ConsentData, GiverData, record_consent
 from coordination.database import db as database
 from coordination.demo.ekby import NAMED_CHILDREN, PERSONAS
 from coordination.identity_numbers import make_identity_number
-from coordination.models import Account, AuditEvent, Child, LoginSession
+from coordination.models import Account, AuditEvent, LoginSession
 from tests.access.matrix import expectation
 from tests.childplan.test_plan_operations import _add_to_team
 from tests.helpers import login

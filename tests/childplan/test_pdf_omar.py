@@ -13,8 +13,9 @@ from sqlalchemy import select
 from childplan.access import GUARDIAN_VIEWER
 from childplan.models import Plan
 from childplan.pdf import family_plan_pdf
+from coordination.children.models import Child
 from coordination.database import db as database
-from coordination.models import Account, Child
+from coordination.models import Account
 from tests.childplan.test_visibility_table import pdf_text
 from tests.helpers import login, post_form
 

@@ -30,10 +30,11 @@ from childplan.operations import (
     start_plan,
     update_action,
 )
+from coordination.children.models import RoleAssignment
 from coordination.clock import now, today
 from coordination.database import db as database
 from coordination.errors import OperationError
-from coordination.models import AuditEvent, RoleAssignment
+from coordination.models import AuditEvent
 from coordination.teams.models import MeetingDecision, TeamMember
 from tests.teams.support import (
     BUP,

@@ -17,9 +17,10 @@ from sqlalchemy import func, select
 
 from childplan.models import PLAN_TEXT_MAX, Action, ActionArea, Goal, Need, Plan, PlanVersion
 from childplan.operations import ActionData, PlanData, add_action, start_plan
+from coordination.children.models import Child, RoleAssignment
 from coordination.clock import now, today
 from coordination.database import db as database
-from coordination.models import AuditEvent, Child, RoleAssignment
+from coordination.models import AuditEvent
 from coordination.teams.models import MeetingDecision
 from tests.childplan.test_plan_operations import _actor_of, _add_to_team
 from tests.helpers import csrf_token

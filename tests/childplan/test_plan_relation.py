@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from agencies.models import Agency, Unit
 from childplan.models import Action, Plan
+from coordination.children.models import Child
 from coordination.clock import now, today
 from coordination.database import db as database
-from coordination.models import Child
 from tests.helpers import login
 
 

@@ -25,9 +25,10 @@ from childplan.access import (
 from childplan.models import Action, ActionArea, Goal, Need, NeedArea, Plan
 from coordination.access import WITHHELD_AREAS, WITHHELD_NO_CONSENT, ChildAccess, get_child_or_404
 from coordination.auth import _load_actor
+from coordination.children.models import Child, RoleAssignment
 from coordination.clock import now
 from coordination.database import db as database
-from coordination.models import Account, Child, LoginSession, RoleAssignment
+from coordination.models import Account, LoginSession
 
 SCHOOL = "Ekby school"
 BUP = "BUP Ekby"

@@ -373,7 +373,7 @@ def test_an_agency_without_consent_gets_404_on_a_review_by_its_address(
 ) -> None:
     """lars reaches Leo, whose school consent was withdrawn; had Leo's plan a review, its address must not
     show him the review (the Plan tab does not list it). Omar's review, under the school's consent, he sees."""
-    from coordination.models import Child
+    from coordination.children.models import Child
 
     with app.app_context():
         leo = database.session.scalar(select(Child).where(Child.given_name == "Leo"))

@@ -40,9 +40,10 @@ from childplan.access import GUARDIAN_VIEWER, YOUNG_PERSON_VIEWER, PlanView
 from childplan.models import Plan, PlanVersion
 from childplan.operations import ActionUpdateData, publish_version, update_action
 from childplan.pdf import family_plan_pdf
+from coordination.children.models import Child
 from coordination.database import db as database
 from coordination.demo.ekby import STAFF
-from coordination.models import Account, Child
+from coordination.models import Account
 from tests.access.matrix import expectation
 from tests.childplan.test_plan_operations import _actor_of
 from tests.childplan.test_plan_page import login

@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from agencies.models import Agency, Membership, StaffPerson, Unit
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.models import Child
 from coordination.children.operations import ChildData, assign_child_contact, enrol_child, register_child
 from coordination.chronology.record import record_event
 from coordination.consent.ledger import ConsentData, record_consent
+from coordination.consent.models import Consent
 from coordination.database import db as database
-from coordination.models import Child, Consent
 
 SCHOOL, BVC, SOCIAL, POLICE = (
     "Ekby school",

@@ -245,7 +245,7 @@ def test_entries_are_newest_first_and_paged(app: Flask, as_user, clock) -> None:
 
 
 def child_by(public_id: str):  # type: ignore[no-untyped-def]
-    from coordination.models import Child
+    from coordination.children.models import Child
 
     return database.session.scalar(select(Child).where(Child.public_id == public_id))
 

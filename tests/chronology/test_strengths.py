@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import select
 
+from coordination.children.models import Child
 from coordination.database import db as database
-from coordination.models import Child
 from tests.helpers import login
 
 LIAM_STRENGTHS = "Liam is curious and plays well with the younger children."

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from agencies.models import Agency, Membership, StaffPerson, Unit
 from childplan.compass import AREA_CODES, BY_CODE
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.models import Child
 from coordination.children.operations import (
     ChildData,
     GuardianData,
@@ -35,8 +36,9 @@ from coordination.chronology.models import ChronologyEntry
 from coordination.clock import now
 from coordination.concerns.models import Concern, ConcernArea, CoordinatorRequest
 from coordination.consent.ledger import ConsentData, GiverData, record_consent, withdraw_consent
+from coordination.consent.models import Consent
 from coordination.database import db as database
-from coordination.models import Account, AuditEvent, Child, Consent
+from coordination.models import Account, AuditEvent
 from tests.helpers import csrf_token, login
 
 BVC, PRESCHOOLS, HABILITATION, SCHOOL = (

@@ -20,11 +20,11 @@ from agencies.models import Agency, StaffPerson
 from agencies.operations import deactivate_staff_person
 from coordination import events
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.models import Child, RoleAssignment
 from coordination.children.operations import assign_support_coordinator
 from coordination.concerns.models import CoordinatorRequest
 from coordination.concerns.operations.coordinators import MESSAGE_MAX
 from coordination.database import db as database
-from coordination.models import Child, RoleAssignment
 from tests.concerns.test_concern_page import (
     BVC,
     HABILITATION,

@@ -14,9 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.models import Child
 from coordination.children.operations import assign_child_contact
 from coordination.concerns.models import TEXT_MAX
-from coordination.models import Child
 from tests.concerns.test_concern_page import (
     BVC,
     PRESCHOOLS,

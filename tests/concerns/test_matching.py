@@ -122,8 +122,8 @@ def test_the_window_is_configuration_and_must_be_positive(app: Flask) -> None:
 
 def test_the_platform_can_raise_concerns_for_named_authors_and_they_match(app: Flask, db: Any) -> None:
     """The demo loader raises concerns with SYSTEM_ACTOR and the author's membership (Liam's two concerns)."""
+    from coordination.children.models import Child
     from coordination.concerns.operations.raising import ConcernData, raise_concern
-    from coordination.models import Child
     from tests.concerns.test_raising_support import PRESCHOOLS, local_today, staff_membership
 
     family = make_family(app, units=("Solrosen", "BVC Ekby"))

@@ -15,8 +15,9 @@ from coordination import events
 from coordination.access import consent_picture
 from coordination.chronology.models import ChronologyEntry
 from coordination.concerns.models import TEXT_MAX
+from coordination.consent.models import Consent
 from coordination.database import db as database
-from coordination.models import AuditEvent, Consent
+from coordination.models import AuditEvent
 from tests.concerns.test_raising_support import (
     BVC,
     PRESCHOOLS,
@@ -284,8 +285,8 @@ def test_where_the_young_person_decides_for_the_child_contacts_agency_their_agre
 
     from agencies.models import Agency, StaffPerson
     from coordination.access import SYSTEM_ACTOR
+    from coordination.children.models import Child
     from coordination.consent.ledger import record_maturity
-    from coordination.models import Child
 
     family = make_family(app, guardians=2, birth=date(local_today().year - 15, 1, 10))
     with app.app_context():
@@ -341,8 +342,8 @@ def test_the_form_on_the_childs_page_sends_a_fixed_number_of_statements(
 def test_a_consent_already_in_effect_for_the_areas_is_linked_not_recorded_twice(app: Flask, db: Any) -> None:
     from agencies.models import Agency, StaffPerson
     from coordination.access import SYSTEM_ACTOR
+    from coordination.children.models import Child
     from coordination.consent.ledger import ConsentData, GiverData, record_consent
-    from coordination.models import Child
 
     family = make_family(app, guardians=1)
     with app.app_context():

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from coordination.access import IDENTITY_LOOKUP_ACTION, IDENTITY_LOOKUPS_PER_10_MINUTES, consent_picture
 from coordination.clock import now
 from coordination.concerns.models import TEXT_MAX
+from coordination.consent.models import Consent
 from coordination.database import db as database
-from coordination.models import Account, AuditEvent, Consent
+from coordination.models import Account, AuditEvent
 from tests.concerns.test_raising_support import (
     BVC,
     SCHOOL,

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from agencies.models import Agency, Membership, StaffPerson, Unit
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.models import Child
 from coordination.children.operations import (
     ChildData,
     GuardianData,
@@ -30,9 +31,10 @@ from coordination.children.operations import (
 from coordination.chronology.models import ChronologyEntry
 from coordination.clock import today
 from coordination.concerns.models import Concern, ConcernAgreement, MatchingAlert, SiblingContactRequest
+from coordination.consent.models import Consent
 from coordination.database import db as database
 from coordination.identity_numbers import IdentityNumber, decrypt_identity_number, make_identity_number
-from coordination.models import AuditEvent, Child, Consent
+from coordination.models import AuditEvent
 from tests.helpers import csrf_token, login
 
 BVC, PRESCHOOLS, SCHOOL, POLICE, BUP = (

@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from agencies.models import Membership, StaffPerson, Unit
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.models import Child
 from coordination.children.operations import ChildData, assign_child_contact, enrol_child, register_child
 from coordination.chronology.models import ChronologyEntry
 from coordination.clock import now, today
 from coordination.concerns.models import Concern, ConcernArea
 from coordination.database import db as database
-from coordination.models import Child
 from tests.helpers import login
 
 

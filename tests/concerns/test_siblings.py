@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from coordination import events
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.models import Child
 from coordination.children.operations import link_siblings
 from coordination.chronology.models import ChronologyEntry
 from coordination.concerns.models import SiblingContactRequest
 from coordination.database import db as database
-from coordination.models import Child
 from tests.concerns.test_raising_support import (
     SCHOOL,
     Family,

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from coordination import events
 from coordination.access import SYSTEM_ACTOR, consent_picture
+from coordination.children.models import Child, Enrolment
 from coordination.children.operations import assign_child_contact
 from coordination.chronology.models import ChronologyEntry
 from coordination.concerns.models import Concern
 from coordination.database import db as database
-from coordination.models import Child, Enrolment
 from tests.concerns.test_raising_support import (
     BVC,
     SCHOOL,

@@ -25,8 +25,10 @@ from coordination.access import (
     may_see_item,
 )
 from coordination.auth import _load_actor
+from coordination.children.models import Child
+from coordination.consent.models import Consent
 from coordination.database import db as database
-from coordination.models import Account, Child, Consent, LoginSession
+from coordination.models import Account, LoginSession
 
 ALL = {"safe", "healthy", "achieving", "nurtured", "active", "respected", "responsible", "included"}
 

@@ -11,11 +11,13 @@ from sqlalchemy import func, select
 
 from agencies.models import Agency, StaffPerson
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.models import Child
 from coordination.children.operations import ChildData, register_child
 from coordination.consent.ledger import withdraw_consent
+from coordination.consent.models import Consent
 from coordination.database import db
 from coordination.errors import OperationError
-from coordination.models import AuditEvent, Child, Consent
+from coordination.models import AuditEvent
 
 
 def test_a_refused_write_rolls_back_and_leaves_its_attempt(committed_db: Callable[..., Flask]) -> None:

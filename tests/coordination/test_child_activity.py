@@ -9,9 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from coordination.children.models import Child
 from coordination.database import db as database
 from coordination.demo.concerns import ALVA_MEETING_PLACE
-from coordination.models import Child
 from tests.helpers import login
 
 

@@ -12,9 +12,10 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import func, select, text
 
+from coordination.children.models import Child
 from coordination.database import db
 from coordination.migrate import alembic_config
-from coordination.models import Account, AuditEvent, Child, PlatformAdmin
+from coordination.models import Account, AuditEvent, PlatformAdmin
 from tests.conftest import DatabaseFactory
 from tests.helpers import login
 

@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 from agencies.models import Agency, StaffPerson
 from childplan.compass import AREA_CODES
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.models import Child, Custody, Guardian
 from coordination.consent.common import YOUNG_PERSON
 from coordination.consent.evaluation import (
     CONSENT_STATUSES,
@@ -34,22 +35,12 @@ from coordination.consent.ledger import (
     request_consent,
     withdraw_consent,
 )
+from coordination.consent.models import Consent, ConsentArea, ConsentGiver, ConsentText, MaturityAssessment
 from coordination.consent.texts import DEFAULT_CONSENT_TEXTS, current_consent_text, ensure_consent_text
 from coordination.database import db as shared_db
 from coordination.demo.loader import loaded_at
 from coordination.errors import OperationError
-from coordination.models import (
-    Account,
-    AuditEvent,
-    Child,
-    Consent,
-    ConsentArea,
-    ConsentGiver,
-    ConsentText,
-    Custody,
-    Guardian,
-    MaturityAssessment,
-)
+from coordination.models import Account, AuditEvent
 
 BOTH = {"coordination", "team_meetings"}
 ALL = set(AREA_CODES)
@@ -1505,7 +1496,7 @@ def test_the_demo_alva_has_protected_identity_and_both_guardians_consent(app: Fl
 
 
 def test_the_demo_consents_were_recorded_after_the_child_contact_took_the_child_on(app: Flask, db: Any) -> None:
-    from coordination.models import RoleAssignment
+    from coordination.children.models import RoleAssignment
 
     with app.app_context():
         for consent in session().scalars(select(Consent)):

@@ -19,10 +19,12 @@ from sqlalchemy import func, select
 from agencies.models import Agency, StaffPerson, Unit
 from childplan.compass import AREA_CODES
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.models import Child, Custody, Guardian
 from coordination.consent.common import YOUNG_PERSON
 from coordination.consent.ledger import ConsentData, GiverData, record_consent, request_consent, withdraw_consent
+from coordination.consent.models import Consent, ConsentGiver, MaturityAssessment
 from coordination.database import db as database
-from coordination.models import AuditEvent, Child, Consent, ConsentGiver, Custody, Guardian, MaturityAssessment
+from coordination.models import AuditEvent
 from tests.helpers import csrf_token, login
 
 SCHOOL, BUP, SOCIAL, PUPIL_HEALTH = "Ekby school", "BUP Ekby", "Ekby social services", "Ekby pupil health"

@@ -16,6 +16,7 @@ from agencies.models import Agency, Membership, StaffPerson, Unit
 from agencies.operations import add_membership, deactivate_staff_person
 from coordination.access import SYSTEM_ACTOR
 from coordination.auth import hash_password
+from coordination.children.models import Child, Custody, Guardian, RoleAssignment, SiblingLink
 from coordination.children.operations import (
     ChildData,
     assign_child_contact,
@@ -36,15 +37,7 @@ from coordination.identity_numbers import (
     make_identity_number,
     parse_identity_number,
 )
-from coordination.models import (
-    Account,
-    AuditEvent,
-    Child,
-    Custody,
-    Guardian,
-    RoleAssignment,
-    SiblingLink,
-)
+from coordination.models import Account, AuditEvent
 
 OMAR_NUMBER = "201701012393"  # a published test number; Omar's in the demo
 
@@ -503,9 +496,9 @@ def test_deactivating_a_support_coordinator_hands_the_role_back_to_the_child_con
     from agencies.models import Membership, StaffPerson
     from agencies.operations import deactivate_staff_person
     from coordination.access import SYSTEM_ACTOR
+    from coordination.children.models import Child, RoleAssignment
     from coordination.children.operations import assign_support_coordinator
     from coordination.database import db as database
-    from coordination.models import Child, RoleAssignment
 
     with app.app_context():
         session = database.session

@@ -52,8 +52,9 @@ def test_an_unknown_policy_name_is_refused_at_import(name: str) -> None:
 def test_a_caller_outside_the_policy_gets_404_and_leaves_a_denial(app: Flask, db: Any) -> None:
     from sqlalchemy import select
 
+    from coordination.children.models import Child
     from coordination.database import db as database
-    from coordination.models import AuditEvent, Child
+    from coordination.models import AuditEvent
     from tests.helpers import login
 
     client = app.test_client()

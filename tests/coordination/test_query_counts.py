@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from agencies.models import Unit
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.models import Child
 from coordination.children.operations import ChildData, enrol_child, register_child
 from coordination.database import db as database
-from coordination.models import Child
 from tests.helpers import login
 
 # My children for a member of staff:

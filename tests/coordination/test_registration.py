@@ -23,20 +23,13 @@ from sqlalchemy import func, select, update
 
 from agencies.models import Unit
 from coordination.access import IDENTITY_LOOKUP_ACTION, Actor
+from coordination.children.models import Child, Custody, Enrolment, Guardian, RoleAssignment
 from coordination.children.operations import ChildData, GuardianData
 from coordination.database import db as shared_db
 from coordination.errors import OperationError
 from coordination.identity_numbers import make_identity_number
-from coordination.models import (
-    Account,
-    AuditEvent,
-    Child,
-    Custody,
-    Enrolment,
-    Guardian,
-    PendingLink,
-    RoleAssignment,
-)
+from coordination.models import Account, AuditEvent
+from coordination.registration.models import PendingLink
 from coordination.registration.operations import (
     GuardianEntry,
     LinkAlreadyDecided,

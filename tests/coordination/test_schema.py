@@ -34,10 +34,11 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 import coordination.all_models  # noqa: F401  (every model on the metadata)
 from agencies.models import Agency, Membership, StaffPerson, Unit
+from coordination.children.models import Child, RoleAssignment, SiblingLink
 from coordination.database import make_engine
 from coordination.migrate import alembic_config, upgrade
 from coordination.model_base import NAMING_CONVENTION, Base, UTCDateTime
-from coordination.models import Account, AuditEvent, Child, RoleAssignment, SiblingLink
+from coordination.models import Account, AuditEvent
 from tests.conftest import DB_KIND, DatabaseFactory
 
 

@@ -316,7 +316,7 @@ def test_the_nav_badge_polls_the_count_every_minute(app: Flask, as_user) -> None
 
 
 def test_a_pending_link_goes_to_whoever_decides_it(app: Flask, as_user) -> None:  # type: ignore[no-untyped-def]
-    from coordination.models import PendingLink
+    from coordination.registration.models import PendingLink
     from tests.chronology.support import unit
 
     with app.app_context():

@@ -23,11 +23,12 @@ from sqlalchemy import func, select
 from agencies.models import Agency, Unit
 from agencies.operations import AgencyData, StaffData, add_membership, create_agency, create_staff_person, create_unit
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.models import Child
 from coordination.children.operations import ChildData, create_staff_account, number_hash, register_child
 from coordination.chronology.models import ChronologyEntry
 from coordination.database import db as database
 from coordination.identity_numbers import IdentityNumber, make_identity_number
-from coordination.models import AuditEvent, Child
+from coordination.models import AuditEvent
 from coordination.reports.models import ReportOfConcern
 from tests.helpers import csrf_token, login
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from agencies.models import Agency, Membership, StaffPerson, Unit
 from childplan.compass import AREA_CODES
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.models import Child, Guardian
 from coordination.children.operations import (
     ChildData,
     GuardianData,
@@ -27,8 +28,9 @@ from coordination.children.operations import (
 )
 from coordination.clock import today
 from coordination.consent.ledger import ConsentData, GiverData, record_consent, withdraw_consent
+from coordination.consent.models import Consent
 from coordination.database import db as database
-from coordination.models import AuditEvent, Child, Consent, Guardian
+from coordination.models import AuditEvent
 from coordination.teams.models import Meeting, MeetingDecision, TeamFamilyInvitation, TeamMember
 from tests.helpers import csrf_token
 

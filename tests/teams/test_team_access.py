@@ -264,8 +264,8 @@ def test_staff_outside_alvas_team_never_see_her_meeting_place_while_her_team_doe
     class (a unit relation, outside the team) never sees the place; a member added to the team does."""
     from agencies.operations import StaffData, add_membership, create_staff_person
     from coordination.access import SYSTEM_ACTOR
+    from coordination.children.models import Child
     from coordination.children.operations import create_staff_account
-    from coordination.models import Child
     from tests.teams.support import Family, unit
 
     with app.app_context():

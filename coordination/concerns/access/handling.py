@@ -40,13 +40,14 @@ from coordination.access import (
     may_see_item,
     sees_protected_details,
 )
+from coordination.children.models import Child, age_in_years
 from coordination.chronology.models import ChronologyEntry
 from coordination.clock import today
 from coordination.concerns.models import Concern, CoordinatorRequest
 from coordination.consent.view import AreaChip, area_chips
 from coordination.database import db
 from coordination.labels import AGENCY_KIND_LABELS
-from coordination.models import Account, Child, age_in_years
+from coordination.models import Account
 
 MAX_ID_LENGTH = 64
 FULL = "full"

@@ -10,11 +10,11 @@ from sqlalchemy import Select, false, select
 
 from agencies.models import Unit
 from coordination.access import STAFF, Actor
+from coordination.children.models import Child, age_in_years
 from coordination.clock import today
 from coordination.concerns.models import Concern
 from coordination.concerns.operations.raising import concern_birth_date
 from coordination.database import db
-from coordination.models import Child, age_in_years
 
 MAX_ID_LENGTH = 64
 

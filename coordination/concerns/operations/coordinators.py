@@ -25,12 +25,13 @@ from agencies.models import Membership, StaffPerson
 from coordination import events
 from coordination.access import ConsentPicture, consent_picture, current_child_contact
 from coordination.audit import record_write, refusals_audited
+from coordination.children.models import Child, RoleAssignment
 from coordination.chronology.record import record_event
 from coordination.clock import now
 from coordination.concerns.models import Concern, CoordinatorRequest
 from coordination.database import db
 from coordination.errors import OperationError
-from coordination.models import Account, Child, RoleAssignment
+from coordination.models import Account
 
 MESSAGE_MAX = 1000
 DECLINE_REASON_MAX = 1000

@@ -31,6 +31,7 @@ from childplan.compass import AREA_CODES
 from coordination import events
 from coordination.access import current_child_contact, look_up_identity_number
 from coordination.audit import refusals_audited
+from coordination.children.models import Child, RoleAssignment
 from coordination.children.operations import number_hash, protect_number
 from coordination.clock import now, today
 from coordination.concerns.models import CONCERN_URGENCIES, TEXT_MAX, Concern, ConcernAgreement, ConcernArea
@@ -61,11 +62,11 @@ from coordination.concerns.operations.unmatched import (
     register_unmatched_child,
     reroute_waiting_concerns,
 )
+from coordination.consent.models import CONSENT_METHODS
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.errors import refusal_message as _
 from coordination.identity_numbers import IdentityNumber
-from coordination.models import CONSENT_METHODS, Child, RoleAssignment
 
 MAX_AGREEMENT_AGE_DAYS = 365  # an agreement older than a year is not fresh enough to pass a concern on
 TEXT_FIELDS = ("observations", "strengths", "already_done", "child_said", "family_view")

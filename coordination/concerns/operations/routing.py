@@ -23,17 +23,18 @@ from sqlalchemy.orm import selectinload
 from agencies.models import Agency, StaffPerson, Unit
 from coordination.access import consent_picture
 from coordination.audit import record_write
+from coordination.children.models import Child, Custody, Enrolment, RoleAssignment
 from coordination.chronology.record import record_event
 from coordination.clock import today
 from coordination.concerns.models import Concern
 from coordination.consent.common import maturity_min_age
 from coordination.consent.evaluation import in_effect, young_person_decides
 from coordination.consent.ledger import ConsentData, GiverData, record_consent
+from coordination.consent.models import Consent, MaturityAssessment
 from coordination.consent.texts import current_consent_text
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.errors import refusal_message as _
-from coordination.models import Child, Consent, Custody, Enrolment, MaturityAssessment, RoleAssignment
 
 AGREED_NOTE = "Agreed when the concern was raised"
 STATED_NOTE = "Agreed when the concern was raised (the practitioner stated that every guardian with custody agreed)"

@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 
 from coordination import events
 from coordination.audit import record_write, refusals_audited
+from coordination.children.models import Child, RoleAssignment, SiblingLink
 from coordination.chronology.record import record_event
 from coordination.clock import now
 from coordination.concerns.models import Concern, SiblingContactRequest
@@ -18,7 +19,6 @@ from coordination.concerns.operations.routing import staff_author
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.errors import refusal_message as _
-from coordination.models import Child, RoleAssignment, SiblingLink
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from agencies.models import Unit
 from coordination import events
 from coordination.access import Actor, current_child_contact
 from coordination.audit import refusals_audited
+from coordination.children.models import Child
 from coordination.children.operations import ChildData, _keys, enrol_child, register_child
 from coordination.clock import today
 from coordination.concerns.models import Concern
@@ -34,7 +35,6 @@ from coordination.database import db
 from coordination.errors import OperationError
 from coordination.errors import refusal_message as _
 from coordination.identity_numbers import decrypt_identity_number
-from coordination.models import Child
 
 
 # -- a Child Contact is assigned ----------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from coordination.access import (
     identity_lookup_allowed,
     mask_digits,
 )
+from coordination.children.models import Custody, Guardian
 from coordination.clock import today
 from coordination.concerns.access import raising as raise_access
 from coordination.concerns.models import Concern
@@ -53,7 +54,6 @@ from coordination.consent.evaluation import is_adult
 from coordination.consent.view import ChildHeading
 from coordination.database import db
 from coordination.errors import OperationError
-from coordination.models import Custody, Guardian
 from coordination.policies import current_actor, policy
 from coordination.registration.operations import IDENTITY_LOOKUP_REFUSED_ACTION
 

@@ -14,9 +14,9 @@ from agencies.models import Agency, Membership, StaffPerson, Unit
 from childplan.compass import AREA_CODES, BY_CODE
 from coordination.access import ChildAccess, may_see_item
 from coordination.access import plan_keeper as find_keeper
+from coordination.children.models import Custody, Guardian
 from coordination.concerns.models import Concern
 from coordination.database import db
-from coordination.models import Custody, Guardian
 from coordination.teams.access.common import CHILD_KEY, own_agency_id
 from coordination.teams.models import TeamFamilyInvitation
 from coordination.teams.operations import (

@@ -15,8 +15,8 @@ from sqlalchemy.orm import joinedload
 
 from agencies.models import Agency, StaffPerson, Unit
 from coordination.access import WITHHELD_NO_CONSENT, ChildAccess, may_see_item
+from coordination.children.models import RoleAssignment
 from coordination.database import db
-from coordination.models import RoleAssignment
 from coordination.teams.models import Meeting
 from coordination.teams.operations import PURPOSE
 

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from childplan.compass import AREA_CODES
 from coordination.access import Actor, is_keeper, plan_keeper
+from coordination.children.models import Child, RoleAssignment
 from coordination.clock import current_clock
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.errors import refusal_message as _
-from coordination.models import Child, RoleAssignment
 from coordination.teams.models import TeamMember
 
 PURPOSE = "team_meetings"

@@ -16,12 +16,12 @@ from agencies.models import Membership, StaffPerson, Unit
 from coordination import events
 from coordination.access import KEEPER_BASES
 from coordination.audit import record_write, refusals_audited
+from coordination.children.models import Child, RoleAssignment
 from coordination.chronology.record import record_event
 from coordination.clock import now
 from coordination.database import db
 from coordination.errors import OperationError, StaleRecord
 from coordination.errors import refusal_message as _
-from coordination.models import Child, RoleAssignment
 from coordination.teams.models import (
     TEAM_TEXT_MAX,
     DecisionArea,

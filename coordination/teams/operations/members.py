@@ -13,13 +13,15 @@ from agencies.models import Membership, StaffPerson
 from coordination import events
 from coordination.access import KEEPER_BASES, consent_picture, plan_keeper
 from coordination.audit import record_write, refusals_audited
+from coordination.children.models import Child, Custody, age_in_years
 from coordination.chronology.record import record_event
 from coordination.clock import now, today
 from coordination.consent.common import maturity_min_age
+from coordination.consent.models import MaturityAssessment
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.errors import refusal_message as _
-from coordination.models import Account, Child, Custody, MaturityAssessment, age_in_years
+from coordination.models import Account
 from coordination.teams.models import TeamFamilyInvitation, TeamMember
 from coordination.teams.operations.common import PURPOSE, clean_text, current_members, keeper_or_refuse
 
