@@ -1,4 +1,6 @@
-"""One write from a form, committed or refused: what the form pages of every domain package share."""
+"""The request's one commit: one write from a form, committed or refused (what the form pages of every
+domain package share), or a write with no form to show again. Views commit only through here (a test
+holds every other ``db.session.commit()`` to the shell: auth, the CLIs, the demo loader)."""
 
 from __future__ import annotations
 
@@ -34,3 +36,9 @@ def write_and_commit(
         form.form_errors.append(_("Someone changed this at the same moment, so nothing was saved. Try again."))
         return 409
     return None
+
+
+def commit() -> None:
+    """Commit the request's write when there is no form to show again on a refusal (marking an item read,
+    choosing a language): the view has already decided it may."""
+    db.session.commit()

@@ -33,6 +33,15 @@ def current_actor() -> Actor | None:
     return current_user.actor if current_user and current_user.is_authenticated else None
 
 
+def signed_in_actor() -> Actor:
+    """The actor of a view whose policy admits only logged-in callers: ``@policy`` has already refused
+    everyone else, so this never fails there (it answers 404 if called without such a policy)."""
+    actor = current_actor()
+    if actor is None:
+        abort(404)
+    return actor
+
+
 def _allowed(name: str) -> bool:
     if name in ("public", "demo"):
         return True
