@@ -110,10 +110,11 @@ def _register_blueprints(app: Flask) -> None:
     from coordination.concerns.views.concern import concern
     from coordination.concerns.views.raising import concerns
     from coordination.consent.views import consent
+    from coordination.demo.views import demo
     from coordination.registration.views import registration
     from coordination.reports.views import reports
     from coordination.teams.views import teams
-    from coordination.views import auth, demo, main
+    from coordination.views import auth, main
     from notifications.views import inbox
 
     blueprints = [main, auth, children]
@@ -250,8 +251,9 @@ def _register_template_helpers(app: Flask) -> None:
 
     from childplan.compass import AREAS
     from coordination import labels
+    from coordination.demo.views import demo_personas, persona_description
+    from coordination.forms import DemoLoginForm
     from coordination.navigation import nav_items
-    from coordination.views import persona_description
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
@@ -264,5 +266,7 @@ def _register_template_helpers(app: Flask) -> None:
             "compass_areas": AREAS,
             "labels": labels,
             "persona_description": persona_description,
+            "demo_personas": demo_personas,  # nobody outside demo mode
+            "demo_login_form": DemoLoginForm,
             "has_endpoint": app.view_functions.__contains__,
         }

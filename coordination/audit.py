@@ -18,10 +18,10 @@ from typing import Any
 from flask import Flask, Response, g, has_request_context
 from sqlalchemy import insert
 
-from coordination.children.models import Child
 from coordination.clock import now
 from coordination.database import db
 from coordination.errors import OperationError
+from coordination.model_base import Base
 from coordination.models import AuditEvent
 
 _DIGIT_RUN = re.compile(r"\d[\d+-]{5,}\d")  # as coordination.security.loggable_path masks log lines
@@ -248,10 +248,11 @@ def refusals_audited(action: str):  # type: ignore[no-untyped-def]
 
 
 def _child_id_among(values: list[Any]) -> int | None:
-
+    """The child an operation's arguments name: the child itself (a row of the ``child`` table: the shell
+    names no domain class), or the first object with a ``child_id``."""
     for value in values:
-        if isinstance(value, Child):
-            return value.id
+        if isinstance(value, Base) and value.__table__.name == "child":
+            return int(value.id)
         child_id = getattr(value, "child_id", None)
         if isinstance(child_id, int):
             return child_id

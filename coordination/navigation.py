@@ -25,7 +25,7 @@ class NavItem:
 
 
 _STAFF = (
-    NavItem(_l("My children"), "main.home"),
+    NavItem(_l("My children"), "children.home"),
     NavItem(_l("Inbox"), "inbox.index"),
     NavItem(_l("Worklist"), "worklist.index"),
     NavItem(_l("Search"), "children.search"),
@@ -33,15 +33,15 @@ _STAFF = (
 )
 _AGENCY_ADMIN_EXTRA = (NavItem(_l("My agency"), "agency.index"),)
 _INTAKE_EXTRA = (NavItem(_l("Intake"), "reports.intake"),)
-_FAMILY = (NavItem(_l("My children"), "main.home"),)
-_YOUNG_PERSON = (NavItem(_l("Me"), "main.home"),)
+_FAMILY = (NavItem(_l("My children"), "children.home"),)
+_YOUNG_PERSON = (NavItem(_l("Me"), "children.home"),)
 _PLATFORM_ADMIN = (
-    NavItem(_l("Home"), "main.home"),
+    NavItem(_l("Home"), "children.home"),
     NavItem(_l("Agencies"), "admin.agencies"),
     NavItem(_l("Staff"), "admin.staff"),
     NavItem(_l("Settings"), "admin.settings"),
 )
-_ANALYST = (NavItem(_l("Home"), "main.home"), NavItem(_l("Statistics"), "stats.index"))
+_ANALYST = (NavItem(_l("Home"), "children.home"), NavItem(_l("Statistics"), "stats.index"))
 
 
 def nav_items(actor: Actor | None) -> list[NavItem]:

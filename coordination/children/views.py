@@ -14,6 +14,7 @@ from childplan.compass import AREAS
 from coordination import audit
 from coordination.access import (
     STAFF,
+    Actor,
     ChildAccess,
     find_child_by_identity_number,
     get_child_or_404,
@@ -22,6 +23,7 @@ from coordination.access import (
     visible_children,
 )
 from coordination.children.activity import ChildActivity
+from coordination.children.family import family_child_rows
 from coordination.children.forms import IdentityNumberSearchForm
 from coordination.children.models import Child
 from coordination.children.operations import number_hash
@@ -56,6 +58,15 @@ def register_overview_section(
 
 
 children = Blueprint("children", __name__)
+
+HOME_TEMPLATES = {
+    "staff": "home/staff.html",
+    "agency_admin": "home/staff.html",
+    "platform_admin": "home/platform_admin.html",
+    "analyst": "home/analyst.html",
+    "guardian": "home/guardian.html",
+    "young_person": "home/young_person.html",
+}
 
 MAX_QUERY_LENGTH = 100
 NUMBER_ERRORS = {
@@ -174,3 +185,27 @@ def child_tabs(child_id: str, current: str) -> list[dict[str, object]]:
         for key, label, endpoint in tabs
         if endpoint in current_app.view_functions
     ]
+
+
+@children.get("/")
+@policy("authenticated")
+def home() -> str:
+    """My children: the children I have a relation to (staff) or in my custody (guardians)."""
+
+    actor = current_actor()
+    assert actor is not None
+    context: dict[str, object] = {}
+    if actor.kind in ("staff", "guardian", "young_person"):
+        query = (request.args.get("q") or "").strip()[:MAX_QUERY_LENGTH]
+        page, rows = children_page(actor, query)
+        context = {"query": query, "page": page, "rows": rows}
+        if actor.kind != "staff":
+            context["family_rows"] = family_rows(actor, page.items)
+    return render_template(HOME_TEMPLATES[actor.home_kind], actor=actor, **context)
+
+
+def family_rows(actor: Actor, children: list) -> list[dict[str, object]]:  # type: ignore[type-arg]
+    """For a guardian or young person: each child with whom to call. A protected identity or a
+    restricted custody shows the neutral switchboard number instead (RULES.md §7)."""
+
+    return family_child_rows(actor, children)

@@ -239,4 +239,4 @@ def _decide(child_id: str, link_id: str, *, approving: bool):  # type: ignore[no
     if relations_to(actor, child.id) or admin_decides_for(actor, child.id):
         return redirect(url_for("registration.links", child_id=child.public_id))
     # An agency admin without a relation loses sight of the child once its request is decided.
-    return redirect(_agency_queue_url(actor) or url_for("main.home"))
+    return redirect(_agency_queue_url(actor) or url_for("children.home"))

@@ -300,7 +300,7 @@ def leave(child_id: str):  # type: ignore[no-untyped-def]
     if status:
         return _confirm_page(access, form, mode="leave", name=None, status=status)
     flash(_("You have left the team."))
-    return redirect(url_for("main.home"))
+    return redirect(url_for("children.home"))
 
 
 @teams.post("/children/<child_id>/team/family")

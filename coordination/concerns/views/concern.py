@@ -436,4 +436,4 @@ def decline(child_id: str, request_id: str):  # type: ignore[no-untyped-def]
         child, item = get_coordinator_request_or_404(actor, child_id, request_id, "decline_coordinator_request_page")
         return _nominee_page(child, item, form, status)
     flash(_("You declined. The Child Contact who asked is told, with your reason."))
-    return redirect(url_for("main.home"))
+    return redirect(url_for("children.home"))
