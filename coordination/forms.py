@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import HiddenField, PasswordField, SelectMultipleField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordination.auth import MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH
 
@@ -41,3 +42,10 @@ class LanguageForm(FlaskForm):
 
 class DemoLoginForm(FlaskForm):
     """The demo persona picker: only a CSRF token; the persona is in the URL."""
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes (one per choice) instead of a multiple select."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

@@ -22,17 +22,17 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+from wtforms.widgets import HiddenInput
 
 from childplan.compass import AREA_CODES, AREAS
 from coordination.consent.common import MAX_NOTE_LENGTH, YOUNG_PERSON
 from coordination.consent.models import CONSENT_METHODS, CONSENT_PURPOSES
 from coordination.errors import OperationError
+from coordination.forms import MultiCheckboxField
 
 MAX_KEY_LENGTH = 64  # public ids (32) and YOUNG_PERSON
 MAX_GIVERS = 10  # giver blocks accepted from one post
@@ -62,13 +62,6 @@ Choices = Iterable[tuple[str, object]]  # (value, label) pairs as the view build
 
 def _choices(pairs: Choices) -> list[SelectChoice]:
     return [SelectChoice(str(value), label) for value, label in pairs]  # type: ignore[arg-type]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A list of checkboxes (one per choice) instead of a multiple select."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _period_is_ordered(form: FlaskForm, field: DateField) -> None:

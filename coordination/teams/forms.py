@@ -17,17 +17,17 @@ from wtforms import (
     FormField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+from wtforms.widgets import HiddenInput
 
 from childplan.compass import AREAS
 from coordination.clock import current_clock
 from coordination.errors import OperationError
+from coordination.forms import MultiCheckboxField
 from coordination.teams.models import TEAM_TEXT_MAX
 from coordination.teams.operations import CANCEL_REASON_MAX, PLACE_MAX, ROLE_NOTE_MAX
 
@@ -44,11 +44,6 @@ def _max(length: int) -> Length:
 
 def _choices(pairs: Iterable[tuple[str, object]]) -> list[SelectChoice]:
     return [SelectChoice(str(value), label) for value, label in pairs]  # type: ignore[arg-type]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def apply_operation_error(form: FlaskForm, error: OperationError) -> None:

@@ -31,6 +31,12 @@ from coordination.access import (
 from coordination.children.models import Custody, Guardian
 from coordination.clock import today
 from coordination.concerns.access import raising as raise_access
+from coordination.concerns.forms import (
+    RaiseConcernByNumberForm,
+    RaiseConcernForm,
+    RegisterUnmatchedForm,
+    SiblingRequestForm,
+)
 from coordination.concerns.models import Concern
 from coordination.concerns.operations.raising import (
     ConcernByNumberData,
@@ -43,12 +49,6 @@ from coordination.concerns.operations.raising import (
     sent_sibling_requests,
     siblings_of,
     young_person_may_agree,
-)
-from coordination.concerns.raise_forms import (
-    RaiseConcernByNumberForm,
-    RaiseConcernForm,
-    RegisterUnmatchedForm,
-    SiblingRequestForm,
 )
 from coordination.consent.evaluation import is_adult
 from coordination.consent.view import ChildHeading
