@@ -17,7 +17,8 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from childplan.compass import AREAS
 from childplan.models import PLAN_CLOSE_REASONS, PLAN_TEXT_MAX
 from childplan.operations.common import REASON_MAX
-from coordination.consent.forms import MultiCheckboxField, apply_operation_error
+from coordination.consent.forms import apply_operation_error
+from coordination.forms import MultiCheckboxField
 
 __all__ = [
     "ActionForm",

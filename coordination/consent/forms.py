@@ -29,7 +29,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import HiddenInput
 
 from childplan.compass import AREA_CODES, AREAS
-from coordination.consent.common import MAX_NOTE_LENGTH, YOUNG_PERSON
+from coordination.consent.common import MAX_NOTE_LENGTH
 from coordination.consent.models import CONSENT_METHODS, CONSENT_PURPOSES
 from coordination.errors import OperationError
 from coordination.forms import MultiCheckboxField
@@ -287,24 +287,3 @@ class MaturityForm(FlaskForm):
 
     def set_choices(self, agencies: Choices) -> None:
         self.agency.choices = _choices(agencies)
-
-
-__all__ = [
-    "AREA_CHOICES",
-    "CANCEL_REQUEST",
-    "METHOD_CHOICES",
-    "METHOD_LABELS",
-    "PURPOSE_CHOICES",
-    "PURPOSE_HINTS",
-    "PURPOSE_LABELS",
-    "YOUNG_PERSON",
-    "AddConsentGiverForm",
-    "GivenBlock",
-    "GiverForm",
-    "MaturityForm",
-    "MultiCheckboxField",
-    "RecordConsentForm",
-    "RequestConsentForm",
-    "WithdrawConsentForm",
-    "apply_operation_error",
-]

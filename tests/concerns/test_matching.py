@@ -15,7 +15,7 @@ from coordination import events
 from coordination.access import SYSTEM_ACTOR
 from coordination.chronology.models import ChronologyEntry
 from coordination.concerns.models import Concern, MatchingAlert
-from coordination.concerns.operations.raising import match_concern
+from coordination.concerns.operations.matching import match_concern
 from coordination.config import DEFAULTS, ConfigError
 from coordination.database import db as database
 from tests.concerns.test_raising_support import (

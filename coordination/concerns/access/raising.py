@@ -13,7 +13,7 @@ from coordination.access import STAFF, Actor
 from coordination.children.models import Child, age_in_years
 from coordination.clock import today
 from coordination.concerns.models import Concern
-from coordination.concerns.operations.raising import concern_birth_date
+from coordination.concerns.operations.unmatched import concern_birth_date
 from coordination.database import db
 
 MAX_ID_LENGTH = 64

@@ -35,32 +35,17 @@ from coordination.children.models import Child, RoleAssignment
 from coordination.children.operations import number_hash, protect_number
 from coordination.clock import now, today
 from coordination.concerns.models import CONCERN_URGENCIES, TEXT_MAX, Concern, ConcernAgreement, ConcernArea
-from coordination.concerns.operations.matching import DEFAULT_MATCH_WINDOW_DAYS, match_concern, match_window_days
+from coordination.concerns.operations.matching import match_concern
 from coordination.concerns.operations.routing import (
     AGREED_NOTE,
-    CONCERN_BASIS,
     STATED_NOTE,
     audit_concern,
     current_custodian_ids,
-    everyone_agreed,
     record_raised,
     record_signal,
     route,
     staff_author,
     young_person_may_agree,
-)
-from coordination.concerns.operations.siblings import (
-    Sibling,
-    has_concerns,
-    send_sibling_request,
-    sent_sibling_requests,
-    siblings_of,
-)
-from coordination.concerns.operations.unmatched import (
-    UnmatchedRegistration,
-    concern_birth_date,
-    register_unmatched_child,
-    reroute_waiting_concerns,
 )
 from coordination.consent.models import CONSENT_METHODS
 from coordination.database import db
@@ -267,31 +252,3 @@ def _deliver(actor, concern: Concern, child: Child, contact: RoleAssignment | No
     db.session.flush()
     events.concern_routed.send(None, concern=concern)
     match_concern(actor, concern)
-
-
-__all__ = [
-    "AGREED_NOTE",
-    "CONCERN_BASIS",
-    "DEFAULT_MATCH_WINDOW_DAYS",
-    "MAX_AGREEMENT_AGE_DAYS",
-    "STATED_NOTE",
-    "TEXT_FIELDS",
-    "ConcernByNumberData",
-    "ConcernData",
-    "Sibling",
-    "UnmatchedRegistration",
-    "concern_birth_date",
-    "current_custodian_ids",
-    "everyone_agreed",
-    "has_concerns",
-    "match_concern",
-    "match_window_days",
-    "raise_concern",
-    "raise_concern_by_number",
-    "register_unmatched_child",
-    "reroute_waiting_concerns",
-    "send_sibling_request",
-    "sent_sibling_requests",
-    "siblings_of",
-    "young_person_may_agree",
-]

@@ -38,18 +38,15 @@ from coordination.concerns.forms import (
     SiblingRequestForm,
 )
 from coordination.concerns.models import Concern
-from coordination.concerns.operations.raising import (
-    ConcernByNumberData,
-    UnmatchedRegistration,
+from coordination.concerns.operations.raising import ConcernByNumberData, raise_concern, raise_concern_by_number
+from coordination.concerns.operations.routing import young_person_may_agree
+from coordination.concerns.operations.siblings import (
     has_concerns,
-    raise_concern,
-    raise_concern_by_number,
-    register_unmatched_child,
     send_sibling_request,
     sent_sibling_requests,
     siblings_of,
-    young_person_may_agree,
 )
+from coordination.concerns.operations.unmatched import UnmatchedRegistration, register_unmatched_child
 from coordination.consent.evaluation import is_adult
 from coordination.consent.view import ChildHeading
 from coordination.database import db
