@@ -33,6 +33,7 @@ from coordination.clock import today
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.extensions import login_manager
+from coordination.form_writes import commit
 from coordination.policies import current_actor, policy
 from coordination.registration.operations import LINK_LOADING
 
@@ -145,7 +146,7 @@ def deactivate(public_id: str):  # type: ignore[no-untyped-def]
                 except OperationError:
                     db.session.rollback()
                 else:
-                    db.session.commit()
+                    commit()
                     flash(_deactivated_message(person, open_roles), "info")
                     return redirect(url_for("admin.staff_person", public_id=person.public_id), 303)
             return _already_deactivated(person)
@@ -321,7 +322,7 @@ def _assign(actor: Any, child: Child, form: ChildContactForm) -> StaffPerson | N
         db.session.rollback()
         form.staff.errors = [_operation_message(error, membership)]
         return None
-    db.session.commit()
+    commit()
     return membership.staff_person
 
 

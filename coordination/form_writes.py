@@ -15,11 +15,15 @@ from coordination.errors import OperationError, StaleRecord
 
 
 def write_and_commit(
-    form: FlaskForm, write: Callable[[], object], apply_error: Callable[[FlaskForm, OperationError], None]
+    form: FlaskForm,
+    write: Callable[[], object],
+    apply_error: Callable[[FlaskForm, OperationError], None],
+    concurrent_message: str | None = None,
 ) -> int | None:
     """Run one write and commit it. None on success; otherwise the status of the page shown again with
-    nothing written: 409 when the record changed meanwhile (``StaleRecord``) or at the same moment (a
-    constraint), 422 with the refusal placed by ``apply_error`` next to its field."""
+        nothing written: 409 when the record changed meanwhile (``StaleRecord``) or at the same moment (a
+        constraint; ``concurrent_message`` says what to do then, when the page knows better than the default),
+    422 with the refusal placed by ``apply_error`` next to its field."""
     try:
         write()
         db.session.commit()
@@ -33,7 +37,9 @@ def write_and_commit(
         return 422
     except IntegrityError:
         db.session.rollback()
-        form.form_errors.append(_("Someone changed this at the same moment, so nothing was saved. Try again."))
+        form.form_errors.append(
+            concurrent_message or _("Someone changed this at the same moment, so nothing was saved. Try again.")
+        )
         return 409
     return None
 

@@ -13,7 +13,6 @@ the operations in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,7 +20,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from agencies.models import Agency
 from coordination import audit
@@ -62,6 +60,7 @@ from coordination.consent.texts import current_consent_text
 from coordination.consent.view import ChildHeading, ConsentView, area_chips
 from coordination.database import db
 from coordination.errors import OperationError
+from coordination.form_writes import write_and_commit
 from coordination.labels import LANGUAGE_LABELS
 from coordination.policies import current_actor, policy
 
@@ -82,25 +81,6 @@ def _concurrent_change() -> str:
     return _("Someone changed this at the same moment, so nothing was saved. Check the Consent tab and try again.")
 
 
-def _write(form, write: Callable[[], None], show_refusal: Callable[..., None]) -> int | None:  # type: ignore[no-untyped-def]
-    """Run one write and commit it (one commit per request). None on success; otherwise the status of
-    the form shown again, with nothing written: 422 with the refusal next to its field, 409 when
-    someone changed the same thing at the same moment."""
-    try:
-        write()
-        db.session.commit()
-    except OperationError as error:
-        db.session.rollback()
-        show_refusal(form, error)
-        return 422
-    except IntegrityError:
-        db.session.rollback()
-        form.form_errors.append(_concurrent_change())
-        return 409
-    return None
-
-
-# -- reaching the child ------------------------------------------------------------------------------------
 def _staff_actor(child_id: str, action: str) -> Actor:
     """The Consent pages are for staff acting for an agency; anyone else gets 404 (audited)."""
     actor = current_actor()
@@ -328,7 +308,7 @@ def record(child_id: str):  # type: ignore[no-untyped-def]
     def write() -> None:
         record_consent(actor, child, agency_row, data, agency_hidden=_agency_hidden(actor, access, agency.id))
 
-    status = _write(form, write, _apply_record_error)
+    status = write_and_commit(form, write, _apply_record_error, _concurrent_change())
     if status:
         return page(status)
     flash(_("Consent recorded for %(agency)s. It counts from the next page anyone opens.", agency=agency.name))
@@ -393,7 +373,7 @@ def request_page(child_id: str):  # type: ignore[no-untyped-def]
             agency_hidden=_agency_hidden(actor, access, agency.id),
         )
 
-    status = _write(form, write, apply_operation_error)
+    status = write_and_commit(form, write, apply_operation_error, _concurrent_change())
     if status:
         return page(status)
     flash(_("Consent requested for %(agency)s. It gives no access until it is recorded.", agency=agency.name))
@@ -531,7 +511,7 @@ def withdraw(child_id: str, consent_id: str):  # type: ignore[no-untyped-def]
     def write() -> None:
         withdraw_consent(actor, item, by_key.get(form.giver.data or ""), _recorder(actor))
 
-    status = _write(form, write, apply_operation_error)
+    status = write_and_commit(form, write, apply_operation_error, _concurrent_change())
     if status:
         return page(status)
     if is_request:
@@ -589,7 +569,7 @@ def maturity(child_id: str):  # type: ignore[no-untyped-def]
             agency_hidden=_agency_hidden(actor, access, agency.id),
         )
 
-    status = _write(form, write, apply_operation_error)
+    status = write_and_commit(form, write, apply_operation_error, _concurrent_change())
     if status:
         return page(status)
     flash(

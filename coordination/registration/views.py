@@ -30,6 +30,7 @@ from coordination.access import (
 )
 from coordination.database import db
 from coordination.errors import OperationError
+from coordination.form_writes import commit
 from coordination.policies import current_actor, policy
 from coordination.registration.forms import DecisionForm, RegistrationForm
 from coordination.registration.operations import (
@@ -98,7 +99,7 @@ def create():  # type: ignore[no-untyped-def]
     for attempt in (1, 2):
         try:
             register_child_for_unit(actor, data)
-            db.session.commit()
+            commit()
             break
         except OperationError as error:
             # The form checks everything the operation checks; this is a backstop, never a 500.
@@ -219,7 +220,7 @@ def _decide(child_id: str, link_id: str, *, approving: bool):  # type: ignore[no
     unit_name = link.unit.name
     try:
         (approve_pending_link if approving else reject_pending_link)(actor, link)
-        db.session.commit()
+        commit()
     except LinkAlreadyDecided:
         db.session.rollback()
         return _links_page(

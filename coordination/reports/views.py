@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from coordination.access import Actor
 from coordination.database import db
 from coordination.errors import OperationError
+from coordination.form_writes import commit
 from coordination.paging import page_number, paginate
 from coordination.policies import current_actor, policy
 from coordination.reports.access import (
@@ -117,7 +118,7 @@ def create():  # type: ignore[no-untyped-def]
     try:
         report = file_report(actor, data)
         public_id = report.public_id
-        db.session.commit()
+        commit()
     except OperationError as error:
         # The form checks everything the operation checks; a backstop, never a 500.
         db.session.rollback()
@@ -227,7 +228,7 @@ def _write(form, write) -> bool:  # type: ignore[no-untyped-def]
     """Run one write and commit it; on a refusal roll back and put the message next to its field."""
     try:
         write()
-        db.session.commit()
+        commit()
     except OperationError as error:
         db.session.rollback()
         field = form._fields.get(error.field) if error.field else None

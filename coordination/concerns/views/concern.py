@@ -17,8 +17,8 @@ from collections.abc import Callable
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from agencies.models import Agency, StaffPerson
 from coordination import audit
@@ -72,7 +72,7 @@ from coordination.concerns.operations.handling import (
 )
 from coordination.consent.view import ChildHeading
 from coordination.database import db
-from coordination.errors import OperationError
+from coordination.form_writes import write_and_commit
 from coordination.policies import current_actor, policy
 
 concern = Blueprint("concern", __name__)
@@ -114,21 +114,12 @@ def _areas_known(access: ChildAccess, item: Concern) -> frozenset[str]:
     return item.area_codes if mode == FULL else frozenset()
 
 
-def _write(form, write: Callable[[], object]) -> tuple[int | None, object]:  # type: ignore[no-untyped-def]
-    """One write and one commit. (None, result) on success; otherwise (422 or 409, None) with the
-    refusal on the form and nothing written."""
-    try:
-        result = write()
-        db.session.commit()
-    except OperationError as error:
-        db.session.rollback()
-        apply_operation_error(form, error)
-        return 422, None
-    except IntegrityError:
-        db.session.rollback()
-        form.form_errors.append(_("Someone changed this at the same moment, so nothing was saved. Try again."))
-        return 409, None
-    return None, result
+def _write(form: FlaskForm, write: Callable[[], object]) -> tuple[int | None, object]:
+    """One write through ``write_and_commit``: (None, its result) on success; otherwise (422 or 409, None)
+    with the refusal on the form and nothing written."""
+    results: list[object] = []
+    status = write_and_commit(form, lambda: results.append(write()), apply_operation_error)
+    return status, (results[0] if status is None else None)
 
 
 def _concern_url(child_id: str, concern_id: str) -> str:

@@ -51,6 +51,7 @@ from coordination.consent.evaluation import is_adult
 from coordination.consent.view import ChildHeading
 from coordination.database import db
 from coordination.errors import OperationError
+from coordination.form_writes import commit
 from coordination.policies import current_actor, policy
 from coordination.registration.operations import IDENTITY_LOOKUP_REFUSED_ACTION
 
@@ -197,7 +198,7 @@ def create_for_child(child_id: str):  # type: ignore[no-untyped-def]
     try:
         concern = raise_concern(actor, access.child, data)
         message, target = _where_it_went(concern), _concern_url(child_public_id, concern)
-        db.session.commit()
+        commit()
     except OperationError as error:
         db.session.rollback()
         form.show_refusal(error)
@@ -244,7 +245,7 @@ def create():  # type: ignore[no-untyped-def]
     )
     try:
         raise_concern_by_number(actor, data)
-        db.session.commit()
+        commit()
     except OperationError as error:
         db.session.rollback()
         form.show_refusal(error)
@@ -357,7 +358,7 @@ def register_unmatched(concern_id: str):  # type: ignore[no-untyped-def]
     data = UnmatchedRegistration(form.given_name.data or "", form.family_name.data or "", unit)
     try:
         register_unmatched_child(actor, concern, data)
-        db.session.commit()
+        commit()
     except OperationError as error:
         db.session.rollback()
         field = getattr(form, error.field, None) if error.field else None
@@ -492,7 +493,7 @@ def send_sibling_request_view(child_id: str, number: str):  # type: ignore[no-un
         )
     try:
         send_sibling_request(actor, access.child, sibling)
-        db.session.commit()
+        commit()
     except OperationError as error:
         db.session.rollback()
         return _render_siblings(actor, access, 422, error=error.message)
