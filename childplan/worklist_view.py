@@ -31,6 +31,7 @@ from sqlalchemy.orm import raiseload, selectinload
 
 from agencies.models import Membership, StaffPerson, Unit
 from childplan.compass import AREA_CODES, AREAS
+from childplan.labels import STATUS_LABELS
 from childplan.models import ACTION_STATUSES, Action, ActionArea, Need, NeedArea
 from childplan.operations.actions import REASSIGNABLE_STATUSES, may_reassign
 from coordination.access import RELATIONS, Actor
@@ -44,12 +45,6 @@ OPEN_STATUSES: tuple[str, ...] = ("planned", "in_progress")
 DUE_SOON_DAYS = 14
 CHILD_SEARCH_MAX = 100
 
-STATUS_LABELS: dict[str, object] = {
-    "planned": lazy_pgettext("action status", "Planned"),
-    "in_progress": _l("In progress"),
-    "done": _l("Done"),
-    "stopped": _l("Stopped"),
-}
 STATUS_FILTERS: dict[str, object] = {
     "open": _l("Open (planned or in progress)"),
     "planned": lazy_pgettext("action status", "Planned"),

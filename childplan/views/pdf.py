@@ -2,8 +2,8 @@
 
 Staff with a relation to the child only (others: 404, audited by ``get_child_or_404``); no plan: 404
 with the refusal audited. The PDF holds what ``PlanView.for_actor`` gives this viewer (``childplan.pdf``)
-in the viewer's language; the download is audited as a read of the plan. Registered by importing the
-module in ``coordination/app.py``."""
+in the viewer's language; the download is audited as a read of the plan. ``childplan.views`` imports this
+module, so the route is registered with the blueprint."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask import Response, abort
 
 from childplan.access import plan_of
 from childplan.pdf import DOWNLOAD_PLAN_PDF, PDF_MIMETYPE, ChildFacts, pdf_filename, staff_plan_pdf
-from childplan.views.plan import plan
+from childplan.views.blueprints import plan
 from coordination import audit
 from coordination.access import STAFF, get_child_or_404, refuse_404
 from coordination.clock import today

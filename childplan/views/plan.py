@@ -13,10 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from sqlalchemy import select
 
 from agencies.models import Agency, Membership, StaffPerson, Unit
@@ -31,7 +29,6 @@ from childplan.access import (
     reviews_listed,
 )
 from childplan.comment_view import acknowledgements_for_actor, comments_for_actor
-from childplan.compass import AREA_CODES, BY_CODE
 from childplan.forms import (
     ActionForm,
     ClosePlanForm,
@@ -42,6 +39,7 @@ from childplan.forms import (
     StartPlanForm,
     WithholdForm,
 )
+from childplan.labels import CLOSED_STATUSES, STATUS_LABELS, chips
 from childplan.models import Plan
 from childplan.operations import (
     ActionData,
@@ -61,6 +59,7 @@ from childplan.operations import (
     update_plan_texts,
 )
 from childplan.review_view import ReviewView
+from childplan.views.blueprints import plan
 from childplan.withholding_view import own_action, own_need, own_withheld_plan_reasons
 from coordination import audit
 from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, is_keeper, plan_keeper, refuse_404
@@ -73,24 +72,8 @@ from coordination.database import db
 from coordination.form_writes import write_and_commit
 from coordination.policies import current_actor, policy
 
-plan = Blueprint("plan", __name__)
-
 VIEW_PLAN = "view_child_plan"
 MAX_ID_LENGTH = 64
-STATUS_LABELS = {
-    "planned": lazy_pgettext("action status", "Planned"),
-    "in_progress": _l("In progress"),
-    "done": _l("Done"),
-    "stopped": _l("Stopped"),
-}
-CLOSED_STATUSES = ("done", "stopped")
-
-
-@dataclass(frozen=True)
-class Chip:
-    code: str
-    label: object
-    css_class: str
 
 
 @dataclass(frozen=True)
@@ -101,10 +84,6 @@ class DraftAction:
     text: str
     agency: str
     due_on: date | None
-
-
-def chips(codes: tuple[str, ...]) -> tuple[Chip, ...]:
-    return tuple(Chip(code, BY_CODE[code].label, BY_CODE[code].css_class) for code in AREA_CODES if code in codes)
 
 
 # -- reaching the child -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -43,6 +43,7 @@ from childplan.review_view import (
     record_review,
     review_of,
 )
+from childplan.views.blueprints import reviews
 from coordination import audit
 from coordination.access import STAFF, ChildAccess, get_child_or_404, is_keeper, plan_keeper, refuse_404
 from coordination.consent.forms import apply_operation_error
@@ -50,8 +51,6 @@ from coordination.consent.view import ChildHeading
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.policies import current_actor, policy
-
-reviews = Blueprint("reviews", __name__)
 
 NEW_PAGE = "plan_review_new_page"
 VIEW_REVIEW = "view_plan_review"

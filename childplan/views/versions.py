@@ -10,9 +10,10 @@ from flask import abort, render_template
 from sqlalchemy import select
 
 from childplan.access import plan_of
+from childplan.labels import STATUS_LABELS, chips
 from childplan.models import PlanVersion
 from childplan.version_view import ACTION_FIELDS, build_diff
-from childplan.views.plan import STATUS_LABELS, chips, plan
+from childplan.views.blueprints import plan
 from coordination import audit
 from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, refuse_404
 from coordination.children.views import child_tabs

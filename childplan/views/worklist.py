@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -30,6 +30,7 @@ from childplan.models import ACTION_STATUSES, PLAN_TEXT_MAX
 from childplan.operations import ActionUpdateData, StaleAction, update_action
 from childplan.operations.actions import may_reassign, reassign_action
 from childplan.operations.common import REASON_MAX
+from childplan.views.blueprints import worklist
 from childplan.worklist_view import (
     DUE_FILTERS,
     FILTER_KEYS,
@@ -53,8 +54,6 @@ from coordination.database import db
 from coordination.errors import OperationError
 from coordination.paging import page_number
 from coordination.policies import current_actor, policy
-
-worklist = Blueprint("worklist", __name__)
 
 ROW_TEMPLATE = "worklist/_row.html"
 AGENCY_ROW_TEMPLATE = "worklist/_agency_row.html"
