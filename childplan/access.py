@@ -46,7 +46,7 @@ from coordination.access import (
 )
 from coordination.children.models import Child, Custody, RoleAssignment
 from coordination.database import db
-from coordination.teams.models import MeetingDecision
+from coordination.teams.models import MeetingDecision, TeamMember
 
 PURPOSE = "coordination"
 ALL_AREAS: frozenset[str] = frozenset(AREA_CODES)
@@ -539,3 +539,15 @@ def reviews_listed(access: ChildAccess, plan: Plan) -> list[tuple[str, date]] | 
         .order_by(Review.held_on.desc(), Review.id.desc())
     )
     return [(public_id, held_on) for public_id, held_on in rows]
+
+
+def agency_on_team(child_id: int, agency_id: int) -> bool:
+    """Does the agency have a current member on the child's team? (one statement)"""
+    return (
+        db.session.scalar(
+            select(TeamMember.id)
+            .where(TeamMember.child_id == child_id, TeamMember.agency_id == agency_id, TeamMember.ended_at.is_(None))
+            .limit(1)
+        )
+        is not None
+    )

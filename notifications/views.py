@@ -10,7 +10,6 @@ and writes no audit row (RULES.md §9).
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, url_for
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from coordination import audit
@@ -19,6 +18,7 @@ from coordination.auth import polling
 from coordination.database import db
 from coordination.paging import page_number, paginate
 from coordination.policies import current_actor, policy
+from notifications.forms import OpenItemForm
 from notifications.inbox import inbox_statement, mark_read, render_items, unread_count
 from notifications.models import InboxItem
 
@@ -27,10 +27,6 @@ inbox = Blueprint("inbox", __name__)
 VIEW_INBOX = "view_inbox"
 OPEN_ITEM = "open_inbox_item"
 MAX_ID_LENGTH = 64
-
-
-class OpenItemForm(FlaskForm):
-    """Only the CSRF token: the item is in the address."""
 
 
 def _staff_actor() -> Actor:

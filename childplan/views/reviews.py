@@ -15,35 +15,27 @@ import re
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from wtforms import DateField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
 
 from childplan import wheel
-from childplan.access import may_see_reviews
+from childplan.access import agency_on_team, may_see_reviews
 from childplan.compass import AREAS
-from childplan.forms import WithholdForm
+from childplan.forms import AgencyRatingsForm, ReviewForm, WithholdForm, agency_ratings_form, review_form
 from childplan.models import Plan
 from childplan.operations import mark_withheld_from_guardians
-from childplan.review_view import (
-    COMMENT_MAX,
-    NOTE_MAX,
-    PROFESSIONALS,
+from childplan.operations.reviews import (
     RatingData,
     ReviewData,
-    ReviewView,
     add_agency_ratings,
-    agency_on_team,
     comment_field,
-    own_professional_rating,
     rating_field,
     record_review,
-    review_of,
 )
+from childplan.review_view import ReviewView, own_professional_rating, review_of
 from childplan.views.blueprints import reviews
+from childplan.wheel import PROFESSIONALS
 from coordination import audit
 from coordination.access import STAFF, ChildAccess, get_child_or_404, is_keeper, plan_keeper, refuse_404
 from coordination.consent.forms import apply_operation_error
@@ -55,82 +47,6 @@ from coordination.policies import current_actor, policy
 NEW_PAGE = "plan_review_new_page"
 VIEW_REVIEW = "view_plan_review"
 MAX_ID_LENGTH = 64
-
-
-def _rating_choices() -> list[tuple[str, object]]:
-    return [("", _l("Not rated")), *((str(scale), f"{scale} – {wheel.RATING_WORDS[scale]}") for scale in wheel.SCALE)]
-
-
-class ReviewForm(FlaskForm):
-    """When the review was held, a note, and per area and voice a rating (1–5 or not rated) and a comment.
-    The rating fields are added below, one per area and voice; the choice is checked by the operation
-    (so a value outside 1–5 is refused next to its field)."""
-
-    held_on = DateField(_l("Date of the review"), validators=[InputRequired(_l("Enter the date of the review"))])
-    note = TextAreaField(
-        _l("Note"),
-        validators=[Optional(), Length(max=NOTE_MAX, message=_l("Write at most %(max)d characters"))],
-    )
-
-
-for _area in AREAS:
-    for _voice in wheel.VOICES:
-        setattr(
-            ReviewForm,
-            rating_field(_area.code, _voice),
-            SelectField(
-                _l("%(area)s: %(voice)s", area=_area.label, voice=wheel.VOICE_LABELS[_voice]),
-                choices=[],
-                validate_choice=False,
-                default="",
-            ),
-        )
-        setattr(
-            ReviewForm,
-            comment_field(_area.code, _voice),
-            TextAreaField(
-                _l("Comment"),
-                validators=[Optional(), Length(max=COMMENT_MAX, message=_l("Write at most %(max)d characters"))],
-            ),
-        )
-
-
-class AgencyRatingsForm(FlaskForm):
-    """Another agency's professional ratings at a review: per area a rating (1–5 or not rated) and a
-    comment; the fields are added below, one pair per area."""
-
-
-for _area in AREAS:
-    setattr(
-        AgencyRatingsForm,
-        rating_field(_area.code, PROFESSIONALS),
-        SelectField(_area.label, choices=[], validate_choice=False, default=""),
-    )
-    setattr(
-        AgencyRatingsForm,
-        comment_field(_area.code, PROFESSIONALS),
-        TextAreaField(
-            _l("Comment"),
-            validators=[Optional(), Length(max=COMMENT_MAX, message=_l("Write at most %(max)d characters"))],
-        ),
-    )
-
-
-def _agency_form(formdata: object = "request") -> AgencyRatingsForm:
-    form = AgencyRatingsForm() if formdata == "request" else AgencyRatingsForm(formdata=None)
-    choices = _rating_choices()
-    for area in AREAS:
-        form[rating_field(area.code, PROFESSIONALS)].choices = choices
-    return form
-
-
-def _form() -> ReviewForm:
-    form = ReviewForm()
-    choices = _rating_choices()
-    for area in AREAS:
-        for voice in wheel.VOICES:
-            form[rating_field(area.code, voice)].choices = choices
-    return form
 
 
 def _ratings(form: FlaskForm, voices: tuple[str, ...] = wheel.VOICES) -> list[RatingData]:
@@ -216,14 +132,14 @@ def _render_form(access: ChildAccess, form: ReviewForm, status: int = 200):  # t
 @policy("staff")
 def new(child_id: str):  # type: ignore[no-untyped-def]
     access, _plan = _keeper_access(child_id)
-    return _render_form(access, _form())
+    return _render_form(access, review_form())
 
 
 @reviews.post("/children/<child_id>/plan/reviews/new")
 @policy("staff")
 def create(child_id: str):  # type: ignore[no-untyped-def]
     access, plan = _keeper_access(child_id)
-    form = _form()
+    form = review_form()
     if not form.validate_on_submit():
         return _render_form(access, form, 422)
     try:
@@ -301,7 +217,7 @@ def _render_review(  # type: ignore[no-untyped-def]
     unrated = [area for area in AREAS if offered(area.code)]
     rows = []
     if may_add and unrated:
-        agency_form = agency_form or _agency_form(formdata=None)
+        agency_form = agency_form or agency_ratings_form(from_request=False)
         rows = [
             {
                 "code": area.code,
@@ -359,7 +275,7 @@ def add_ratings(child_id: str, review_id: str):  # type: ignore[no-untyped-def]
         refuse_404(access, action, "agency_not_on_team")
     review = review_of(access, plan, view.public_id)
     assert review is not None
-    form = _agency_form()
+    form = agency_ratings_form()
     if not form.validate_on_submit():
         return _render_review(access, plan, view, agency_form=form, status=422)
     try:

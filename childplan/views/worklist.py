@@ -19,23 +19,15 @@ from typing import NoReturn
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
-from wtforms.widgets import HiddenInput
 
-from childplan.models import ACTION_STATUSES, PLAN_TEXT_MAX
+from childplan.forms import ActionUpdateForm, ReassignForm
 from childplan.operations import ActionUpdateData, StaleAction, update_action
 from childplan.operations.actions import may_reassign, reassign_action
-from childplan.operations.common import REASON_MAX
 from childplan.views.blueprints import worklist
 from childplan.worklist_view import (
     DUE_FILTERS,
     FILTER_KEYS,
     STATUS_FILTERS,
-    STATUS_LABELS,
     ReassignChoices,
     WorklistRow,
     agency_row_for,
@@ -57,42 +49,6 @@ from coordination.policies import current_actor, policy
 
 ROW_TEMPLATE = "worklist/_row.html"
 AGENCY_ROW_TEMPLATE = "worklist/_agency_row.html"
-
-
-class ActionUpdateForm(FlaskForm):
-    """Status, progress note and (when stopped) why; the version the row was shown with."""
-
-    status = SelectField(
-        _l("Status"),
-        choices=[SelectChoice(code, STATUS_LABELS[code]) for code in ACTION_STATUSES],  # type: ignore[arg-type]
-        validators=[InputRequired(_l("Choose a status"))],
-        validate_choice=True,
-    )
-    progress_note = TextAreaField(
-        _l("Progress note"),
-        validators=[Optional(), Length(max=PLAN_TEXT_MAX, message=_l("Write at most %(max)d characters"))],
-    )
-    stop_reason = StringField(
-        _l("Why it stopped"),
-        validators=[Optional(), Length(max=REASON_MAX, message=_l("Write at most %(max)d characters"))],
-    )
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
-
-    def validate_on_submit(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
-        valid = super().validate_on_submit(extra_validators)
-        if self.status.data == "stopped" and not (self.stop_reason.data or "").strip():
-            self.stop_reason.errors = [*self.stop_reason.errors, _("Say why the action is stopped")]
-            return False
-        return valid
-
-
-class ReassignForm(FlaskForm):
-    """The unit and person to give the action to (public ids; empty: none), and the version the row was
-    shown with. The choices are the page's (``ReassignChoices``); the operation decides what is allowed."""
-
-    owner_unit = SelectField(_l("Unit (optional)"), validate_choice=False)
-    owner_person = SelectField(_l("Person (optional)"), validate_choice=False)
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 
 def _reassign_form_for(row: WorklistRow) -> ReassignForm:
