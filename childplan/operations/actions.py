@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import select, update
 
 from agencies.models import Membership, StaffPerson, Unit
+from childplan.access import action_change_basis, may_reassign
 from childplan.models import ACTION_STATUSES, Action, ActionArea, Need, Plan
 from childplan.operations.common import (
     PLAN_TEXT_MAX,
@@ -25,7 +26,7 @@ from childplan.operations.common import (
     touch,
 )
 from coordination import events
-from coordination.access import AGENCY_ADMIN_DECIDES, KEEPER_BASES, is_keeper, plan_keeper, relations_basis
+from coordination.access import AGENCY_ADMIN_DECIDES, KEEPER_BASES, Actor, is_keeper, plan_keeper, relations_basis
 from coordination.audit import refusals_audited
 from coordination.children.models import RoleAssignment
 from coordination.clock import now
@@ -252,21 +253,6 @@ def adopt_decision(actor, plan: Plan, decision: MeetingDecision) -> Action:  # t
     return action
 
 
-def _changer_basis(actor, action: Action) -> str:  # type: ignore[no-untyped-def]
-    """The owner (the person, or a practitioner of the owning unit, acting for the owning agency) or the
-    plan keeper may change an action."""
-    acting = getattr(actor, "acting_agency", None)
-    if getattr(actor, "kind", None) == "staff" and acting is not None and acting.id == action.owner_agency_id:
-        units = {m.unit_id for m in actor.memberships if m.is_practitioner}
-        if action.owner_person_id == actor.account.staff_person_id or action.owner_unit_id in units:
-            return "relation_action_owner"
-    keeper = plan_keeper(action.child_id)
-    if is_keeper(actor, keeper):
-        assert keeper is not None
-        return KEEPER_BASES[keeper.role]
-    raise OperationError(_("Only the action's owner or the plan keeper can change this action"), "form")
-
-
 def _claim_version(action: Action, version: int | None) -> None:
     """Optimistic locking: the form's version must be the action's; the bump is one conditional UPDATE,
     so two editors of the same version cannot both win."""
@@ -284,10 +270,17 @@ def _claim_version(action: Action, version: int | None) -> None:
 
 
 @refusals_audited("update_plan_action")
-def update_action(actor, action: Action, version: int | None, data: ActionUpdateData) -> None:  # type: ignore[no-untyped-def]
-    """A new status (stopped says why) and progress note, from the owner or the keeper."""
+def update_action(
+    actor: Actor, action: Action, version: int | None, data: ActionUpdateData, basis: str | None = None
+) -> None:
+    """A new status (stopped says why) and progress note, from the owner or the keeper: ``basis`` is the
+    decision the caller was given by ``childplan.access.get_action_or_404`` / ``action_change_basis``; a
+    caller without one (the demo, a test) gets it decided by that same function, refused when it is None."""
     active_or_refuse(action.plan)
-    basis = _changer_basis(actor, action)
+    if basis is None:
+        basis = action_change_basis(actor, action)
+    if basis is None:
+        raise OperationError(_("Only the action's owner or the plan keeper can change this action"), "form")
     if data.status not in ACTION_STATUSES:
         raise OperationError(_("Choose a status"), "status")
     stop_reason = clean_text(
@@ -329,18 +322,6 @@ def update_action(actor, action: Action, version: int | None, data: ActionUpdate
 
 
 REASSIGNABLE_STATUSES: tuple[str, ...] = ("planned", "in_progress")
-
-
-def may_reassign(actor, action: Action) -> bool:  # type: ignore[no-untyped-def]
-    """An agency admin of the action's owner agency, acting for it (RULES.md §1: the agency admin reassigns its
-    actions) — nobody else: neither the owner nor the plan keeper, who change the action itself."""
-    acting = getattr(actor, "acting_agency", None)
-    return (
-        getattr(actor, "kind", None) == "staff"
-        and acting is not None
-        and acting.id == action.owner_agency_id
-        and any(m.is_agency_admin and m.ended_at is None for m in actor.memberships)
-    )
 
 
 @refusals_audited("reassign_plan_action")

@@ -23,6 +23,8 @@ from childplan.access import (
     PlanView,
     decision_of,
     draft_actions_to_adopt,
+    get_active_plan_or_404,
+    get_keeper_or_404,
     need_ids_of,
     need_of,
     plan_of,
@@ -62,7 +64,7 @@ from childplan.review_view import ReviewView
 from childplan.views.blueprints import plan
 from childplan.withholding_view import own_action, own_need, own_withheld_plan_reasons
 from coordination import audit
-from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, is_keeper, plan_keeper, refuse_404
+from coordination.access import Actor, ChildAccess, get_child_or_404, is_keeper, plan_keeper, refuse_404
 from coordination.children.models import RoleAssignment
 from coordination.children.views import child_tabs
 from coordination.clock import today
@@ -70,7 +72,7 @@ from coordination.consent.forms import apply_operation_error
 from coordination.consent.view import ChildHeading
 from coordination.database import db
 from coordination.form_writes import write_and_commit
-from coordination.policies import current_actor, policy
+from coordination.policies import policy, signed_in_actor
 
 VIEW_PLAN = "view_child_plan"
 MAX_ID_LENGTH = 64
@@ -84,34 +86,6 @@ class DraftAction:
     text: str
     agency: str
     due_on: date | None
-
-
-# -- reaching the child -----------------------------------------------------------------------------------
-def _child(child_id: str, action: str) -> tuple[Actor, ChildAccess]:
-    actor = current_actor()
-    if actor is None or actor.kind != STAFF or actor.acting_agency is None:
-        abort(404)  # the policy has already refused (and audited) anyone but staff
-    return actor, get_child_or_404(actor, child_id, action=action)
-
-
-def _keeper_access(child_id: str, action: str) -> tuple[Actor, ChildAccess, RoleAssignment]:
-    """The plan keeper only (acting for the assignment's agency); anyone else: 404, audited."""
-    actor, access = _child(child_id, action)
-    keeper = plan_keeper(access.child.id)
-    if keeper is None or not is_keeper(actor, keeper):
-        refuse_404(access, action, "not_plan_keeper")
-    return actor, access, keeper
-
-
-def _plan_of(access: ChildAccess) -> Plan | None:
-    return plan_of(access)
-
-
-def _active_plan_or_404(access: ChildAccess, action: str) -> Plan:
-    found = _plan_of(access)
-    if found is None or found.status != "active":
-        refuse_404(access, action, "no_active_plan")
-    return found
 
 
 def _write(form, write: Callable[[], object]) -> int | None:  # type: ignore[no-untyped-def]
@@ -207,7 +181,7 @@ def _page(  # type: ignore[no-untyped-def]
     withhold_target: str | None = None,
     status: int = 200,
 ):
-    the_plan = _plan_of(access)
+    the_plan = plan_of(access)
     keeper = plan_keeper(access.child.id)
     keeps = is_keeper(actor, keeper)
     context: dict[str, object] = {
@@ -318,15 +292,18 @@ def _withholding_context(  # type: ignore[no-untyped-def]
 @plan.get("/children/<child_id>/plan")
 @policy("staff")
 def index(child_id: str):  # type: ignore[no-untyped-def]
-    actor, access = _child(child_id, VIEW_PLAN)
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action=VIEW_PLAN)
     return _page(actor, access)
 
 
 @plan.post("/children/<child_id>/plan")
 @policy("staff")
 def start(child_id: str):  # type: ignore[no-untyped-def]
-    actor, access, _keeper = _keeper_access(child_id, "start_plan")
-    if _plan_of(access) is not None:
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="start_plan")
+    get_keeper_or_404(access, "start_plan")
+    if plan_of(access) is not None:
         refuse_404(access, "start_plan", "plan_exists")
     form = StartPlanForm()
     if not form.validate_on_submit():
@@ -342,8 +319,10 @@ def start(child_id: str):  # type: ignore[no-untyped-def]
 @plan.post("/children/<child_id>/plan/needs")
 @policy("staff")
 def new_need(child_id: str):  # type: ignore[no-untyped-def]
-    actor, access, _keeper = _keeper_access(child_id, "add_plan_need")
-    the_plan = _active_plan_or_404(access, "add_plan_need")
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="add_plan_need")
+    get_keeper_or_404(access, "add_plan_need")
+    the_plan = get_active_plan_or_404(access, "add_plan_need")
     form = NeedForm(prefix="need-")
     if not form.validate_on_submit():
         return _page(actor, access, need_form=form, status=422)
@@ -360,8 +339,10 @@ def new_need(child_id: str):  # type: ignore[no-untyped-def]
 @plan.post("/children/<child_id>/plan/needs/<need_id>/goals")
 @policy("staff")
 def new_goal(child_id: str, need_id: str):  # type: ignore[no-untyped-def]
-    actor, access, _keeper = _keeper_access(child_id, "add_plan_goal")
-    the_plan = _active_plan_or_404(access, "add_plan_goal")
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="add_plan_goal")
+    get_keeper_or_404(access, "add_plan_goal")
+    the_plan = get_active_plan_or_404(access, "add_plan_goal")
     wanted = (need_id or "")[:MAX_ID_LENGTH]
     need = need_of(access, the_plan, wanted)
     if need is None:
@@ -380,8 +361,10 @@ def new_goal(child_id: str, need_id: str):  # type: ignore[no-untyped-def]
 @plan.post("/children/<child_id>/plan/actions")
 @policy("staff")
 def new_action(child_id: str):  # type: ignore[no-untyped-def]
-    actor, access, keeper = _keeper_access(child_id, "add_plan_action")
-    the_plan = _active_plan_or_404(access, "add_plan_action")
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="add_plan_action")
+    keeper = get_keeper_or_404(access, "add_plan_action")
+    the_plan = get_active_plan_or_404(access, "add_plan_action")
     view = PlanView.for_actor(the_plan, access)
     choices = _choices(access, keeper, the_plan, view)
     form = ActionForm(prefix="action-")
@@ -412,8 +395,10 @@ def new_action(child_id: str):  # type: ignore[no-untyped-def]
 @plan.post("/children/<child_id>/plan/decisions/<decision_id>/adopt")
 @policy("staff")
 def adopt(child_id: str, decision_id: str):  # type: ignore[no-untyped-def]
-    actor, access, _keeper = _keeper_access(child_id, "adopt_meeting_decision")
-    the_plan = _active_plan_or_404(access, "adopt_meeting_decision")
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="adopt_meeting_decision")
+    get_keeper_or_404(access, "adopt_meeting_decision")
+    the_plan = get_active_plan_or_404(access, "adopt_meeting_decision")
     wanted = (decision_id or "")[:MAX_ID_LENGTH]
     decision = decision_of(access, wanted)
     if decision is None:
@@ -446,16 +431,20 @@ def _confirm_page(access: ChildAccess, mode: str, form, status: int = 200):  # t
 @plan.get("/children/<child_id>/plan/publish")
 @policy("staff")
 def publish_page(child_id: str):  # type: ignore[no-untyped-def]
-    _actor, access, _keeper = _keeper_access(child_id, "open_publish_plan_version")
-    _active_plan_or_404(access, "open_publish_plan_version")
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="open_publish_plan_version")
+    get_keeper_or_404(access, "open_publish_plan_version")
+    get_active_plan_or_404(access, "open_publish_plan_version")
     return _confirm_page(access, "publish", PublishForm())
 
 
 @plan.post("/children/<child_id>/plan/publish")
 @policy("staff")
 def publish(child_id: str):  # type: ignore[no-untyped-def]
-    actor, access, _keeper = _keeper_access(child_id, "publish_plan_version")
-    the_plan = _active_plan_or_404(access, "publish_plan_version")
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="publish_plan_version")
+    get_keeper_or_404(access, "publish_plan_version")
+    the_plan = get_active_plan_or_404(access, "publish_plan_version")
     form = PublishForm()
     if not form.validate_on_submit():
         return _confirm_page(access, "publish", form, status=422)
@@ -469,16 +458,20 @@ def publish(child_id: str):  # type: ignore[no-untyped-def]
 @plan.get("/children/<child_id>/plan/close")
 @policy("staff")
 def close_page(child_id: str):  # type: ignore[no-untyped-def]
-    _actor, access, _keeper = _keeper_access(child_id, "open_close_plan")
-    _active_plan_or_404(access, "open_close_plan")
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="open_close_plan")
+    get_keeper_or_404(access, "open_close_plan")
+    get_active_plan_or_404(access, "open_close_plan")
     return _confirm_page(access, "close", ClosePlanForm())
 
 
 @plan.post("/children/<child_id>/plan/close")
 @policy("staff")
 def close(child_id: str):  # type: ignore[no-untyped-def]
-    actor, access, _keeper = _keeper_access(child_id, "close_plan")
-    the_plan = _active_plan_or_404(access, "close_plan")
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="close_plan")
+    get_keeper_or_404(access, "close_plan")
+    the_plan = get_active_plan_or_404(access, "close_plan")
     form = ClosePlanForm()
     if not form.validate_on_submit():
         return _confirm_page(access, "close", form, status=422)
@@ -496,8 +489,10 @@ def texts(child_id: str):  # type: ignore[no-untyped-def]
     """Why, overall responsibility, the views, disagreements and the next review: the plan keeper of an
     active plan. A stale version answers 409 with the current texts shown and the keeper's text kept
     (the form then carries the current version, so sending it again overwrites on purpose)."""
-    actor, access, _keeper = _keeper_access(child_id, "update_plan_texts")
-    the_plan = _active_plan_or_404(access, "update_plan_texts")
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="update_plan_texts")
+    get_keeper_or_404(access, "update_plan_texts")
+    the_plan = get_active_plan_or_404(access, "update_plan_texts")
     form = PlanTextsForm(prefix="texts-")
     if not form.validate_on_submit():
         return _page(actor, access, texts_form=form, status=422)
@@ -521,8 +516,9 @@ def texts(child_id: str):  # type: ignore[no-untyped-def]
 # -- withholding a need or an action from guardians (the owning agency's staff) ------------------------------
 def _withhold(child_id: str, item_id: str, kind: str):  # type: ignore[no-untyped-def]
     action = f"withhold_plan_{kind}"
-    actor, access = _child(child_id, action)
-    the_plan = _active_plan_or_404(access, action)
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action=action)
+    the_plan = get_active_plan_or_404(access, action)
     wanted = (item_id or "")[:MAX_ID_LENGTH]
     item = own_need(access, the_plan, wanted) if kind == "need" else own_action(access, the_plan, wanted)
     if item is None:

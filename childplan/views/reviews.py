@@ -16,14 +16,12 @@ import re
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from childplan import wheel
-from childplan.access import agency_on_team, may_see_reviews
+from childplan.access import get_keeper_or_404, get_plan_or_404, get_review_or_404, may_add_ratings
 from childplan.compass import AREAS
 from childplan.forms import AgencyRatingsForm, ReviewForm, WithholdForm, agency_ratings_form, review_form
-from childplan.models import Plan
+from childplan.models import Plan, Review
 from childplan.operations import mark_withheld_from_guardians
 from childplan.operations.reviews import (
     RatingData,
@@ -37,12 +35,12 @@ from childplan.review_view import ReviewView, own_professional_rating, review_of
 from childplan.views.blueprints import reviews
 from childplan.wheel import PROFESSIONALS
 from coordination import audit
-from coordination.access import STAFF, ChildAccess, get_child_or_404, is_keeper, plan_keeper, refuse_404
+from coordination.access import ChildAccess, get_child_or_404, is_keeper, plan_keeper, refuse_404
 from coordination.consent.forms import apply_operation_error
 from coordination.consent.view import ChildHeading
-from coordination.database import db
 from coordination.errors import OperationError
-from coordination.policies import current_actor, policy
+from coordination.form_writes import write_and_commit
+from coordination.policies import policy, signed_in_actor
 
 NEW_PAGE = "plan_review_new_page"
 VIEW_REVIEW = "view_plan_review"
@@ -62,40 +60,6 @@ def _ratings(form: FlaskForm, voices: tuple[str, ...] = wheel.VOICES) -> list[Ra
                 raise OperationError(_("Choose a rating from 1 to 5"), rating_field(area.code, voice))
             ratings.append(RatingData(area.code, voice, int(raw) if raw else None, comment))
     return ratings
-
-
-def _staff_access(child_id: str, action: str) -> ChildAccess:
-    actor = current_actor()
-    if actor is None:
-        abort(404)
-    if actor.kind != STAFF or actor.acting_agency is None:
-        audit.note_denied(
-            actor.audit_actor(),
-            action,
-            object_type="child",
-            object_id=(child_id or "")[:MAX_ID_LENGTH],
-            detail={"reason": "not_staff"},
-        )
-        abort(404)
-    return get_child_or_404(actor, child_id, action=action)
-
-
-def _plan_of(access: ChildAccess, action: str) -> Plan:
-    plan = db.session.scalar(select(Plan).where(Plan.child_id == access.child.id))
-    if plan is None:
-        refuse_404(access, action, "no_plan")
-    return plan
-
-
-def _keeper_access(child_id: str) -> tuple[ChildAccess, Plan]:
-    """The plan keeper of the child's active plan; anyone else who reached the child: 404 (audited)."""
-    access = _staff_access(child_id, NEW_PAGE)
-    if not is_keeper(access.actor, plan_keeper(access.child.id)):
-        refuse_404(access, NEW_PAGE, "not_plan_keeper")
-    plan = _plan_of(access, NEW_PAGE)
-    if plan.status != "active":
-        refuse_404(access, NEW_PAGE, "plan_closed")
-    return access, plan
 
 
 def _render_form(access: ChildAccess, form: ReviewForm, status: int = 200):  # type: ignore[no-untyped-def]
@@ -131,62 +95,36 @@ def _render_form(access: ChildAccess, form: ReviewForm, status: int = 200):  # t
 @reviews.get("/children/<child_id>/plan/reviews/new")
 @policy("staff")
 def new(child_id: str):  # type: ignore[no-untyped-def]
-    access, _plan = _keeper_access(child_id)
+    access = get_child_or_404(signed_in_actor(), child_id, action=NEW_PAGE)
+    get_keeper_or_404(access, NEW_PAGE)
+    if get_plan_or_404(access, NEW_PAGE).status != "active":
+        refuse_404(access, NEW_PAGE, "plan_closed")
     return _render_form(access, review_form())
 
 
 @reviews.post("/children/<child_id>/plan/reviews/new")
 @policy("staff")
 def create(child_id: str):  # type: ignore[no-untyped-def]
-    access, plan = _keeper_access(child_id)
+    access = get_child_or_404(signed_in_actor(), child_id, action=NEW_PAGE)
+    get_keeper_or_404(access, NEW_PAGE)
+    plan = get_plan_or_404(access, NEW_PAGE)
+    if plan.status != "active":
+        refuse_404(access, NEW_PAGE, "plan_closed")
     form = review_form()
     if not form.validate_on_submit():
         return _render_form(access, form, 422)
-    try:
-        review = record_review(
-            access.actor, plan, ReviewData(held_on=form.held_on.data, note=form.note.data, ratings=_ratings(form))
-        )
-        review_id = review.public_id
-        db.session.commit()
-    except OperationError as error:
-        db.session.rollback()
-        target = form._fields.get(error.field) if error.field else None
-        if target is not None:
-            target.errors = [*list(target.errors or ()), error.message]
-        else:
-            form.form_errors.append(error.message)
-        return _render_form(access, form, 422)
+    recorded: list[Review] = []
+
+    def write() -> None:
+        data = ReviewData(held_on=form.held_on.data, note=form.note.data, ratings=_ratings(form))
+        recorded.append(record_review(access.actor, plan, data))
+
+    status = write_and_commit(form, write, apply_operation_error)
+    if status:
+        return _render_form(access, form, status)
+    review_id = recorded[0].public_id
     flash(_("The review is recorded."), "success")
     return redirect(url_for("reviews.show", child_id=child_id, review_id=review_id))
-
-
-def _review_or_404(child_id: str, review_id: str, action: str) -> tuple[ChildAccess, Plan, ReviewView]:
-    """The review as this member of staff may see it, looked up through the child and its plan; 404
-    (audited) when the child has no plan or the plan no such review."""
-    access = _staff_access(child_id, action)
-    plan = _plan_of(access, action)
-    if not may_see_reviews(access, plan):  # the Plan tab does not list them to this viewer either
-        refuse_404(access, action, "reviews_not_for_this_agency")
-    view = ReviewView.for_actor(access, plan, review_id[:MAX_ID_LENGTH])
-    if view is None:
-        audit.note_denied(
-            access.actor.audit_actor(),
-            action,
-            child_id=access.child.id,
-            object_type="plan_review",
-            object_id=review_id[:MAX_ID_LENGTH],
-            detail={"reason": "not_found"},
-        )
-        abort(404)
-    return access, plan, view
-
-
-def _may_add_ratings(access: ChildAccess, plan: Plan) -> bool:
-    """Staff with a relation, of an agency with a current member on the child's team, on an active plan."""
-    actor = access.actor
-    return (
-        plan.status == "active" and bool(access.relations) and agency_on_team(access.child.id, actor.acting_agency.id)
-    )
 
 
 def _withhold_prefix(area: str) -> str:
@@ -203,7 +141,7 @@ def _render_review(  # type: ignore[no-untyped-def]
     withhold_area: str | None = None,
     status: int = 200,
 ):
-    may_add = _may_add_ratings(access, plan)
+    may_add = may_add_ratings(access, plan)
 
     def offered(code: str) -> bool:
         """An area the agency has not rated yet, or one the refused form holds input or a message for."""
@@ -253,7 +191,8 @@ def _render_review(  # type: ignore[no-untyped-def]
 @reviews.get("/children/<child_id>/plan/reviews/<review_id>")
 @policy("staff")
 def show(child_id: str, review_id: str):  # type: ignore[no-untyped-def]
-    access, plan, view = _review_or_404(child_id, review_id, VIEW_REVIEW)
+    access = get_child_or_404(signed_in_actor(), child_id, action=VIEW_REVIEW)
+    plan, view = get_review_or_404(access, review_id, VIEW_REVIEW)
     audit.note_read(
         access.actor.audit_actor(),
         VIEW_REVIEW,
@@ -270,27 +209,23 @@ def show(child_id: str, review_id: str):  # type: ignore[no-untyped-def]
 def add_ratings(child_id: str, review_id: str):  # type: ignore[no-untyped-def]
     """Staff of an agency on the child's team add their agency's professional ratings to the review."""
     action = "add_plan_review_ratings"
-    access, plan, view = _review_or_404(child_id, review_id, action)
-    if not _may_add_ratings(access, plan):
+    access = get_child_or_404(signed_in_actor(), child_id, action=action)
+    plan, view = get_review_or_404(access, review_id, action)
+    if not may_add_ratings(access, plan):
         refuse_404(access, action, "agency_not_on_team")
     review = review_of(access, plan, view.public_id)
     assert review is not None
     form = agency_ratings_form()
     if not form.validate_on_submit():
         return _render_review(access, plan, view, agency_form=form, status=422)
-    try:
-        add_agency_ratings(access.actor, plan, review, _ratings(form, (PROFESSIONALS,)))
-        db.session.commit()
-    except OperationError as error:
-        db.session.rollback()
-        apply_operation_error(form, error)
+    status = write_and_commit(
+        form,
+        lambda: add_agency_ratings(access.actor, plan, review, _ratings(form, (PROFESSIONALS,))),
+        apply_operation_error,
+    )
+    if status:
         view = ReviewView.for_actor(access, plan, view.public_id) or view
-        return _render_review(access, plan, view, agency_form=form, status=422)
-    except IntegrityError:
-        db.session.rollback()
-        form.form_errors.append(_("Someone changed this at the same moment, so nothing was saved. Try again."))
-        view = ReviewView.for_actor(access, plan, view.public_id) or view
-        return _render_review(access, plan, view, agency_form=form, status=409)
+        return _render_review(access, plan, view, agency_form=form, status=status)
     flash(_("Your agency's ratings are added to the review."), "success")
     return redirect(url_for("reviews.show", child_id=child_id, review_id=view.public_id))
 
@@ -300,7 +235,8 @@ def add_ratings(child_id: str, review_id: str):  # type: ignore[no-untyped-def]
 def withhold_rating(child_id: str, review_id: str, area: str):  # type: ignore[no-untyped-def]
     """Staff of the agency whose professional rating it is withhold it from guardians, with a reason."""
     action = "withhold_plan_rating"
-    access, plan, view = _review_or_404(child_id, review_id, action)
+    access = get_child_or_404(signed_in_actor(), child_id, action=action)
+    plan, view = get_review_or_404(access, review_id, action)
     wanted = (area or "")[:MAX_ID_LENGTH]
     rating = own_professional_rating(access, plan, view.public_id, wanted)
     if rating is None or plan.status != "active":
@@ -316,12 +252,10 @@ def withhold_rating(child_id: str, review_id: str, area: str):  # type: ignore[n
     form = WithholdForm(prefix=_withhold_prefix(rating.area))
     if not form.validate_on_submit():
         return _render_review(access, plan, view, withhold_form=form, withhold_area=rating.area, status=422)
-    try:
-        mark_withheld_from_guardians(access.actor, rating, form.reason.data)
-        db.session.commit()
-    except OperationError as error:
-        db.session.rollback()
-        apply_operation_error(form, error)
-        return _render_review(access, plan, view, withhold_form=form, withhold_area=wanted, status=422)
+    status = write_and_commit(
+        form, lambda: mark_withheld_from_guardians(access.actor, rating, form.reason.data), apply_operation_error
+    )
+    if status:
+        return _render_review(access, plan, view, withhold_form=form, withhold_area=wanted, status=status)
     flash(_("Withheld from guardians. They will not see it in any channel."))
     return redirect(url_for("reviews.show", child_id=child_id, review_id=view.public_id))
