@@ -237,16 +237,16 @@ class PlanView:
                 )
 
         for action in loaded.plan.actions:
-            need = needs_by_id.get(action.need_id) if action.need_id is not None else None
-            decision = may_see_item(access, action.owner_agency_id, PURPOSE, _action_areas(action, need))
+            served = needs_by_id.get(action.need_id) if action.need_id is not None else None
+            decision = may_see_item(access, action.owner_agency_id, PURPOSE, _action_areas(action, served))
             if decision:
-                shown_need = need if need is not None and need_shown.get(need.id) else None
+                shown_need = served if served is not None and need_shown.get(served.id) else None
                 view.actions.append(
                     _action_line(
                         loaded,
                         action,
                         shown_need,
-                        need,
+                        served,
                         own_agency_id=own,
                         names=protected_ok,
                         show_withheld_flag=True,
@@ -311,10 +311,16 @@ class PlanView:
             # An action serving a need withheld from guardians is withheld with it (its text speaks of it).
             if is_guardian and (action.is_withheld_from_guardians or action.need_id in withheld_need_ids):
                 continue
-            need = needs_by_id.get(action.need_id) if action.need_id is not None else None
+            served = needs_by_id.get(action.need_id) if action.need_id is not None else None
             view.actions.append(
                 _action_line(
-                    loaded, action, need, need, own_agency_id=None, names=not hidden, show_withheld_flag=not is_guardian
+                    loaded,
+                    action,
+                    served,
+                    served,
+                    own_agency_id=None,
+                    names=not hidden,
+                    show_withheld_flag=not is_guardian,
                 )
             )
         keeper = _keeper(child.id)

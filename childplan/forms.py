@@ -8,7 +8,8 @@ has a maximum length; every message is translatable."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,7 +29,7 @@ from childplan.wheel import PROFESSIONALS
 from coordination.consent.forms import MultiCheckboxField
 
 MAX_KEY_LENGTH = 64
-AREA_CHOICES = [SelectChoice(area.code, area.label) for area in AREAS]  # type: ignore[arg-type]
+AREA_CHOICES = [SelectChoice(area.code, area.label) for area in AREAS]
 CLOSE_REASON_LABELS = {
     "goals_met": _l("The goals are met"),
     "moved_away": _l("The child has moved away"),
@@ -43,8 +44,8 @@ def _required_text(label: object, message: object) -> TextAreaField:
     return TextAreaField(
         label,
         validators=[
-            InputRequired(message=message),  # type: ignore[arg-type]
-            Length(max=PLAN_TEXT_MAX, message=TOO_LONG),  # type: ignore[arg-type]
+            InputRequired(message=message),
+            Length(max=PLAN_TEXT_MAX, message=TOO_LONG),
         ],
     )
 
@@ -54,13 +55,13 @@ def _optional_text(label: object) -> TextAreaField:
         label,
         validators=[
             Optional(),
-            Length(max=PLAN_TEXT_MAX, message=TOO_LONG),  # type: ignore[arg-type]
+            Length(max=PLAN_TEXT_MAX, message=TOO_LONG),
         ],
     )
 
 
 def _choices(pairs: Iterable[tuple[str, object]]) -> list[SelectChoice]:
-    return [SelectChoice(str(value), label) for value, label in pairs]  # type: ignore[arg-type]
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 class StartPlanForm(FlaskForm):
@@ -118,7 +119,7 @@ class ActionForm(FlaskForm):
         if (required and not value) or (value and value not in offered):
             field.errors = [*list(field.errors or ()), str(message)]
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         valid = super().validate(extra_validators)
         self._offered(self.owner_agency, _l("Choose the agency that owns the action"), required=True)
         self._offered(self.owner_unit, _l("Choose a unit of the owning agency"))
@@ -150,7 +151,7 @@ class ClosePlanForm(FlaskForm):
     )
     note = TextAreaField(
         _l("Note (say what the reason is, if you chose Another reason)"),
-        validators=[Length(max=PLAN_TEXT_MAX, message=TOO_LONG)],  # type: ignore[arg-type]
+        validators=[Length(max=PLAN_TEXT_MAX, message=TOO_LONG)],
     )
 
     def validate_reason(self, field: SelectField) -> None:
@@ -185,8 +186,8 @@ class WithholdForm(FlaskForm):
     reason = TextAreaField(
         _l("Why it is withheld from guardians"),
         validators=[
-            InputRequired(message=_l("Say why this is withheld from guardians")),  # type: ignore[arg-type]
-            Length(max=REASON_MAX, message=TOO_LONG),  # type: ignore[arg-type]
+            InputRequired(message=_l("Say why this is withheld from guardians")),
+            Length(max=REASON_MAX, message=TOO_LONG),
         ],
     )
 
@@ -280,7 +281,7 @@ class ActionUpdateForm(FlaskForm):
 
     status = SelectField(
         _l("Status"),
-        choices=[SelectChoice(code, STATUS_LABELS[code]) for code in ACTION_STATUSES],  # type: ignore[arg-type]
+        choices=[SelectChoice(code, STATUS_LABELS[code]) for code in ACTION_STATUSES],
         validators=[InputRequired(_l("Choose a status"))],
         validate_choice=True,
     )
@@ -294,7 +295,7 @@ class ActionUpdateForm(FlaskForm):
     )
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
-    def validate_on_submit(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
+    def validate_on_submit(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         valid = super().validate_on_submit(extra_validators)
         if self.status.data == "stopped" and not (self.stop_reason.data or "").strip():
             self.stop_reason.errors = [*self.stop_reason.errors, _("Say why the action is stopped")]

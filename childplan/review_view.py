@@ -31,6 +31,7 @@ from coordination.access import (
     WITHHELD_AREAS,
     WITHHELD_NO_CONSENT,
     ChildAccess,
+    Decision,
     may_see_item,
 )
 from coordination.children.models import Child
@@ -134,11 +135,12 @@ class ReviewView:
         if current is None:
             return None
         actor = access.actor
+        assert actor.acting_agency is not None  # staff reached the child (for_family is the families' view)
         own = actor.acting_agency.id
         consented = bool(access.picture.areas_for(own, PURPOSE))
-        decisions: dict[tuple[int, str], object] = {}
+        decisions: dict[tuple[int, str], Decision] = {}
 
-        def decide(rating: Rating):  # type: ignore[no-untyped-def]
+        def decide(rating: Rating) -> Decision:
             owner = rating.agency_id if rating.voice == PROFESSIONALS and rating.agency_id else plan.agency_id
             key = (owner, rating.area)
             if key not in decisions:
@@ -157,7 +159,7 @@ class ReviewView:
                     if rating.voice == PROFESSIONALS:
                         professionals.append(rating)
                 elif consented:
-                    withheld.setdefault(key, decision.reason)  # type: ignore[attr-defined]
+                    withheld.setdefault(key, decision.reason)
             return shown, withheld, professionals
 
         note_shown = current.note is not None and bool(

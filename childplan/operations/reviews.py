@@ -89,6 +89,7 @@ def record_review(actor: Actor, plan: Plan, data: ReviewData) -> Review:
     rating. The professionals' ratings are the keeper's agency's record, rated by the keeper; the child's
     and the guardians' are recorded as they were told at the review."""
     keeper = keeper_of_active_plan(actor, plan)
+    assert actor.acting_agency is not None  # the keeper acts for the keeper's agency
     if data.held_on is None:
         raise OperationError(_("Enter the date of the review"), "held_on")
     if data.held_on > today():

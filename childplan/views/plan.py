@@ -14,12 +14,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from agencies.models import Agency, Membership, StaffPerson, Unit
 from childplan.access import (
     WITHHELD_REASONS,
+    ActionLine,
+    NeedLine,
     PlanView,
     decision_of,
     draft_actions_to_adopt,
@@ -73,6 +77,7 @@ from coordination.consent.view import ChildHeading
 from coordination.database import db
 from coordination.form_writes import write_and_commit
 from coordination.policies import policy, signed_in_actor
+from coordination.teams.models import MeetingDecision
 
 VIEW_PLAN = "view_child_plan"
 MAX_ID_LENGTH = 64
@@ -88,7 +93,7 @@ class DraftAction:
     due_on: date | None
 
 
-def _write(form, write: Callable[[], object]) -> int | None:  # type: ignore[no-untyped-def]
+def _write(form: FlaskForm, write: Callable[[], object]) -> int | None:
     """One write, committed; or the status of the page shown again with nothing written (409 / 422)."""
     return write_and_commit(form, write, apply_operation_error)
 
@@ -105,6 +110,11 @@ class Choices:
     people: list[tuple[int, str, str]]
     needs: list[tuple[int, str, str]]  # the needs the keeper sees
     drafts: list[DraftAction]
+
+
+def _draft(decision: MeetingDecision) -> DraftAction:
+    assert decision.owner_agency is not None  # only decisions with an owner are offered
+    return DraftAction(decision.public_id, decision.text, decision.owner_agency.name, decision.due_on)
 
 
 def _choices(access: ChildAccess, keeper: RoleAssignment, the_plan: Plan, view: PlanView) -> Choices:
@@ -149,10 +159,7 @@ def _choices(access: ChildAccess, keeper: RoleAssignment, the_plan: Plan, view: 
         for public_id, need_id in need_ids_of(the_plan).items()
         if public_id in shown
     ]
-    drafts = [
-        DraftAction(decision.public_id, decision.text, decision.owner_agency.name, decision.due_on)
-        for decision in draft_actions_to_adopt(access)
-    ]
+    drafts = [_draft(decision) for decision in draft_actions_to_adopt(access)]
     return Choices(agencies, units, people, needs, drafts)
 
 
@@ -166,21 +173,21 @@ def _set_action_choices(form: ActionForm, choices: Choices) -> None:
 
 
 # -- the Plan tab ------------------------------------------------------------------------------------------
-def _page(  # type: ignore[no-untyped-def]
+def _page(
     actor: Actor,
     access: ChildAccess,
     *,
-    start_form=None,
-    need_form=None,
-    goal_form=None,
+    start_form: StartPlanForm | None = None,
+    need_form: NeedForm | None = None,
+    goal_form: GoalForm | None = None,
     goal_need: str | None = None,
-    action_form=None,
+    action_form: ActionForm | None = None,
     adopt_errors: list[str] | None = None,
-    texts_form=None,
-    withhold_form=None,
+    texts_form: PlanTextsForm | None = None,
+    withhold_form: WithholdForm | None = None,
     withhold_target: str | None = None,
     status: int = 200,
-):
+) -> ResponseReturnValue:
     the_plan = plan_of(access)
     keeper = plan_keeper(access.child.id)
     keeps = is_keeper(actor, keeper)
@@ -270,12 +277,17 @@ def _withhold_prefix(public_id: str) -> str:
     return f"withhold-{public_id}-"
 
 
-def _withholding_context(  # type: ignore[no-untyped-def]
-    context: dict[str, object], access: ChildAccess, the_plan: Plan, view: PlanView, withhold_form, target
+def _withholding_context(
+    context: dict[str, object],
+    access: ChildAccess,
+    the_plan: Plan,
+    view: PlanView,
+    withhold_form: WithholdForm | None,
+    target: str | None,
 ) -> None:
     """The "Withhold from guardians" controls (the owning agency's staff, on an active plan) and the
     reasons beside the badge of the viewer's own agency's withheld items (read only when there are any)."""
-    lines = [*view.needs, *view.actions]
+    lines: list[NeedLine | ActionLine] = [*view.needs, *view.actions]
     own_withheld = any(line.is_own_agency and line.withheld_from_guardians for line in lines)
     context["own_withheld_reasons"] = own_withheld_plan_reasons(access, the_plan) if own_withheld else {}
     context["may_withhold"] = the_plan.status == "active"
@@ -291,7 +303,7 @@ def _withholding_context(  # type: ignore[no-untyped-def]
 
 @plan.get("/children/<child_id>/plan")
 @policy("staff")
-def index(child_id: str):  # type: ignore[no-untyped-def]
+def index(child_id: str) -> ResponseReturnValue:
     actor = signed_in_actor()
     access = get_child_or_404(actor, child_id, action=VIEW_PLAN)
     return _page(actor, access)
@@ -299,7 +311,7 @@ def index(child_id: str):  # type: ignore[no-untyped-def]
 
 @plan.post("/children/<child_id>/plan")
 @policy("staff")
-def start(child_id: str):  # type: ignore[no-untyped-def]
+def start(child_id: str) -> ResponseReturnValue:
     actor = signed_in_actor()
     access = get_child_or_404(actor, child_id, action="start_plan")
     get_keeper_or_404(access, "start_plan")
@@ -318,7 +330,7 @@ def start(child_id: str):  # type: ignore[no-untyped-def]
 
 @plan.post("/children/<child_id>/plan/needs")
 @policy("staff")
-def new_need(child_id: str):  # type: ignore[no-untyped-def]
+def new_need(child_id: str) -> ResponseReturnValue:
     actor = signed_in_actor()
     access = get_child_or_404(actor, child_id, action="add_plan_need")
     get_keeper_or_404(access, "add_plan_need")
@@ -338,7 +350,7 @@ def new_need(child_id: str):  # type: ignore[no-untyped-def]
 
 @plan.post("/children/<child_id>/plan/needs/<need_id>/goals")
 @policy("staff")
-def new_goal(child_id: str, need_id: str):  # type: ignore[no-untyped-def]
+def new_goal(child_id: str, need_id: str) -> ResponseReturnValue:
     actor = signed_in_actor()
     access = get_child_or_404(actor, child_id, action="add_plan_goal")
     get_keeper_or_404(access, "add_plan_goal")
@@ -360,7 +372,7 @@ def new_goal(child_id: str, need_id: str):  # type: ignore[no-untyped-def]
 
 @plan.post("/children/<child_id>/plan/actions")
 @policy("staff")
-def new_action(child_id: str):  # type: ignore[no-untyped-def]
+def new_action(child_id: str) -> ResponseReturnValue:
     actor = signed_in_actor()
     access = get_child_or_404(actor, child_id, action="add_plan_action")
     keeper = get_keeper_or_404(access, "add_plan_action")
@@ -394,7 +406,7 @@ def new_action(child_id: str):  # type: ignore[no-untyped-def]
 
 @plan.post("/children/<child_id>/plan/decisions/<decision_id>/adopt")
 @policy("staff")
-def adopt(child_id: str, decision_id: str):  # type: ignore[no-untyped-def]
+def adopt(child_id: str, decision_id: str) -> ResponseReturnValue:
     actor = signed_in_actor()
     access = get_child_or_404(actor, child_id, action="adopt_meeting_decision")
     get_keeper_or_404(access, "adopt_meeting_decision")
@@ -414,7 +426,9 @@ def adopt(child_id: str, decision_id: str):  # type: ignore[no-untyped-def]
 
 
 # -- confirmation steps: publish a version, close the plan ----------------------------------------------------
-def _confirm_page(access: ChildAccess, mode: str, form, status: int = 200):  # type: ignore[no-untyped-def]
+def _confirm_page(
+    access: ChildAccess, mode: str, form: PublishForm | ClosePlanForm, status: int = 200
+) -> ResponseReturnValue:
     return (
         render_template(
             "childplan/_plan_confirm.html",
@@ -430,7 +444,7 @@ def _confirm_page(access: ChildAccess, mode: str, form, status: int = 200):  # t
 
 @plan.get("/children/<child_id>/plan/publish")
 @policy("staff")
-def publish_page(child_id: str):  # type: ignore[no-untyped-def]
+def publish_page(child_id: str) -> ResponseReturnValue:
     actor = signed_in_actor()
     access = get_child_or_404(actor, child_id, action="open_publish_plan_version")
     get_keeper_or_404(access, "open_publish_plan_version")
@@ -440,7 +454,7 @@ def publish_page(child_id: str):  # type: ignore[no-untyped-def]
 
 @plan.post("/children/<child_id>/plan/publish")
 @policy("staff")
-def publish(child_id: str):  # type: ignore[no-untyped-def]
+def publish(child_id: str) -> ResponseReturnValue:
     actor = signed_in_actor()
     access = get_child_or_404(actor, child_id, action="publish_plan_version")
     get_keeper_or_404(access, "publish_plan_version")
@@ -457,7 +471,7 @@ def publish(child_id: str):  # type: ignore[no-untyped-def]
 
 @plan.get("/children/<child_id>/plan/close")
 @policy("staff")
-def close_page(child_id: str):  # type: ignore[no-untyped-def]
+def close_page(child_id: str) -> ResponseReturnValue:
     actor = signed_in_actor()
     access = get_child_or_404(actor, child_id, action="open_close_plan")
     get_keeper_or_404(access, "open_close_plan")
@@ -467,7 +481,7 @@ def close_page(child_id: str):  # type: ignore[no-untyped-def]
 
 @plan.post("/children/<child_id>/plan/close")
 @policy("staff")
-def close(child_id: str):  # type: ignore[no-untyped-def]
+def close(child_id: str) -> ResponseReturnValue:
     actor = signed_in_actor()
     access = get_child_or_404(actor, child_id, action="close_plan")
     get_keeper_or_404(access, "close_plan")
@@ -485,7 +499,7 @@ def close(child_id: str):  # type: ignore[no-untyped-def]
 # -- the plan-level texts (the keeper) ------------------------------------------------------------------------
 @plan.post("/children/<child_id>/plan/texts")
 @policy("staff")
-def texts(child_id: str):  # type: ignore[no-untyped-def]
+def texts(child_id: str) -> ResponseReturnValue:
     """Why, overall responsibility, the views, disagreements and the next review: the plan keeper of an
     active plan. A stale version answers 409 with the current texts shown and the keeper's text kept
     (the form then carries the current version, so sending it again overwrites on purpose)."""
@@ -514,7 +528,7 @@ def texts(child_id: str):  # type: ignore[no-untyped-def]
 
 
 # -- withholding a need or an action from guardians (the owning agency's staff) ------------------------------
-def _withhold(child_id: str, item_id: str, kind: str):  # type: ignore[no-untyped-def]
+def _withhold(child_id: str, item_id: str, kind: str) -> ResponseReturnValue:
     action = f"withhold_plan_{kind}"
     actor = signed_in_actor()
     access = get_child_or_404(actor, child_id, action=action)
@@ -544,11 +558,11 @@ def _withhold(child_id: str, item_id: str, kind: str):  # type: ignore[no-untype
 
 @plan.post("/children/<child_id>/plan/needs/<need_id>/withhold")
 @policy("staff")
-def withhold_need(child_id: str, need_id: str):  # type: ignore[no-untyped-def]
+def withhold_need(child_id: str, need_id: str) -> ResponseReturnValue:
     return _withhold(child_id, need_id, "need")
 
 
 @plan.post("/children/<child_id>/plan/actions/<action_id>/withhold")
 @policy("staff")
-def withhold_action(child_id: str, action_id: str):  # type: ignore[no-untyped-def]
+def withhold_action(child_id: str, action_id: str) -> ResponseReturnValue:
     return _withhold(child_id, action_id, "action")

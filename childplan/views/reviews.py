@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
@@ -62,7 +63,7 @@ def _ratings(form: FlaskForm, voices: tuple[str, ...] = wheel.VOICES) -> list[Ra
     return ratings
 
 
-def _render_form(access: ChildAccess, form: ReviewForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_form(access: ChildAccess, form: ReviewForm, status: int = 200) -> ResponseReturnValue:
     rows = [
         {
             "code": area.code,
@@ -94,7 +95,7 @@ def _render_form(access: ChildAccess, form: ReviewForm, status: int = 200):  # t
 
 @reviews.get("/children/<child_id>/plan/reviews/new")
 @policy("staff")
-def new(child_id: str):  # type: ignore[no-untyped-def]
+def new(child_id: str) -> ResponseReturnValue:
     access = get_child_or_404(signed_in_actor(), child_id, action=NEW_PAGE)
     get_keeper_or_404(access, NEW_PAGE)
     if get_plan_or_404(access, NEW_PAGE).status != "active":
@@ -104,7 +105,7 @@ def new(child_id: str):  # type: ignore[no-untyped-def]
 
 @reviews.post("/children/<child_id>/plan/reviews/new")
 @policy("staff")
-def create(child_id: str):  # type: ignore[no-untyped-def]
+def create(child_id: str) -> ResponseReturnValue:
     access = get_child_or_404(signed_in_actor(), child_id, action=NEW_PAGE)
     get_keeper_or_404(access, NEW_PAGE)
     plan = get_plan_or_404(access, NEW_PAGE)
@@ -131,7 +132,7 @@ def _withhold_prefix(area: str) -> str:
     return f"withhold-{area}-"
 
 
-def _render_review(  # type: ignore[no-untyped-def]
+def _render_review(
     access: ChildAccess,
     plan: Plan,
     view: ReviewView,
@@ -140,7 +141,7 @@ def _render_review(  # type: ignore[no-untyped-def]
     withhold_form: WithholdForm | None = None,
     withhold_area: str | None = None,
     status: int = 200,
-):
+) -> ResponseReturnValue:
     may_add = may_add_ratings(access, plan)
 
     def offered(code: str) -> bool:
@@ -190,7 +191,7 @@ def _render_review(  # type: ignore[no-untyped-def]
 
 @reviews.get("/children/<child_id>/plan/reviews/<review_id>")
 @policy("staff")
-def show(child_id: str, review_id: str):  # type: ignore[no-untyped-def]
+def show(child_id: str, review_id: str) -> ResponseReturnValue:
     access = get_child_or_404(signed_in_actor(), child_id, action=VIEW_REVIEW)
     plan, view = get_review_or_404(access, review_id, VIEW_REVIEW)
     audit.note_read(
@@ -206,7 +207,7 @@ def show(child_id: str, review_id: str):  # type: ignore[no-untyped-def]
 
 @reviews.post("/children/<child_id>/plan/reviews/<review_id>/ratings")
 @policy("staff")
-def add_ratings(child_id: str, review_id: str):  # type: ignore[no-untyped-def]
+def add_ratings(child_id: str, review_id: str) -> ResponseReturnValue:
     """Staff of an agency on the child's team add their agency's professional ratings to the review."""
     action = "add_plan_review_ratings"
     access = get_child_or_404(signed_in_actor(), child_id, action=action)
@@ -232,7 +233,7 @@ def add_ratings(child_id: str, review_id: str):  # type: ignore[no-untyped-def]
 
 @reviews.post("/children/<child_id>/plan/reviews/<review_id>/ratings/<area>/withhold")
 @policy("staff")
-def withhold_rating(child_id: str, review_id: str, area: str):  # type: ignore[no-untyped-def]
+def withhold_rating(child_id: str, review_id: str, area: str) -> ResponseReturnValue:
     """Staff of the agency whose professional rating it is withhold it from guardians, with a reason."""
     action = "withhold_plan_rating"
     access = get_child_or_404(signed_in_actor(), child_id, action=action)

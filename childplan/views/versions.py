@@ -7,6 +7,7 @@ the child's plan, anything else is 404 with the refusal audited."""
 from __future__ import annotations
 
 from flask import render_template
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from childplan.access import get_versions_or_404, plan_of
@@ -32,7 +33,7 @@ def _context(access: ChildAccess) -> dict[str, object]:
 
 @plan.get("/children/<child_id>/plan/versions")
 @policy("staff")
-def versions(child_id: str):  # type: ignore[no-untyped-def]
+def versions(child_id: str) -> ResponseReturnValue:
     actor = signed_in_actor()
     access = get_child_or_404(actor, child_id, action=VIEW_VERSIONS)
     the_plan = plan_of(access)
@@ -59,7 +60,7 @@ def versions(child_id: str):  # type: ignore[no-untyped-def]
 
 @plan.get("/children/<child_id>/plan/versions/<from_id>...<to_id>")
 @policy("staff")
-def version_diff(child_id: str, from_id: str, to_id: str):  # type: ignore[no-untyped-def]
+def version_diff(child_id: str, from_id: str, to_id: str) -> ResponseReturnValue:
     actor = signed_in_actor()
     access = get_child_or_404(actor, child_id, action=VIEW_VERSION_DIFF)
     older, newer = get_versions_or_404(access, from_id, to_id, VIEW_VERSION_DIFF)

@@ -15,7 +15,10 @@ Reassigning works the same way from the agency view's rows (templates/worklist/_
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from childplan.access import ACTION_OWNER_BASIS, get_action_or_404, load_action
@@ -60,7 +63,7 @@ def _reassign_form_for(row: WorklistRow) -> ReassignForm:
     )
 
 
-def _kept_args(args: dict[str, str] | None = None) -> dict[str, str]:
+def _kept_args(args: dict[str, str] | None = None) -> dict[str, Any]:
     """The worklist's filters and page, carried through the update and back."""
     given = request.args.to_dict() if args is None else args
     return {key: value for key, value in given.items() if key in (*FILTER_KEYS, "page") and value}
@@ -68,18 +71,18 @@ def _kept_args(args: dict[str, str] | None = None) -> dict[str, str]:
 
 @worklist.get("/agency/actions")
 @policy("agency_admin")
-def agency_actions():  # type: ignore[no-untyped-def]
+def agency_actions() -> ResponseReturnValue:
     """UX.md's address for the agency's actions under "My agency": the worklist's agency view."""
     return _worklist_page({**request.args.to_dict(), "view": "agency"})
 
 
 @worklist.route("/worklist")
 @policy("staff")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return _worklist_page(request.args.to_dict())
 
 
-def _worklist_page(args: dict[str, str]):  # type: ignore[no-untyped-def]
+def _worklist_page(args: dict[str, str]) -> ResponseReturnValue:
     actor = signed_in_actor()
     view = build_worklist(actor, args, page_number())
     # every child whose action is listed is a read of that child's data (one audit row per action shown; the
@@ -108,7 +111,7 @@ def _worklist_page(args: dict[str, str]):  # type: ignore[no-untyped-def]
     )
 
 
-def _form_for(row, data=None) -> ActionUpdateForm:  # type: ignore[no-untyped-def]
+def _form_for(row: WorklistRow, data: dict[str, object] | None = None) -> ActionUpdateForm:
     form = ActionUpdateForm(
         formdata=None,
         data=data
@@ -132,7 +135,7 @@ def _apply(form: ActionUpdateForm, error: OperationError) -> None:
 
 @worklist.route("/worklist/actions/<action_id>", methods=["POST"], endpoint="update_action")
 @policy("staff")
-def update_action_view(action_id: str):  # type: ignore[no-untyped-def]
+def update_action_view(action_id: str) -> ResponseReturnValue:
     actor = signed_in_actor()
     action, basis = get_action_or_404(actor, action_id, to="change")
     form = ActionUpdateForm()
@@ -150,8 +153,9 @@ def update_action_view(action_id: str):  # type: ignore[no-untyped-def]
     if status == 200 and not is_htmx:
         flash(_("The action is saved."), "info")
         return redirect(url_for("worklist.index", **_kept_args()))
-    action = load_action(action.public_id)
-    assert action is not None
+    reloaded = load_action(action.public_id)
+    assert reloaded is not None  # it was just found, and nothing removes an action
+    action = reloaded
     if status != 200:  # the action's current state is shown again
         audit.note_read(
             actor.audit_actor(),
@@ -188,7 +192,7 @@ def _apply_reassign(form: ReassignForm, field_name: str, message: str) -> None:
 
 @worklist.route("/worklist/actions/<action_id>/reassign", methods=["POST"], endpoint="reassign_action")
 @policy("staff")
-def reassign_action_view(action_id: str):  # type: ignore[no-untyped-def]
+def reassign_action_view(action_id: str) -> ResponseReturnValue:
     """The agency admin gives an action of their agency to another unit and/or person of it."""
     actor = signed_in_actor()
     action, basis = get_action_or_404(actor, action_id, to="reassign")
@@ -215,8 +219,9 @@ def reassign_action_view(action_id: str):  # type: ignore[no-untyped-def]
     if status == 200 and not is_htmx:
         flash(_("The action is reassigned."), "info")
         return redirect(url_for("worklist.index", **_kept_args()))
-    action = load_action(action.public_id)
-    assert action is not None
+    reloaded = load_action(action.public_id)
+    assert reloaded is not None  # it was just found, and nothing removes an action
+    action = reloaded
     if status != 200:  # the action's current state is shown again
         audit.note_read(
             actor.audit_actor(),
