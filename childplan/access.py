@@ -26,27 +26,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
-from flask import current_app
+from flask import abort, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from agencies.models import Agency, StaffPerson, Unit
 from childplan.compass import AREA_CODES
-from childplan.models import Action, Need, Plan, Review
+from childplan.models import Action, Need, Plan, PlanVersion, Review
+from childplan.review_view import ReviewView
+from coordination import audit
 from coordination.access import (
+    AGENCY_ADMIN_DECIDES,
+    KEEPER_BASES,
     STAFF,
     WITHHELD_AREAS,
     WITHHELD_NO_CONSENT,
+    Actor,
     ChildAccess,
+    is_keeper,
     may_know_other_agencies,
     may_see_item,
+    plan_keeper,
+    refuse_404,
     sees_protected_details,
 )
 from coordination.children.models import Child, Custody, RoleAssignment
 from coordination.database import db
-from coordination.teams.models import MeetingDecision
+from coordination.teams.models import MeetingDecision, TeamMember
 
 PURPOSE = "coordination"
 ALL_AREAS: frozenset[str] = frozenset(AREA_CODES)
@@ -228,16 +237,16 @@ class PlanView:
                 )
 
         for action in loaded.plan.actions:
-            need = needs_by_id.get(action.need_id) if action.need_id is not None else None
-            decision = may_see_item(access, action.owner_agency_id, PURPOSE, _action_areas(action, need))
+            served = needs_by_id.get(action.need_id) if action.need_id is not None else None
+            decision = may_see_item(access, action.owner_agency_id, PURPOSE, _action_areas(action, served))
             if decision:
-                shown_need = need if need is not None and need_shown.get(need.id) else None
+                shown_need = served if served is not None and need_shown.get(served.id) else None
                 view.actions.append(
                     _action_line(
                         loaded,
                         action,
                         shown_need,
-                        need,
+                        served,
                         own_agency_id=own,
                         names=protected_ok,
                         show_withheld_flag=True,
@@ -302,10 +311,16 @@ class PlanView:
             # An action serving a need withheld from guardians is withheld with it (its text speaks of it).
             if is_guardian and (action.is_withheld_from_guardians or action.need_id in withheld_need_ids):
                 continue
-            need = needs_by_id.get(action.need_id) if action.need_id is not None else None
+            served = needs_by_id.get(action.need_id) if action.need_id is not None else None
             view.actions.append(
                 _action_line(
-                    loaded, action, need, need, own_agency_id=None, names=not hidden, show_withheld_flag=not is_guardian
+                    loaded,
+                    action,
+                    served,
+                    served,
+                    own_agency_id=None,
+                    names=not hidden,
+                    show_withheld_flag=not is_guardian,
                 )
             )
         keeper = _keeper(child.id)
@@ -478,6 +493,31 @@ def plan_of(access: ChildAccess) -> Plan | None:
     return db.session.scalar(select(Plan).where(Plan.child_id == access.child.id))
 
 
+def get_plan_or_404(access: ChildAccess, action: str, reason: str = "no_plan") -> Plan:
+    """The child's plan; none is 404 with the refusal audited (``reason``)."""
+    found = plan_of(access)
+    if found is None:
+        refuse_404(access, action, reason)
+    return found
+
+
+def get_active_plan_or_404(access: ChildAccess, action: str) -> Plan:
+    """The child's plan while it is active; none, or a closed plan, is 404 with the refusal audited."""
+    found = plan_of(access)
+    if found is None or found.status != "active":
+        refuse_404(access, action, "no_active_plan")
+    return found
+
+
+def get_keeper_or_404(access: ChildAccess, action: str) -> RoleAssignment:
+    """The plan keeper's assignment when the actor who reached the child keeps the plan (acting for the
+    assignment's agency); anyone else: 404, audited."""
+    keeper = plan_keeper(access.child.id)
+    if keeper is None or not is_keeper(access.actor, keeper):
+        refuse_404(access, action, "not_plan_keeper")
+    return keeper
+
+
 def draft_actions_to_adopt(access: ChildAccess) -> list[MeetingDecision]:
     """The child's meeting decisions with an owner that no action of the plan has adopted yet (for the keeper,
     who may see the team's decisions), oldest first, with their owner agency loaded."""
@@ -539,3 +579,141 @@ def reviews_listed(access: ChildAccess, plan: Plan) -> list[tuple[str, date]] | 
         .order_by(Review.held_on.desc(), Review.id.desc())
     )
     return [(public_id, held_on) for public_id, held_on in rows]
+
+
+def agency_on_team(child_id: int, agency_id: int) -> bool:
+    """Does the agency have a current member on the child's team? (one statement)"""
+    return (
+        db.session.scalar(
+            select(TeamMember.id)
+            .where(TeamMember.child_id == child_id, TeamMember.agency_id == agency_id, TeamMember.ended_at.is_(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+# -- who may change or reassign an action ----------------------------------------------------------------
+ACTION_OWNER_BASIS = "relation_action_owner"
+MAX_ID_LENGTH = 64
+
+
+def action_change_basis(actor: Actor, action: Action) -> str | None:
+    """The legal basis on which the actor may change the action (its status and progress), or None: the
+    owner — the person, or a practitioner of the owning unit — acting for the owning agency
+    (``ACTION_OWNER_BASIS``), or the plan keeper (the keeper's basis). The one place this is decided: the
+    worklist lists and offers what it allows, the update route reaches the action through it and the
+    operation takes the basis it gives."""
+    acting = actor.acting_agency
+    if actor.kind == STAFF and acting is not None and acting.id == action.owner_agency_id:
+        units = {m.unit_id for m in actor.memberships if m.is_practitioner}
+        if action.owner_person_id == actor.account.staff_person_id or action.owner_unit_id in units:
+            return ACTION_OWNER_BASIS
+    keeper = plan_keeper(action.child_id)
+    if keeper is not None and is_keeper(actor, keeper):
+        return KEEPER_BASES[keeper.role]
+    return None
+
+
+def may_reassign(actor: Actor, action: Action) -> bool:
+    """An agency admin of the action's owner agency, acting for it (RULES.md §1: the agency admin reassigns its
+    actions) — nobody else: neither the owner nor the plan keeper, who change the action itself."""
+    acting = actor.acting_agency
+    return (
+        actor.kind == STAFF
+        and acting is not None
+        and acting.id == action.owner_agency_id
+        and any(m.is_agency_admin and m.ended_at is None for m in actor.memberships)
+    )
+
+
+def load_action(public_id: str) -> Action | None:
+    """One action by its public id, with what the worklist's row and the update need (no access check: the
+    caller has reached it through ``get_action_or_404``)."""
+    statement = (
+        select(Action)
+        .where(Action.public_id == public_id[:MAX_ID_LENGTH])
+        .options(
+            selectinload(Action.areas),
+            selectinload(Action.need).selectinload(Need.areas),
+            selectinload(Action.plan),
+            selectinload(Action.owner_person),
+        )
+    )
+    return db.session.scalar(statement)
+
+
+def get_action_or_404(actor: Actor, public_id: str, to: Literal["change", "reassign"]) -> tuple[Action, str]:
+    """The action, and the legal basis on which this actor may change it (``action_change_basis``) or
+    reassign it (``may_reassign``: the agency admin's basis). Anything else — no such action, or one this
+    actor may not change or reassign — is 404, with the refusal audited (the id as given, cut to length;
+    the reason only in the audit)."""
+    action = load_action(public_id or "")
+    if to == "change":
+        audit_action, reason = "update_plan_action", "not_owner_or_keeper"
+        basis = action_change_basis(actor, action) if action is not None else None
+    else:
+        audit_action, reason = "reassign_plan_action", "not_agency_admin"
+        basis = AGENCY_ADMIN_DECIDES if action is not None and may_reassign(actor, action) else None
+    if action is None or basis is None:
+        audit.note_denied(
+            actor.audit_actor(),
+            audit_action,
+            child_id=action.child_id if action is not None else None,
+            object_type="plan_action",
+            object_id=(public_id or "")[:MAX_ID_LENGTH],
+            detail={"reason": "unknown" if action is None else reason},
+        )
+        abort(404)
+    return action, basis
+
+
+# -- reviews ------------------------------------------------------------------------------------------------
+def get_review_or_404(access: ChildAccess, review_id: str, action: str) -> tuple[Plan, ReviewView]:
+    """The child's plan and one of its reviews as this member of staff may see it, looked up by its public
+    id among the plan's reviews; 404 (audited) when the child has no plan, the viewer may not see the plan's
+    reviews (the Plan tab does not list them to it either) or the plan has no such review."""
+    plan = get_plan_or_404(access, action)
+    if not may_see_reviews(access, plan):
+        refuse_404(access, action, "reviews_not_for_this_agency")
+    view = ReviewView.for_actor(access, plan, review_id[:MAX_ID_LENGTH])
+    if view is None:
+        audit.note_denied(
+            access.actor.audit_actor(),
+            action,
+            child_id=access.child.id,
+            object_type="plan_review",
+            object_id=review_id[:MAX_ID_LENGTH],
+            detail={"reason": "not_found"},
+        )
+        abort(404)
+    return plan, view
+
+
+def may_add_ratings(access: ChildAccess, plan: Plan) -> bool:
+    """Staff with a relation, of an agency with a current member on the child's team, on an active plan."""
+    acting = access.actor.acting_agency
+    return (
+        plan.status == "active"
+        and bool(access.relations)
+        and acting is not None
+        and agency_on_team(access.child.id, acting.id)
+    )
+
+
+# -- published versions -----------------------------------------------------------------------------------
+def get_versions_or_404(access: ChildAccess, from_id: str, to_id: str, action: str) -> tuple[PlanVersion, PlanVersion]:
+    """Two published versions of the child's plan, by their public ids AND the plan (one statement); no
+    plan, or either id not a version of it, is 404 with the refusal audited."""
+    the_plan = plan_of(access)
+    if the_plan is None or len(from_id) > MAX_ID_LENGTH or len(to_id) > MAX_ID_LENGTH:
+        refuse_404(access, action, "no_such_version")
+    found = {
+        version.public_id: version
+        for version in db.session.scalars(
+            select(PlanVersion).where(PlanVersion.plan_id == the_plan.id, PlanVersion.public_id.in_({from_id, to_id}))
+        )
+    }
+    if from_id not in found or to_id not in found:
+        refuse_404(access, action, "no_such_version")
+    return found[from_id], found[to_id]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, func, literal, or_, select, union_all
+from sqlalchemy import Exists, Select, and_, exists, func, literal, or_, select, union_all
 
 from childplan.compass import AREA_CODES
 from childplan.models import Action, ActionArea, Need, NeedArea, Plan, PlanComment, PlanVersion, VersionAcknowledgement
@@ -205,7 +205,7 @@ def _keeps_the_plan(access: ChildAccess, keeps_the_plan: bool | None) -> bool:
     return is_keeper(access.actor, plan_keeper(access.child.id))
 
 
-def _restricted(plan: Plan) -> object:
+def _restricted(plan: Plan) -> Exists:
     """SQL: the guardian of the row has a current custody of the plan's child with a restriction."""
     return exists().where(
         Custody.child_id == plan.child_id,

@@ -1,4 +1,6 @@
-"""Forms of the Plan tab: start the plan, add a need, a goal, an action, close the plan.
+"""Every form of the Child's Plan: the Plan tab's (start the plan, add a need, a goal, an action, publish,
+close, the plan's texts, withhold an item from guardians), the reviews' (record a review, another agency's
+ratings) and the worklist's (update an action, reassign it).
 
 Query-free: the view fills every choice that depends on data (agencies, units, people, needs) with
 ``set_choices``; values are public ids. Areas, close reasons are fixed lists in code. Every text field
@@ -6,34 +8,28 @@ has a maximum length; every message is translatable."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
+from childplan import wheel
 from childplan.compass import AREAS
-from childplan.models import PLAN_CLOSE_REASONS, PLAN_TEXT_MAX
+from childplan.labels import STATUS_LABELS
+from childplan.models import ACTION_STATUSES, PLAN_CLOSE_REASONS, PLAN_TEXT_MAX
 from childplan.operations.common import REASON_MAX
-from coordination.consent.forms import apply_operation_error
+from childplan.operations.reviews import COMMENT_MAX, NOTE_MAX, comment_field, rating_field
+from childplan.wheel import PROFESSIONALS
 from coordination.forms import MultiCheckboxField
 
-__all__ = [
-    "ActionForm",
-    "ClosePlanForm",
-    "GoalForm",
-    "NeedForm",
-    "PlanTextsForm",
-    "PublishForm",
-    "StartPlanForm",
-    "WithholdForm",
-    "apply_operation_error",
-]
-
 MAX_KEY_LENGTH = 64
-AREA_CHOICES = [SelectChoice(area.code, area.label) for area in AREAS]  # type: ignore[arg-type]
+AREA_CHOICES = [SelectChoice(area.code, area.label) for area in AREAS]
 CLOSE_REASON_LABELS = {
     "goals_met": _l("The goals are met"),
     "moved_away": _l("The child has moved away"),
@@ -48,8 +44,8 @@ def _required_text(label: object, message: object) -> TextAreaField:
     return TextAreaField(
         label,
         validators=[
-            InputRequired(message=message),  # type: ignore[arg-type]
-            Length(max=PLAN_TEXT_MAX, message=TOO_LONG),  # type: ignore[arg-type]
+            InputRequired(message=message),
+            Length(max=PLAN_TEXT_MAX, message=TOO_LONG),
         ],
     )
 
@@ -59,13 +55,13 @@ def _optional_text(label: object) -> TextAreaField:
         label,
         validators=[
             Optional(),
-            Length(max=PLAN_TEXT_MAX, message=TOO_LONG),  # type: ignore[arg-type]
+            Length(max=PLAN_TEXT_MAX, message=TOO_LONG),
         ],
     )
 
 
 def _choices(pairs: Iterable[tuple[str, object]]) -> list[SelectChoice]:
-    return [SelectChoice(str(value), label) for value, label in pairs]  # type: ignore[arg-type]
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 class StartPlanForm(FlaskForm):
@@ -123,7 +119,7 @@ class ActionForm(FlaskForm):
         if (required and not value) or (value and value not in offered):
             field.errors = [*list(field.errors or ()), str(message)]
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         valid = super().validate(extra_validators)
         self._offered(self.owner_agency, _l("Choose the agency that owns the action"), required=True)
         self._offered(self.owner_unit, _l("Choose a unit of the owning agency"))
@@ -155,7 +151,7 @@ class ClosePlanForm(FlaskForm):
     )
     note = TextAreaField(
         _l("Note (say what the reason is, if you chose Another reason)"),
-        validators=[Length(max=PLAN_TEXT_MAX, message=TOO_LONG)],  # type: ignore[arg-type]
+        validators=[Length(max=PLAN_TEXT_MAX, message=TOO_LONG)],
     )
 
     def validate_reason(self, field: SelectField) -> None:
@@ -190,11 +186,127 @@ class WithholdForm(FlaskForm):
     reason = TextAreaField(
         _l("Why it is withheld from guardians"),
         validators=[
-            InputRequired(message=_l("Say why this is withheld from guardians")),  # type: ignore[arg-type]
-            Length(max=REASON_MAX, message=TOO_LONG),  # type: ignore[arg-type]
+            InputRequired(message=_l("Say why this is withheld from guardians")),
+            Length(max=REASON_MAX, message=TOO_LONG),
         ],
     )
 
     def validate_reason(self, field: TextAreaField) -> None:
         if not (field.data or "").strip():
             raise ValidationError(_l("Say why this is withheld from guardians"))
+
+
+# -- reviews ----------------------------------------------------------------------------------------------
+def rating_choices() -> list[tuple[str, object]]:
+    return [("", _l("Not rated")), *((str(scale), f"{scale} – {wheel.RATING_WORDS[scale]}") for scale in wheel.SCALE)]
+
+
+class ReviewForm(FlaskForm):
+    """When the review was held, a note, and per area and voice a rating (1–5 or not rated) and a comment.
+    The rating fields are added below, one per area and voice; the choice is checked by the operation
+    (so a value outside 1–5 is refused next to its field)."""
+
+    held_on = DateField(_l("Date of the review"), validators=[InputRequired(_l("Enter the date of the review"))])
+    note = TextAreaField(
+        _l("Note"),
+        validators=[Optional(), Length(max=NOTE_MAX, message=_l("Write at most %(max)d characters"))],
+    )
+
+
+for _area in AREAS:
+    for _voice in wheel.VOICES:
+        setattr(
+            ReviewForm,
+            rating_field(_area.code, _voice),
+            SelectField(
+                _l("%(area)s: %(voice)s", area=_area.label, voice=wheel.VOICE_LABELS[_voice]),
+                choices=[],
+                validate_choice=False,
+                default="",
+            ),
+        )
+        setattr(
+            ReviewForm,
+            comment_field(_area.code, _voice),
+            TextAreaField(
+                _l("Comment"),
+                validators=[Optional(), Length(max=COMMENT_MAX, message=_l("Write at most %(max)d characters"))],
+            ),
+        )
+
+
+class AgencyRatingsForm(FlaskForm):
+    """Another agency's professional ratings at a review: per area a rating (1–5 or not rated) and a
+    comment; the fields are added below, one pair per area."""
+
+
+for _area in AREAS:
+    setattr(
+        AgencyRatingsForm,
+        rating_field(_area.code, PROFESSIONALS),
+        SelectField(_area.label, choices=[], validate_choice=False, default=""),
+    )
+    setattr(
+        AgencyRatingsForm,
+        comment_field(_area.code, PROFESSIONALS),
+        TextAreaField(
+            _l("Comment"),
+            validators=[Optional(), Length(max=COMMENT_MAX, message=_l("Write at most %(max)d characters"))],
+        ),
+    )
+
+
+def agency_ratings_form(from_request: bool = True) -> AgencyRatingsForm:
+    """The form with its rating choices: filled from the request, or empty (``from_request=False``)."""
+    form = AgencyRatingsForm() if from_request else AgencyRatingsForm(formdata=None)
+    choices = rating_choices()
+    for area in AREAS:
+        form[rating_field(area.code, PROFESSIONALS)].choices = choices
+    return form
+
+
+def review_form() -> ReviewForm:
+    """The form, filled from the request, with its rating choices."""
+    form = ReviewForm()
+    choices = rating_choices()
+    for area in AREAS:
+        for voice in wheel.VOICES:
+            form[rating_field(area.code, voice)].choices = choices
+    return form
+
+
+# -- the worklist ---------------------------------------------------------------------------------------------
+class ActionUpdateForm(FlaskForm):
+    """Status, progress note and (when stopped) why; the version the row was shown with."""
+
+    status = SelectField(
+        _l("Status"),
+        choices=[SelectChoice(code, STATUS_LABELS[code]) for code in ACTION_STATUSES],
+        validators=[InputRequired(_l("Choose a status"))],
+        validate_choice=True,
+    )
+    progress_note = TextAreaField(
+        _l("Progress note"),
+        validators=[Optional(), Length(max=PLAN_TEXT_MAX, message=_l("Write at most %(max)d characters"))],
+    )
+    stop_reason = StringField(
+        _l("Why it stopped"),
+        validators=[Optional(), Length(max=REASON_MAX, message=_l("Write at most %(max)d characters"))],
+    )
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+    def validate_on_submit(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        valid = super().validate_on_submit(extra_validators)
+        if self.status.data == "stopped" and not (self.stop_reason.data or "").strip():
+            self.stop_reason.errors = [*self.stop_reason.errors, _("Say why the action is stopped")]
+            return False
+        return valid
+
+
+class ReassignForm(FlaskForm):
+    """The unit and person to give the action to (public ids; empty: none), and the version the row was
+    shown with. The choices are the page's (``ReassignChoices``); the operation decides what is allowed."""
+
+    owner_unit = SelectField(_l("Unit (optional)"), validate_choice=False)
+    owner_person = SelectField(_l("Person (optional)"), validate_choice=False)
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])

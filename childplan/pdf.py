@@ -44,9 +44,9 @@ from childplan.access import (
 )
 from childplan.compass import AREAS
 from childplan.forms import CLOSE_REASON_LABELS
+from childplan.labels import CLOSED_STATUSES, STATUS_LABELS
 from childplan.models import Plan, Rating, Review
 from childplan.review_view import ReviewView, WithheldRating
-from childplan.views.plan import CLOSED_STATUSES, STATUS_LABELS
 from coordination.access import ChildAccess
 from coordination.children.models import Child, Guardian, age_in_years
 from coordination.clock import today

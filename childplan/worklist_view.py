@@ -30,9 +30,11 @@ from sqlalchemy import Select, and_, case, exists, false, func, or_, select, uni
 from sqlalchemy.orm import raiseload, selectinload
 
 from agencies.models import Membership, StaffPerson, Unit
+from childplan.access import may_reassign
 from childplan.compass import AREA_CODES, AREAS
+from childplan.labels import STATUS_LABELS
 from childplan.models import ACTION_STATUSES, Action, ActionArea, Need, NeedArea
-from childplan.operations.actions import REASSIGNABLE_STATUSES, may_reassign
+from childplan.operations.actions import REASSIGNABLE_STATUSES
 from coordination.access import RELATIONS, Actor
 from coordination.children.models import Child, age_in_years
 from coordination.clock import today
@@ -44,12 +46,6 @@ OPEN_STATUSES: tuple[str, ...] = ("planned", "in_progress")
 DUE_SOON_DAYS = 14
 CHILD_SEARCH_MAX = 100
 
-STATUS_LABELS: dict[str, object] = {
-    "planned": lazy_pgettext("action status", "Planned"),
-    "in_progress": _l("In progress"),
-    "done": _l("Done"),
-    "stopped": _l("Stopped"),
-}
 STATUS_FILTERS: dict[str, object] = {
     "open": _l("Open (planned or in progress)"),
     "planned": lazy_pgettext("action status", "Planned"),
@@ -104,14 +100,6 @@ def _owned_by_me(actor: Actor) -> Any:
         Action.owner_agency_id == actor.acting_agency.id,
         or_(mine, Action.owner_unit_id.in_(unit_ids)) if unit_ids else mine,
     )
-
-
-def may_change_as_owner(actor: Actor, action: Action) -> bool:
-    """The owner (the person, or a practitioner of the owning unit) acting for the owning agency."""
-    if actor.acting_agency is None or actor.acting_agency.id != action.owner_agency_id:
-        return False
-    units = {m.unit_id for m in actor.memberships if m.is_practitioner}
-    return action.owner_person_id == actor.account.staff_person_id or action.owner_unit_id in units
 
 
 def actions_statement(actor: Actor, filters: Filters) -> Select[tuple[Action]]:
@@ -397,18 +385,3 @@ def build_worklist(actor: Actor, args: Mapping[str, str], page_number: int) -> W
             for action in page.items
         )
     return Worklist(filters=filters, page=page, rows=rows, may_see_agency=may_see_agency, choices=choices)
-
-
-def load_action(public_id: str) -> Action | None:
-    """One action by its public id, with what the row and the update need."""
-    statement = (
-        select(Action)
-        .where(Action.public_id == public_id[:64])
-        .options(
-            selectinload(Action.areas),
-            selectinload(Action.need).selectinload(Need.areas),
-            selectinload(Action.plan),
-            selectinload(Action.owner_person),
-        )
-    )
-    return db.session.scalar(statement)

@@ -98,13 +98,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    import childplan.views.overview  # noqa: F401  (the plan in brief on the Overview, registered at import)
-    import childplan.views.pdf  # noqa: F401  (the plan as a PDF, on the plan blueprint)
-    import childplan.views.versions  # noqa: F401  (the plan's versions and their diff, on the plan blueprint)
     from agencies.views import admin, agency
-    from childplan.views.plan import plan
-    from childplan.views.reviews import reviews
-    from childplan.views.worklist import worklist
+    from childplan.views import plan_blueprint, reviews_blueprint, worklist_blueprint
     from coordination.children.views import children
     from coordination.chronology.views import chronology
     from coordination.concerns.views.concern import concern
@@ -128,9 +123,9 @@ def _register_blueprints(app: Flask) -> None:
     blueprints.append(teams)  # /children/<child_id>/team, meetings
     blueprints.append(chronology)  # /children/<child_id>/chronology
     blueprints.append(inbox)  # /inbox
-    blueprints.append(plan)  # /children/<child_id>/plan
-    blueprints.append(worklist)  # /worklist
-    blueprints.append(reviews)  # /children/<child_id>/plan/reviews
+    blueprints.append(plan_blueprint)  # /children/<child_id>/plan: the Plan tab, versions, the PDF
+    blueprints.append(worklist_blueprint)  # /worklist, /agency/actions
+    blueprints.append(reviews_blueprint)  # /children/<child_id>/plan/reviews
     if app.config["DEMO_MODE"]:
         blueprints.append(demo)  # demo-only routes do not exist outside demo mode
     for blueprint in blueprints:

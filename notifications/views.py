@@ -10,40 +10,25 @@ and writes no audit row (RULES.md §9).
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, url_for
-from flask_wtf import FlaskForm
-from sqlalchemy import select
+from flask.typing import ResponseReturnValue
 
-from coordination import audit
-from coordination.access import STAFF, Actor
 from coordination.auth import polling
-from coordination.database import db
+from coordination.form_writes import commit
 from coordination.paging import page_number, paginate
-from coordination.policies import current_actor, policy
+from coordination.policies import policy, signed_in_actor
+from notifications.access import get_item_or_404
+from notifications.forms import OpenItemForm
 from notifications.inbox import inbox_statement, mark_read, render_items, unread_count
-from notifications.models import InboxItem
 
 inbox = Blueprint("inbox", __name__)
 
 VIEW_INBOX = "view_inbox"
-OPEN_ITEM = "open_inbox_item"
-MAX_ID_LENGTH = 64
-
-
-class OpenItemForm(FlaskForm):
-    """Only the CSRF token: the item is in the address."""
-
-
-def _staff_actor() -> Actor:
-    actor = current_actor()
-    if actor is None or actor.kind != STAFF or actor.acting_agency is None:
-        abort(404)  # the policy already refuses (and audits) anyone else
-    return actor
 
 
 @inbox.get("/inbox")
 @policy("staff")
-def index():  # type: ignore[no-untyped-def]
-    actor = _staff_actor()
+def index() -> ResponseReturnValue:
+    actor = signed_in_actor()
     page = paginate(inbox_statement(actor), page_number())
     entries = render_items(actor, list(page.items))
     return render_template("inbox/index.html", page=page, entries=entries, form=OpenItemForm())
@@ -51,34 +36,22 @@ def index():  # type: ignore[no-untyped-def]
 
 @inbox.post("/inbox/<item_id>/open")
 @policy("staff")
-def open_item(item_id: str):  # type: ignore[no-untyped-def]
+def open_item(item_id: str) -> ResponseReturnValue:
     """Mark the item read, then go where it leads now (the inbox when it no longer leads anywhere)."""
-    actor = _staff_actor()
+    actor = signed_in_actor()
     if not OpenItemForm().validate_on_submit():
         abort(400)
-    assert actor.acting_agency is not None
-    item = db.session.scalar(
-        select(InboxItem).where(
-            InboxItem.public_id == (item_id or "")[:MAX_ID_LENGTH],
-            InboxItem.recipient_person_id == actor.account.staff_person_id,
-            InboxItem.recipient_agency_id == actor.acting_agency.id,
-        )
-    )
-    if item is None:
-        audit.note_denied(
-            actor.audit_actor(), OPEN_ITEM, object_type="inbox_item", object_id=(item_id or "")[:MAX_ID_LENGTH]
-        )
-        abort(404)
+    item = get_item_or_404(actor, item_id)
     (entry,) = render_items(actor, [item])
     mark_read(actor, item)
-    db.session.commit()
+    commit()
     return redirect(entry.target_url if entry.available and entry.target_url else url_for("inbox.index"))
 
 
 @inbox.get("/inbox/count")
 @polling
 @policy("staff")
-def count():  # type: ignore[no-untyped-def]
+def count() -> ResponseReturnValue:
     """The unread count only (polled by the badge in the top navigation every 60 seconds)."""
-    actor = _staff_actor()
+    actor = signed_in_actor()
     return render_template("inbox/_count.html", unread=unread_count(actor))

@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypedDict, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from agencies.models import Membership, StaffPerson, Unit
+from childplan.access import action_change_basis, may_reassign
 from childplan.models import ACTION_STATUSES, Action, ActionArea, Need, Plan
 from childplan.operations.common import (
     PLAN_TEXT_MAX,
@@ -25,7 +27,7 @@ from childplan.operations.common import (
     touch,
 )
 from coordination import events
-from coordination.access import AGENCY_ADMIN_DECIDES, KEEPER_BASES, is_keeper, plan_keeper, relations_basis
+from coordination.access import AGENCY_ADMIN_DECIDES, KEEPER_BASES, Actor, is_keeper, plan_keeper, relations_basis
 from coordination.audit import refusals_audited
 from coordination.children.models import RoleAssignment
 from coordination.clock import now
@@ -35,13 +37,18 @@ from coordination.errors import refusal_message as _
 from coordination.teams.models import MeetingDecision, TeamMember
 
 
-def _entry_areas(action: Action) -> dict[str, frozenset[str]]:
+class EntryAreas(TypedDict):
+    areas: frozenset[str]
+    context_areas: frozenset[str]
+
+
+def _entry_areas(action: Action) -> EntryAreas:
     """A chronology entry about an action is decided by the action's areas and its need's (as the action is),
     but shows and is filed under the need's areas only when the need is the action's own agency's record."""
     own = frozenset(area.area for area in action.areas)
     if action.need is not None and action.need.agency_id == action.owner_agency_id:
         own |= action.need.area_codes
-    return {"areas": own, "context_areas": action.area_codes - own}
+    return EntryAreas(areas=own, context_areas=action.area_codes - own)
 
 
 class StaleAction(StaleRecord):
@@ -77,7 +84,7 @@ def team_agency_ids(child_id: int, keeper: RoleAssignment | None) -> set[int]:
     return ids | ({keeper.agency_id} if keeper is not None else set())
 
 
-def _writer_basis(actor, plan: Plan, owner_agency_id: int | None) -> str:  # type: ignore[no-untyped-def]
+def _writer_basis(actor: Actor, plan: Plan, owner_agency_id: int | None) -> str:
     """Who may add this action, and on which legal basis: the keeper (for an agency on the team or the
     keeper's own), or staff with a relation to the child adding an action their own agency owns."""
     if owner_agency_id is None:
@@ -86,7 +93,11 @@ def _writer_basis(actor, plan: Plan, owner_agency_id: int | None) -> str:  # typ
     acting = getattr(actor, "acting_agency", None)
     own = getattr(actor, "kind", None) == "staff" and acting is not None and acting.id == owner_agency_id
     if own:
-        basis = KEEPER_BASES[keeper.role] if is_keeper(actor, keeper) else relations_basis(actor, plan.child)
+        basis = (
+            KEEPER_BASES[keeper.role]
+            if keeper is not None and is_keeper(actor, keeper)
+            else relations_basis(actor, plan.child)
+        )
         if basis is not None:
             return basis
         raise OperationError(_("Only the plan keeper can do this"), "form")
@@ -131,13 +142,13 @@ def _check_dates(starts_on: date | None, due_on: date | None) -> None:
         raise OperationError(_("The due date cannot be before the start date"), "due_on")
 
 
-def _tell_the_owner(actor, action: Action) -> None:  # type: ignore[no-untyped-def]
+def _tell_the_owner(actor: Actor, action: Action) -> None:
     """The person an action is given to is told (content-free), unless they gave it to themselves."""
     if action.owner_person_id is not None and action.owner_person_id != actor.account.staff_person_id:
         events.plan_action_assigned.send(None, action=action)
 
 
-def _record_added(actor, plan: Plan, action: Action, basis: str, **detail: object) -> None:  # type: ignore[no-untyped-def]
+def _record_added(actor: Actor, plan: Plan, action: Action, basis: str, **detail: object) -> None:
     audit_write(
         actor,
         "add_plan_action",
@@ -163,7 +174,7 @@ def _record_added(actor, plan: Plan, action: Action, basis: str, **detail: objec
 
 
 @refusals_audited("add_plan_action")
-def add_action(actor, plan: Plan, data: ActionData) -> Action:  # type: ignore[no-untyped-def]
+def add_action(actor: Actor, plan: Plan, data: ActionData) -> Action:
     active_or_refuse(plan)
     basis = _writer_basis(actor, plan, data.owner_agency_id)
     assert data.owner_agency_id is not None
@@ -206,7 +217,7 @@ def add_action(actor, plan: Plan, data: ActionData) -> Action:  # type: ignore[n
 
 
 @refusals_audited("adopt_meeting_decision")
-def adopt_decision(actor, plan: Plan, decision: MeetingDecision) -> Action:  # type: ignore[no-untyped-def]
+def adopt_decision(actor: Actor, plan: Plan, decision: MeetingDecision) -> Action:
     """The keeper adopts a meeting's decision (a draft action) as an action of the plan: the same owner,
     due date and areas (the meeting's when the decision names none), its text as what is done."""
     keeper = keeper_of_active_plan(actor, plan)
@@ -252,42 +263,37 @@ def adopt_decision(actor, plan: Plan, decision: MeetingDecision) -> Action:  # t
     return action
 
 
-def _changer_basis(actor, action: Action) -> str:  # type: ignore[no-untyped-def]
-    """The owner (the person, or a practitioner of the owning unit, acting for the owning agency) or the
-    plan keeper may change an action."""
-    acting = getattr(actor, "acting_agency", None)
-    if getattr(actor, "kind", None) == "staff" and acting is not None and acting.id == action.owner_agency_id:
-        units = {m.unit_id for m in actor.memberships if m.is_practitioner}
-        if action.owner_person_id == actor.account.staff_person_id or action.owner_unit_id in units:
-            return "relation_action_owner"
-    keeper = plan_keeper(action.child_id)
-    if is_keeper(actor, keeper):
-        assert keeper is not None
-        return KEEPER_BASES[keeper.role]
-    raise OperationError(_("Only the action's owner or the plan keeper can change this action"), "form")
-
-
 def _claim_version(action: Action, version: int | None) -> None:
     """Optimistic locking: the form's version must be the action's; the bump is one conditional UPDATE,
     so two editors of the same version cannot both win."""
     message = _("Someone changed this action after you opened it. Check it and try again.")
     if version is None or version != action.version:
         raise StaleAction(message, "form")
-    result = db.session.execute(
-        update(Action)
-        .where(Action.id == action.id, Action.version == version)
-        .values(version=version + 1, changed_at=now())
-        .execution_options(synchronize_session="fetch")
+    result = cast(  # an UPDATE always answers with a cursor result, which has the row count
+        CursorResult[Any],
+        db.session.execute(
+            update(Action)
+            .where(Action.id == action.id, Action.version == version)
+            .values(version=version + 1, changed_at=now())
+            .execution_options(synchronize_session="fetch")
+        ),
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise StaleAction(message, "form")
 
 
 @refusals_audited("update_plan_action")
-def update_action(actor, action: Action, version: int | None, data: ActionUpdateData) -> None:  # type: ignore[no-untyped-def]
-    """A new status (stopped says why) and progress note, from the owner or the keeper."""
+def update_action(
+    actor: Actor, action: Action, version: int | None, data: ActionUpdateData, basis: str | None = None
+) -> None:
+    """A new status (stopped says why) and progress note, from the owner or the keeper: ``basis`` is the
+    decision the caller was given by ``childplan.access.get_action_or_404`` / ``action_change_basis``; a
+    caller without one (the demo, a test) gets it decided by that same function, refused when it is None."""
     active_or_refuse(action.plan)
-    basis = _changer_basis(actor, action)
+    if basis is None:
+        basis = action_change_basis(actor, action)
+    if basis is None:
+        raise OperationError(_("Only the action's owner or the plan keeper can change this action"), "form")
     if data.status not in ACTION_STATUSES:
         raise OperationError(_("Choose a status"), "status")
     stop_reason = clean_text(
@@ -331,20 +337,10 @@ def update_action(actor, action: Action, version: int | None, data: ActionUpdate
 REASSIGNABLE_STATUSES: tuple[str, ...] = ("planned", "in_progress")
 
 
-def may_reassign(actor, action: Action) -> bool:  # type: ignore[no-untyped-def]
-    """An agency admin of the action's owner agency, acting for it (RULES.md §1: the agency admin reassigns its
-    actions) — nobody else: neither the owner nor the plan keeper, who change the action itself."""
-    acting = getattr(actor, "acting_agency", None)
-    return (
-        getattr(actor, "kind", None) == "staff"
-        and acting is not None
-        and acting.id == action.owner_agency_id
-        and any(m.is_agency_admin and m.ended_at is None for m in actor.memberships)
-    )
-
-
 @refusals_audited("reassign_plan_action")
-def reassign_action(actor, action: Action, version: int | None, unit_id: int | None, person_id: int | None) -> None:  # type: ignore[no-untyped-def]
+def reassign_action(
+    actor: Actor, action: Action, version: int | None, unit_id: int | None, person_id: int | None
+) -> None:
     """The owner agency's admin moves an open action to another unit and/or person of the same agency (an
     active practitioner of it, and of the unit when both are given). The owner agency never changes. Giving
     the action to whom it already has is recorded like any other reassignment (a new version): the answer

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from childplan.models import PLAN_TEXT_MAX, Plan
+from coordination.access import Actor
 from coordination.audit import record_write
 from coordination.children.models import RoleAssignment
 from coordination.chronology.record import record_event
@@ -42,7 +43,7 @@ def active_or_refuse(plan: Plan) -> None:
         raise OperationError(_("The plan is closed and can no longer be changed"), "form")
 
 
-def keeper_of_active_plan(actor, plan: Plan) -> RoleAssignment:  # type: ignore[no-untyped-def]
+def keeper_of_active_plan(actor: Actor, plan: Plan) -> RoleAssignment:
     """The keeper's assignment when the plan is active and the actor keeps it; otherwise refused."""
     active_or_refuse(plan)
     return keeper_or_refuse(actor, plan.child)
@@ -59,8 +60,8 @@ def touch(plan: Plan) -> None:
     plan.changed_at = now()
 
 
-def audit_write(  # type: ignore[no-untyped-def]
-    actor, action: str, child_id: int, object_type: str, public_id: str, legal_basis: str, **detail: object
+def audit_write(
+    actor: Actor, action: str, child_id: int, object_type: str, public_id: str, legal_basis: str, **detail: object
 ) -> None:
     record_write(
         actor.audit_actor(),
@@ -87,8 +88,8 @@ PLAN_CHRONOLOGY_KINDS: tuple[str, ...] = (
 )
 
 
-def chronicle(  # type: ignore[no-untyped-def]
-    actor,
+def chronicle(
+    actor: Actor,
     child_id: int,
     kind: str,
     *,

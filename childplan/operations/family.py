@@ -20,7 +20,7 @@ from sqlalchemy import select
 from childplan.models import PLAN_STATUSES, Action, Need, Plan, PlanComment, PlanVersion, VersionAcknowledgement
 from childplan.operations.common import PLAN_TEXT_MAX, audit_write, chronicle, clean_text
 from coordination import events
-from coordination.access import GUARDIAN, YOUNG_PERSON, decide_child
+from coordination.access import GUARDIAN, YOUNG_PERSON, Actor, decide_child
 from coordination.audit import refusals_audited
 from coordination.children.models import Child
 from coordination.clock import now
@@ -52,7 +52,7 @@ def _no_such_item() -> OperationError:
     return OperationError(_("There is no such part of the plan"), "item")
 
 
-def family_viewer_or_refuse(actor, child_id: int) -> FamilyViewer:  # type: ignore[no-untyped-def]
+def family_viewer_or_refuse(actor: Actor, child_id: int) -> FamilyViewer:
     """The guardian or the young person, while the access core lets them open the child (custody now,
     identity checked, the child under 18; the young person's own login); anyone else is refused."""
     kind = getattr(actor, "kind", None)
@@ -72,7 +72,7 @@ def _plan_shown_to_the_family_or_refuse(plan: Plan) -> None:
 
 
 @refusals_audited("acknowledge_plan_version")
-def acknowledge_version(actor, version: PlanVersion, has_agreed: bool) -> VersionAcknowledgement:  # type: ignore[no-untyped-def]
+def acknowledge_version(actor: Actor, version: PlanVersion, has_agreed: bool) -> VersionAcknowledgement:
     """Mark a published version as read, agreed or not. One row per guardian (and one for the young
     person) per version: marking again updates it."""
     plan = db.session.get(Plan, version.plan_id)
@@ -159,8 +159,8 @@ def _version_for(plan: Plan, item: PlanVersion | str) -> PlanVersion:
 
 
 @refusals_audited("comment_on_plan")
-def comment_on_plan(  # type: ignore[no-untyped-def]
-    actor,
+def comment_on_plan(
+    actor: Actor,
     plan: Plan,
     text: str | None,
     need: Need | str | None = None,

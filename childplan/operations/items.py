@@ -19,7 +19,7 @@ from childplan.operations.common import (
     required_areas,
     touch,
 )
-from coordination.access import KEEPER_BASES, relations_to
+from coordination.access import KEEPER_BASES, Actor, relations_to
 from coordination.audit import refusals_audited
 from coordination.chronology.record import record_event
 from coordination.clock import now
@@ -44,8 +44,9 @@ class GoalData:
 
 
 @refusals_audited("add_plan_need")
-def add_need(actor, plan: Plan, data: NeedData) -> Need:  # type: ignore[no-untyped-def]
+def add_need(actor: Actor, plan: Plan, data: NeedData) -> Need:
     keeper = keeper_of_active_plan(actor, plan)
+    assert actor.acting_agency is not None  # the keeper acts for the keeper's agency
     description = clean_text(
         data.description, "description", PLAN_TEXT_MAX, required=True, message=_("Describe the need")
     )
@@ -84,7 +85,7 @@ def add_need(actor, plan: Plan, data: NeedData) -> Need:  # type: ignore[no-unty
 
 
 @refusals_audited("add_plan_goal")
-def add_goal(actor, need: Need, data: GoalData) -> Goal:  # type: ignore[no-untyped-def]
+def add_goal(actor: Actor, need: Need, data: GoalData) -> Goal:
     keeper = keeper_of_active_plan(actor, need.plan)
     outcome = clean_text(
         data.outcome, "outcome", PLAN_TEXT_MAX, required=True, message=_("Describe the outcome you want")
@@ -129,9 +130,7 @@ def _withheld_item(item: Need | Action | TeamMember | Rating) -> tuple[int, int,
 
 
 @refusals_audited("withhold_plan_item")
-def mark_withheld_from_guardians(  # type: ignore[no-untyped-def]
-    actor, item: Need | Action | TeamMember | Rating, reason: str | None
-) -> None:
+def mark_withheld_from_guardians(actor: Actor, item: Need | Action | TeamMember | Rating, reason: str | None) -> None:
     """Staff of the agency whose record the item is (the need's agency, the action's owner, the team
     member's agency, the professional rating's agency) withhold it from guardians, with the reason
     recorded (RULES.md §6). The chronology gets a content-free entry for the owning agency only."""

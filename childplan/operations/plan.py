@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from agencies.models import Agency
 from childplan.compass import AREA_CODES
@@ -22,7 +22,7 @@ from childplan.operations.common import (
     keeper_or_refuse,
     touch,
 )
-from coordination.access import KEEPER_BASES
+from coordination.access import KEEPER_BASES, Actor
 from coordination.audit import refusals_audited
 from coordination.children.models import Child
 from coordination.chronology.record import record_event
@@ -53,7 +53,7 @@ class PlanTextsData:
 
 
 @refusals_audited("start_plan")
-def start_plan(actor, child: Child, data: PlanData) -> Plan:  # type: ignore[no-untyped-def]
+def start_plan(actor: Actor, child: Child, data: PlanData) -> Plan:
     """The plan keeper starts the child's plan; the plan-level texts are the keeper's agency's record."""
     keeper = keeper_or_refuse(actor, child)
     if db.session.scalar(select(Plan.id).where(Plan.child_id == child.id)) is not None:
@@ -150,7 +150,7 @@ def plan_content(plan: Plan) -> dict[str, Any]:
 
 
 @refusals_audited("publish_plan_version")
-def publish_version(actor, plan: Plan) -> PlanVersion:  # type: ignore[no-untyped-def]
+def publish_version(actor: Actor, plan: Plan) -> PlanVersion:
     """Freeze the plan as it stands into the next numbered version; an empty plan is not published."""
     keeper = keeper_of_active_plan(actor, plan)
     if not plan.needs and not plan.actions:
@@ -187,7 +187,7 @@ def publish_version(actor, plan: Plan) -> PlanVersion:  # type: ignore[no-untype
 
 
 @refusals_audited("close_plan")
-def close_plan(actor, plan: Plan, reason: str | None, note: str | None) -> None:  # type: ignore[no-untyped-def]
+def close_plan(actor: Actor, plan: Plan, reason: str | None, note: str | None) -> None:
     """Close the plan with a reason (goals met, moved away, turned 18, other — "other" says what)."""
     keeper = keeper_of_active_plan(actor, plan)
     if reason not in PLAN_CLOSE_REASONS:
@@ -219,18 +219,21 @@ def _claim_plan_version(plan: Plan, version: int | None) -> None:
     message = _("Someone changed the plan's texts after you opened them. Check them and try again.")
     if version is None or version != plan.version:
         raise StalePlan(message, "form")
-    result = db.session.execute(
-        update(Plan)
-        .where(Plan.id == plan.id, Plan.version == version)
-        .values(version=version + 1, changed_at=now())
-        .execution_options(synchronize_session="fetch")
+    result = cast(  # an UPDATE always answers with a cursor result, which has the row count
+        CursorResult[Any],
+        db.session.execute(
+            update(Plan)
+            .where(Plan.id == plan.id, Plan.version == version)
+            .values(version=version + 1, changed_at=now())
+            .execution_options(synchronize_session="fetch")
+        ),
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise StalePlan(message, "form")
 
 
 @refusals_audited("update_plan_texts")
-def update_plan_texts(actor, plan: Plan, version: int | None, data: PlanTextsData) -> None:  # type: ignore[no-untyped-def]
+def update_plan_texts(actor: Actor, plan: Plan, version: int | None, data: PlanTextsData) -> None:
     """The keeper of an active plan writes its plan-level texts: why there is a plan (required), who has
     overall responsibility, the child's and the guardians' views, where views differ, and the next review
     (not in the past). The form carries the plan's version: a stale one is refused (``StalePlan``)."""

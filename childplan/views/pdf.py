@@ -2,32 +2,28 @@
 
 Staff with a relation to the child only (others: 404, audited by ``get_child_or_404``); no plan: 404
 with the refusal audited. The PDF holds what ``PlanView.for_actor`` gives this viewer (``childplan.pdf``)
-in the viewer's language; the download is audited as a read of the plan. Registered by importing the
-module in ``coordination/app.py``."""
+in the viewer's language; the download is audited as a read of the plan. ``childplan.views`` imports this
+module, so the route is registered with the blueprint."""
 
 from __future__ import annotations
 
-from flask import Response, abort
+from flask import Response
 
-from childplan.access import plan_of
+from childplan.access import get_plan_or_404
 from childplan.pdf import DOWNLOAD_PLAN_PDF, PDF_MIMETYPE, ChildFacts, pdf_filename, staff_plan_pdf
-from childplan.views.plan import plan
+from childplan.views.blueprints import plan
 from coordination import audit
-from coordination.access import STAFF, get_child_or_404, refuse_404
+from coordination.access import get_child_or_404
 from coordination.clock import today
-from coordination.policies import current_actor, policy
+from coordination.policies import policy, signed_in_actor
 
 
 @plan.get("/children/<child_id>/plan.pdf")
 @policy("staff")
-def plan_pdf(child_id: str):  # type: ignore[no-untyped-def]
-    actor = current_actor()
-    if actor is None or actor.kind != STAFF or actor.acting_agency is None:
-        abort(404)  # the policy has already refused (and audited) anyone but staff
+def plan_pdf(child_id: str) -> Response:
+    actor = signed_in_actor()
     access = get_child_or_404(actor, child_id, action=DOWNLOAD_PLAN_PDF)
-    the_plan = plan_of(access)
-    if the_plan is None:
-        refuse_404(access, DOWNLOAD_PLAN_PDF, "no_plan")
+    the_plan = get_plan_or_404(access, DOWNLOAD_PLAN_PDF)
     audit.note_read(
         actor.audit_actor(),
         DOWNLOAD_PLAN_PDF,

@@ -13,25 +13,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from agencies.models import Agency, Membership, StaffPerson, Unit
 from childplan.access import (
     WITHHELD_REASONS,
+    ActionLine,
+    NeedLine,
     PlanView,
     decision_of,
     draft_actions_to_adopt,
+    get_active_plan_or_404,
+    get_keeper_or_404,
     need_ids_of,
     need_of,
     plan_of,
     reviews_listed,
 )
 from childplan.comment_view import acknowledgements_for_actor, comments_for_actor
-from childplan.compass import AREA_CODES, BY_CODE
 from childplan.forms import (
     ActionForm,
     ClosePlanForm,
@@ -42,6 +45,7 @@ from childplan.forms import (
     StartPlanForm,
     WithholdForm,
 )
+from childplan.labels import CLOSED_STATUSES, STATUS_LABELS, chips
 from childplan.models import Plan
 from childplan.operations import (
     ActionData,
@@ -61,9 +65,10 @@ from childplan.operations import (
     update_plan_texts,
 )
 from childplan.review_view import ReviewView
+from childplan.views.blueprints import plan
 from childplan.withholding_view import own_action, own_need, own_withheld_plan_reasons
 from coordination import audit
-from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, is_keeper, plan_keeper, refuse_404
+from coordination.access import Actor, ChildAccess, get_child_or_404, is_keeper, plan_keeper, refuse_404
 from coordination.children.models import RoleAssignment
 from coordination.children.views import child_tabs
 from coordination.clock import today
@@ -71,26 +76,11 @@ from coordination.consent.forms import apply_operation_error
 from coordination.consent.view import ChildHeading
 from coordination.database import db
 from coordination.form_writes import write_and_commit
-from coordination.policies import current_actor, policy
-
-plan = Blueprint("plan", __name__)
+from coordination.policies import policy, signed_in_actor
+from coordination.teams.models import MeetingDecision
 
 VIEW_PLAN = "view_child_plan"
 MAX_ID_LENGTH = 64
-STATUS_LABELS = {
-    "planned": lazy_pgettext("action status", "Planned"),
-    "in_progress": _l("In progress"),
-    "done": _l("Done"),
-    "stopped": _l("Stopped"),
-}
-CLOSED_STATUSES = ("done", "stopped")
-
-
-@dataclass(frozen=True)
-class Chip:
-    code: str
-    label: object
-    css_class: str
 
 
 @dataclass(frozen=True)
@@ -103,39 +93,7 @@ class DraftAction:
     due_on: date | None
 
 
-def chips(codes: tuple[str, ...]) -> tuple[Chip, ...]:
-    return tuple(Chip(code, BY_CODE[code].label, BY_CODE[code].css_class) for code in AREA_CODES if code in codes)
-
-
-# -- reaching the child -----------------------------------------------------------------------------------
-def _child(child_id: str, action: str) -> tuple[Actor, ChildAccess]:
-    actor = current_actor()
-    if actor is None or actor.kind != STAFF or actor.acting_agency is None:
-        abort(404)  # the policy has already refused (and audited) anyone but staff
-    return actor, get_child_or_404(actor, child_id, action=action)
-
-
-def _keeper_access(child_id: str, action: str) -> tuple[Actor, ChildAccess, RoleAssignment]:
-    """The plan keeper only (acting for the assignment's agency); anyone else: 404, audited."""
-    actor, access = _child(child_id, action)
-    keeper = plan_keeper(access.child.id)
-    if keeper is None or not is_keeper(actor, keeper):
-        refuse_404(access, action, "not_plan_keeper")
-    return actor, access, keeper
-
-
-def _plan_of(access: ChildAccess) -> Plan | None:
-    return plan_of(access)
-
-
-def _active_plan_or_404(access: ChildAccess, action: str) -> Plan:
-    found = _plan_of(access)
-    if found is None or found.status != "active":
-        refuse_404(access, action, "no_active_plan")
-    return found
-
-
-def _write(form, write: Callable[[], object]) -> int | None:  # type: ignore[no-untyped-def]
+def _write(form: FlaskForm, write: Callable[[], object]) -> int | None:
     """One write, committed; or the status of the page shown again with nothing written (409 / 422)."""
     return write_and_commit(form, write, apply_operation_error)
 
@@ -152,6 +110,11 @@ class Choices:
     people: list[tuple[int, str, str]]
     needs: list[tuple[int, str, str]]  # the needs the keeper sees
     drafts: list[DraftAction]
+
+
+def _draft(decision: MeetingDecision) -> DraftAction:
+    assert decision.owner_agency is not None  # only decisions with an owner are offered
+    return DraftAction(decision.public_id, decision.text, decision.owner_agency.name, decision.due_on)
 
 
 def _choices(access: ChildAccess, keeper: RoleAssignment, the_plan: Plan, view: PlanView) -> Choices:
@@ -196,10 +159,7 @@ def _choices(access: ChildAccess, keeper: RoleAssignment, the_plan: Plan, view: 
         for public_id, need_id in need_ids_of(the_plan).items()
         if public_id in shown
     ]
-    drafts = [
-        DraftAction(decision.public_id, decision.text, decision.owner_agency.name, decision.due_on)
-        for decision in draft_actions_to_adopt(access)
-    ]
+    drafts = [_draft(decision) for decision in draft_actions_to_adopt(access)]
     return Choices(agencies, units, people, needs, drafts)
 
 
@@ -213,22 +173,22 @@ def _set_action_choices(form: ActionForm, choices: Choices) -> None:
 
 
 # -- the Plan tab ------------------------------------------------------------------------------------------
-def _page(  # type: ignore[no-untyped-def]
+def _page(
     actor: Actor,
     access: ChildAccess,
     *,
-    start_form=None,
-    need_form=None,
-    goal_form=None,
+    start_form: StartPlanForm | None = None,
+    need_form: NeedForm | None = None,
+    goal_form: GoalForm | None = None,
     goal_need: str | None = None,
-    action_form=None,
+    action_form: ActionForm | None = None,
     adopt_errors: list[str] | None = None,
-    texts_form=None,
-    withhold_form=None,
+    texts_form: PlanTextsForm | None = None,
+    withhold_form: WithholdForm | None = None,
     withhold_target: str | None = None,
     status: int = 200,
-):
-    the_plan = _plan_of(access)
+) -> ResponseReturnValue:
+    the_plan = plan_of(access)
     keeper = plan_keeper(access.child.id)
     keeps = is_keeper(actor, keeper)
     context: dict[str, object] = {
@@ -317,12 +277,17 @@ def _withhold_prefix(public_id: str) -> str:
     return f"withhold-{public_id}-"
 
 
-def _withholding_context(  # type: ignore[no-untyped-def]
-    context: dict[str, object], access: ChildAccess, the_plan: Plan, view: PlanView, withhold_form, target
+def _withholding_context(
+    context: dict[str, object],
+    access: ChildAccess,
+    the_plan: Plan,
+    view: PlanView,
+    withhold_form: WithholdForm | None,
+    target: str | None,
 ) -> None:
     """The "Withhold from guardians" controls (the owning agency's staff, on an active plan) and the
     reasons beside the badge of the viewer's own agency's withheld items (read only when there are any)."""
-    lines = [*view.needs, *view.actions]
+    lines: list[NeedLine | ActionLine] = [*view.needs, *view.actions]
     own_withheld = any(line.is_own_agency and line.withheld_from_guardians for line in lines)
     context["own_withheld_reasons"] = own_withheld_plan_reasons(access, the_plan) if own_withheld else {}
     context["may_withhold"] = the_plan.status == "active"
@@ -338,16 +303,19 @@ def _withholding_context(  # type: ignore[no-untyped-def]
 
 @plan.get("/children/<child_id>/plan")
 @policy("staff")
-def index(child_id: str):  # type: ignore[no-untyped-def]
-    actor, access = _child(child_id, VIEW_PLAN)
+def index(child_id: str) -> ResponseReturnValue:
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action=VIEW_PLAN)
     return _page(actor, access)
 
 
 @plan.post("/children/<child_id>/plan")
 @policy("staff")
-def start(child_id: str):  # type: ignore[no-untyped-def]
-    actor, access, _keeper = _keeper_access(child_id, "start_plan")
-    if _plan_of(access) is not None:
+def start(child_id: str) -> ResponseReturnValue:
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="start_plan")
+    get_keeper_or_404(access, "start_plan")
+    if plan_of(access) is not None:
         refuse_404(access, "start_plan", "plan_exists")
     form = StartPlanForm()
     if not form.validate_on_submit():
@@ -362,9 +330,11 @@ def start(child_id: str):  # type: ignore[no-untyped-def]
 
 @plan.post("/children/<child_id>/plan/needs")
 @policy("staff")
-def new_need(child_id: str):  # type: ignore[no-untyped-def]
-    actor, access, _keeper = _keeper_access(child_id, "add_plan_need")
-    the_plan = _active_plan_or_404(access, "add_plan_need")
+def new_need(child_id: str) -> ResponseReturnValue:
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="add_plan_need")
+    get_keeper_or_404(access, "add_plan_need")
+    the_plan = get_active_plan_or_404(access, "add_plan_need")
     form = NeedForm(prefix="need-")
     if not form.validate_on_submit():
         return _page(actor, access, need_form=form, status=422)
@@ -380,9 +350,11 @@ def new_need(child_id: str):  # type: ignore[no-untyped-def]
 
 @plan.post("/children/<child_id>/plan/needs/<need_id>/goals")
 @policy("staff")
-def new_goal(child_id: str, need_id: str):  # type: ignore[no-untyped-def]
-    actor, access, _keeper = _keeper_access(child_id, "add_plan_goal")
-    the_plan = _active_plan_or_404(access, "add_plan_goal")
+def new_goal(child_id: str, need_id: str) -> ResponseReturnValue:
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="add_plan_goal")
+    get_keeper_or_404(access, "add_plan_goal")
+    the_plan = get_active_plan_or_404(access, "add_plan_goal")
     wanted = (need_id or "")[:MAX_ID_LENGTH]
     need = need_of(access, the_plan, wanted)
     if need is None:
@@ -400,9 +372,11 @@ def new_goal(child_id: str, need_id: str):  # type: ignore[no-untyped-def]
 
 @plan.post("/children/<child_id>/plan/actions")
 @policy("staff")
-def new_action(child_id: str):  # type: ignore[no-untyped-def]
-    actor, access, keeper = _keeper_access(child_id, "add_plan_action")
-    the_plan = _active_plan_or_404(access, "add_plan_action")
+def new_action(child_id: str) -> ResponseReturnValue:
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="add_plan_action")
+    keeper = get_keeper_or_404(access, "add_plan_action")
+    the_plan = get_active_plan_or_404(access, "add_plan_action")
     view = PlanView.for_actor(the_plan, access)
     choices = _choices(access, keeper, the_plan, view)
     form = ActionForm(prefix="action-")
@@ -432,9 +406,11 @@ def new_action(child_id: str):  # type: ignore[no-untyped-def]
 
 @plan.post("/children/<child_id>/plan/decisions/<decision_id>/adopt")
 @policy("staff")
-def adopt(child_id: str, decision_id: str):  # type: ignore[no-untyped-def]
-    actor, access, _keeper = _keeper_access(child_id, "adopt_meeting_decision")
-    the_plan = _active_plan_or_404(access, "adopt_meeting_decision")
+def adopt(child_id: str, decision_id: str) -> ResponseReturnValue:
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="adopt_meeting_decision")
+    get_keeper_or_404(access, "adopt_meeting_decision")
+    the_plan = get_active_plan_or_404(access, "adopt_meeting_decision")
     wanted = (decision_id or "")[:MAX_ID_LENGTH]
     decision = decision_of(access, wanted)
     if decision is None:
@@ -450,7 +426,9 @@ def adopt(child_id: str, decision_id: str):  # type: ignore[no-untyped-def]
 
 
 # -- confirmation steps: publish a version, close the plan ----------------------------------------------------
-def _confirm_page(access: ChildAccess, mode: str, form, status: int = 200):  # type: ignore[no-untyped-def]
+def _confirm_page(
+    access: ChildAccess, mode: str, form: PublishForm | ClosePlanForm, status: int = 200
+) -> ResponseReturnValue:
     return (
         render_template(
             "childplan/_plan_confirm.html",
@@ -466,17 +444,21 @@ def _confirm_page(access: ChildAccess, mode: str, form, status: int = 200):  # t
 
 @plan.get("/children/<child_id>/plan/publish")
 @policy("staff")
-def publish_page(child_id: str):  # type: ignore[no-untyped-def]
-    _actor, access, _keeper = _keeper_access(child_id, "open_publish_plan_version")
-    _active_plan_or_404(access, "open_publish_plan_version")
+def publish_page(child_id: str) -> ResponseReturnValue:
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="open_publish_plan_version")
+    get_keeper_or_404(access, "open_publish_plan_version")
+    get_active_plan_or_404(access, "open_publish_plan_version")
     return _confirm_page(access, "publish", PublishForm())
 
 
 @plan.post("/children/<child_id>/plan/publish")
 @policy("staff")
-def publish(child_id: str):  # type: ignore[no-untyped-def]
-    actor, access, _keeper = _keeper_access(child_id, "publish_plan_version")
-    the_plan = _active_plan_or_404(access, "publish_plan_version")
+def publish(child_id: str) -> ResponseReturnValue:
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="publish_plan_version")
+    get_keeper_or_404(access, "publish_plan_version")
+    the_plan = get_active_plan_or_404(access, "publish_plan_version")
     form = PublishForm()
     if not form.validate_on_submit():
         return _confirm_page(access, "publish", form, status=422)
@@ -489,17 +471,21 @@ def publish(child_id: str):  # type: ignore[no-untyped-def]
 
 @plan.get("/children/<child_id>/plan/close")
 @policy("staff")
-def close_page(child_id: str):  # type: ignore[no-untyped-def]
-    _actor, access, _keeper = _keeper_access(child_id, "open_close_plan")
-    _active_plan_or_404(access, "open_close_plan")
+def close_page(child_id: str) -> ResponseReturnValue:
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="open_close_plan")
+    get_keeper_or_404(access, "open_close_plan")
+    get_active_plan_or_404(access, "open_close_plan")
     return _confirm_page(access, "close", ClosePlanForm())
 
 
 @plan.post("/children/<child_id>/plan/close")
 @policy("staff")
-def close(child_id: str):  # type: ignore[no-untyped-def]
-    actor, access, _keeper = _keeper_access(child_id, "close_plan")
-    the_plan = _active_plan_or_404(access, "close_plan")
+def close(child_id: str) -> ResponseReturnValue:
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="close_plan")
+    get_keeper_or_404(access, "close_plan")
+    the_plan = get_active_plan_or_404(access, "close_plan")
     form = ClosePlanForm()
     if not form.validate_on_submit():
         return _confirm_page(access, "close", form, status=422)
@@ -513,12 +499,14 @@ def close(child_id: str):  # type: ignore[no-untyped-def]
 # -- the plan-level texts (the keeper) ------------------------------------------------------------------------
 @plan.post("/children/<child_id>/plan/texts")
 @policy("staff")
-def texts(child_id: str):  # type: ignore[no-untyped-def]
+def texts(child_id: str) -> ResponseReturnValue:
     """Why, overall responsibility, the views, disagreements and the next review: the plan keeper of an
     active plan. A stale version answers 409 with the current texts shown and the keeper's text kept
     (the form then carries the current version, so sending it again overwrites on purpose)."""
-    actor, access, _keeper = _keeper_access(child_id, "update_plan_texts")
-    the_plan = _active_plan_or_404(access, "update_plan_texts")
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action="update_plan_texts")
+    get_keeper_or_404(access, "update_plan_texts")
+    the_plan = get_active_plan_or_404(access, "update_plan_texts")
     form = PlanTextsForm(prefix="texts-")
     if not form.validate_on_submit():
         return _page(actor, access, texts_form=form, status=422)
@@ -540,10 +528,11 @@ def texts(child_id: str):  # type: ignore[no-untyped-def]
 
 
 # -- withholding a need or an action from guardians (the owning agency's staff) ------------------------------
-def _withhold(child_id: str, item_id: str, kind: str):  # type: ignore[no-untyped-def]
+def _withhold(child_id: str, item_id: str, kind: str) -> ResponseReturnValue:
     action = f"withhold_plan_{kind}"
-    actor, access = _child(child_id, action)
-    the_plan = _active_plan_or_404(access, action)
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action=action)
+    the_plan = get_active_plan_or_404(access, action)
     wanted = (item_id or "")[:MAX_ID_LENGTH]
     item = own_need(access, the_plan, wanted) if kind == "need" else own_action(access, the_plan, wanted)
     if item is None:
@@ -569,11 +558,11 @@ def _withhold(child_id: str, item_id: str, kind: str):  # type: ignore[no-untype
 
 @plan.post("/children/<child_id>/plan/needs/<need_id>/withhold")
 @policy("staff")
-def withhold_need(child_id: str, need_id: str):  # type: ignore[no-untyped-def]
+def withhold_need(child_id: str, need_id: str) -> ResponseReturnValue:
     return _withhold(child_id, need_id, "need")
 
 
 @plan.post("/children/<child_id>/plan/actions/<action_id>/withhold")
 @policy("staff")
-def withhold_action(child_id: str, action_id: str):  # type: ignore[no-untyped-def]
+def withhold_action(child_id: str, action_id: str) -> ResponseReturnValue:
     return _withhold(child_id, action_id, "action")

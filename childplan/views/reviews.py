@@ -13,125 +13,39 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from wtforms import DateField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
 
 from childplan import wheel
-from childplan.access import may_see_reviews
+from childplan.access import get_keeper_or_404, get_plan_or_404, get_review_or_404, may_add_ratings
 from childplan.compass import AREAS
-from childplan.forms import WithholdForm
-from childplan.models import Plan
+from childplan.forms import AgencyRatingsForm, ReviewForm, WithholdForm, agency_ratings_form, review_form
+from childplan.models import Plan, Review
 from childplan.operations import mark_withheld_from_guardians
-from childplan.review_view import (
-    COMMENT_MAX,
-    NOTE_MAX,
-    PROFESSIONALS,
+from childplan.operations.reviews import (
     RatingData,
     ReviewData,
-    ReviewView,
     add_agency_ratings,
-    agency_on_team,
     comment_field,
-    own_professional_rating,
     rating_field,
     record_review,
-    review_of,
 )
+from childplan.review_view import ReviewView, own_professional_rating, review_of
+from childplan.views.blueprints import reviews
+from childplan.wheel import PROFESSIONALS
 from coordination import audit
-from coordination.access import STAFF, ChildAccess, get_child_or_404, is_keeper, plan_keeper, refuse_404
+from coordination.access import ChildAccess, get_child_or_404, is_keeper, plan_keeper, refuse_404
 from coordination.consent.forms import apply_operation_error
 from coordination.consent.view import ChildHeading
-from coordination.database import db
 from coordination.errors import OperationError
-from coordination.policies import current_actor, policy
-
-reviews = Blueprint("reviews", __name__)
+from coordination.form_writes import write_and_commit
+from coordination.policies import policy, signed_in_actor
 
 NEW_PAGE = "plan_review_new_page"
 VIEW_REVIEW = "view_plan_review"
 MAX_ID_LENGTH = 64
-
-
-def _rating_choices() -> list[tuple[str, object]]:
-    return [("", _l("Not rated")), *((str(scale), f"{scale} – {wheel.RATING_WORDS[scale]}") for scale in wheel.SCALE)]
-
-
-class ReviewForm(FlaskForm):
-    """When the review was held, a note, and per area and voice a rating (1–5 or not rated) and a comment.
-    The rating fields are added below, one per area and voice; the choice is checked by the operation
-    (so a value outside 1–5 is refused next to its field)."""
-
-    held_on = DateField(_l("Date of the review"), validators=[InputRequired(_l("Enter the date of the review"))])
-    note = TextAreaField(
-        _l("Note"),
-        validators=[Optional(), Length(max=NOTE_MAX, message=_l("Write at most %(max)d characters"))],
-    )
-
-
-for _area in AREAS:
-    for _voice in wheel.VOICES:
-        setattr(
-            ReviewForm,
-            rating_field(_area.code, _voice),
-            SelectField(
-                _l("%(area)s: %(voice)s", area=_area.label, voice=wheel.VOICE_LABELS[_voice]),
-                choices=[],
-                validate_choice=False,
-                default="",
-            ),
-        )
-        setattr(
-            ReviewForm,
-            comment_field(_area.code, _voice),
-            TextAreaField(
-                _l("Comment"),
-                validators=[Optional(), Length(max=COMMENT_MAX, message=_l("Write at most %(max)d characters"))],
-            ),
-        )
-
-
-class AgencyRatingsForm(FlaskForm):
-    """Another agency's professional ratings at a review: per area a rating (1–5 or not rated) and a
-    comment; the fields are added below, one pair per area."""
-
-
-for _area in AREAS:
-    setattr(
-        AgencyRatingsForm,
-        rating_field(_area.code, PROFESSIONALS),
-        SelectField(_area.label, choices=[], validate_choice=False, default=""),
-    )
-    setattr(
-        AgencyRatingsForm,
-        comment_field(_area.code, PROFESSIONALS),
-        TextAreaField(
-            _l("Comment"),
-            validators=[Optional(), Length(max=COMMENT_MAX, message=_l("Write at most %(max)d characters"))],
-        ),
-    )
-
-
-def _agency_form(formdata: object = "request") -> AgencyRatingsForm:
-    form = AgencyRatingsForm() if formdata == "request" else AgencyRatingsForm(formdata=None)
-    choices = _rating_choices()
-    for area in AREAS:
-        form[rating_field(area.code, PROFESSIONALS)].choices = choices
-    return form
-
-
-def _form() -> ReviewForm:
-    form = ReviewForm()
-    choices = _rating_choices()
-    for area in AREAS:
-        for voice in wheel.VOICES:
-            form[rating_field(area.code, voice)].choices = choices
-    return form
 
 
 def _ratings(form: FlaskForm, voices: tuple[str, ...] = wheel.VOICES) -> list[RatingData]:
@@ -149,41 +63,7 @@ def _ratings(form: FlaskForm, voices: tuple[str, ...] = wheel.VOICES) -> list[Ra
     return ratings
 
 
-def _staff_access(child_id: str, action: str) -> ChildAccess:
-    actor = current_actor()
-    if actor is None:
-        abort(404)
-    if actor.kind != STAFF or actor.acting_agency is None:
-        audit.note_denied(
-            actor.audit_actor(),
-            action,
-            object_type="child",
-            object_id=(child_id or "")[:MAX_ID_LENGTH],
-            detail={"reason": "not_staff"},
-        )
-        abort(404)
-    return get_child_or_404(actor, child_id, action=action)
-
-
-def _plan_of(access: ChildAccess, action: str) -> Plan:
-    plan = db.session.scalar(select(Plan).where(Plan.child_id == access.child.id))
-    if plan is None:
-        refuse_404(access, action, "no_plan")
-    return plan
-
-
-def _keeper_access(child_id: str) -> tuple[ChildAccess, Plan]:
-    """The plan keeper of the child's active plan; anyone else who reached the child: 404 (audited)."""
-    access = _staff_access(child_id, NEW_PAGE)
-    if not is_keeper(access.actor, plan_keeper(access.child.id)):
-        refuse_404(access, NEW_PAGE, "not_plan_keeper")
-    plan = _plan_of(access, NEW_PAGE)
-    if plan.status != "active":
-        refuse_404(access, NEW_PAGE, "plan_closed")
-    return access, plan
-
-
-def _render_form(access: ChildAccess, form: ReviewForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_form(access: ChildAccess, form: ReviewForm, status: int = 200) -> ResponseReturnValue:
     rows = [
         {
             "code": area.code,
@@ -215,70 +95,44 @@ def _render_form(access: ChildAccess, form: ReviewForm, status: int = 200):  # t
 
 @reviews.get("/children/<child_id>/plan/reviews/new")
 @policy("staff")
-def new(child_id: str):  # type: ignore[no-untyped-def]
-    access, _plan = _keeper_access(child_id)
-    return _render_form(access, _form())
+def new(child_id: str) -> ResponseReturnValue:
+    access = get_child_or_404(signed_in_actor(), child_id, action=NEW_PAGE)
+    get_keeper_or_404(access, NEW_PAGE)
+    if get_plan_or_404(access, NEW_PAGE).status != "active":
+        refuse_404(access, NEW_PAGE, "plan_closed")
+    return _render_form(access, review_form())
 
 
 @reviews.post("/children/<child_id>/plan/reviews/new")
 @policy("staff")
-def create(child_id: str):  # type: ignore[no-untyped-def]
-    access, plan = _keeper_access(child_id)
-    form = _form()
+def create(child_id: str) -> ResponseReturnValue:
+    access = get_child_or_404(signed_in_actor(), child_id, action=NEW_PAGE)
+    get_keeper_or_404(access, NEW_PAGE)
+    plan = get_plan_or_404(access, NEW_PAGE)
+    if plan.status != "active":
+        refuse_404(access, NEW_PAGE, "plan_closed")
+    form = review_form()
     if not form.validate_on_submit():
         return _render_form(access, form, 422)
-    try:
-        review = record_review(
-            access.actor, plan, ReviewData(held_on=form.held_on.data, note=form.note.data, ratings=_ratings(form))
-        )
-        review_id = review.public_id
-        db.session.commit()
-    except OperationError as error:
-        db.session.rollback()
-        target = form._fields.get(error.field) if error.field else None
-        if target is not None:
-            target.errors = [*list(target.errors or ()), error.message]
-        else:
-            form.form_errors.append(error.message)
-        return _render_form(access, form, 422)
+    recorded: list[Review] = []
+
+    def write() -> None:
+        data = ReviewData(held_on=form.held_on.data, note=form.note.data, ratings=_ratings(form))
+        recorded.append(record_review(access.actor, plan, data))
+
+    status = write_and_commit(form, write, apply_operation_error)
+    if status:
+        return _render_form(access, form, status)
+    review_id = recorded[0].public_id
     flash(_("The review is recorded."), "success")
     return redirect(url_for("reviews.show", child_id=child_id, review_id=review_id))
-
-
-def _review_or_404(child_id: str, review_id: str, action: str) -> tuple[ChildAccess, Plan, ReviewView]:
-    """The review as this member of staff may see it, looked up through the child and its plan; 404
-    (audited) when the child has no plan or the plan no such review."""
-    access = _staff_access(child_id, action)
-    plan = _plan_of(access, action)
-    if not may_see_reviews(access, plan):  # the Plan tab does not list them to this viewer either
-        refuse_404(access, action, "reviews_not_for_this_agency")
-    view = ReviewView.for_actor(access, plan, review_id[:MAX_ID_LENGTH])
-    if view is None:
-        audit.note_denied(
-            access.actor.audit_actor(),
-            action,
-            child_id=access.child.id,
-            object_type="plan_review",
-            object_id=review_id[:MAX_ID_LENGTH],
-            detail={"reason": "not_found"},
-        )
-        abort(404)
-    return access, plan, view
-
-
-def _may_add_ratings(access: ChildAccess, plan: Plan) -> bool:
-    """Staff with a relation, of an agency with a current member on the child's team, on an active plan."""
-    actor = access.actor
-    return (
-        plan.status == "active" and bool(access.relations) and agency_on_team(access.child.id, actor.acting_agency.id)
-    )
 
 
 def _withhold_prefix(area: str) -> str:
     return f"withhold-{area}-"
 
 
-def _render_review(  # type: ignore[no-untyped-def]
+def _render_review(
     access: ChildAccess,
     plan: Plan,
     view: ReviewView,
@@ -287,8 +141,8 @@ def _render_review(  # type: ignore[no-untyped-def]
     withhold_form: WithholdForm | None = None,
     withhold_area: str | None = None,
     status: int = 200,
-):
-    may_add = _may_add_ratings(access, plan)
+) -> ResponseReturnValue:
+    may_add = may_add_ratings(access, plan)
 
     def offered(code: str) -> bool:
         """An area the agency has not rated yet, or one the refused form holds input or a message for."""
@@ -302,7 +156,7 @@ def _render_review(  # type: ignore[no-untyped-def]
     unrated = [area for area in AREAS if offered(area.code)]
     rows = []
     if may_add and unrated:
-        agency_form = agency_form or _agency_form(formdata=None)
+        agency_form = agency_form or agency_ratings_form(from_request=False)
         rows = [
             {
                 "code": area.code,
@@ -337,8 +191,9 @@ def _render_review(  # type: ignore[no-untyped-def]
 
 @reviews.get("/children/<child_id>/plan/reviews/<review_id>")
 @policy("staff")
-def show(child_id: str, review_id: str):  # type: ignore[no-untyped-def]
-    access, plan, view = _review_or_404(child_id, review_id, VIEW_REVIEW)
+def show(child_id: str, review_id: str) -> ResponseReturnValue:
+    access = get_child_or_404(signed_in_actor(), child_id, action=VIEW_REVIEW)
+    plan, view = get_review_or_404(access, review_id, VIEW_REVIEW)
     audit.note_read(
         access.actor.audit_actor(),
         VIEW_REVIEW,
@@ -352,40 +207,37 @@ def show(child_id: str, review_id: str):  # type: ignore[no-untyped-def]
 
 @reviews.post("/children/<child_id>/plan/reviews/<review_id>/ratings")
 @policy("staff")
-def add_ratings(child_id: str, review_id: str):  # type: ignore[no-untyped-def]
+def add_ratings(child_id: str, review_id: str) -> ResponseReturnValue:
     """Staff of an agency on the child's team add their agency's professional ratings to the review."""
     action = "add_plan_review_ratings"
-    access, plan, view = _review_or_404(child_id, review_id, action)
-    if not _may_add_ratings(access, plan):
+    access = get_child_or_404(signed_in_actor(), child_id, action=action)
+    plan, view = get_review_or_404(access, review_id, action)
+    if not may_add_ratings(access, plan):
         refuse_404(access, action, "agency_not_on_team")
     review = review_of(access, plan, view.public_id)
     assert review is not None
-    form = _agency_form()
+    form = agency_ratings_form()
     if not form.validate_on_submit():
         return _render_review(access, plan, view, agency_form=form, status=422)
-    try:
-        add_agency_ratings(access.actor, plan, review, _ratings(form, (PROFESSIONALS,)))
-        db.session.commit()
-    except OperationError as error:
-        db.session.rollback()
-        apply_operation_error(form, error)
+    status = write_and_commit(
+        form,
+        lambda: add_agency_ratings(access.actor, plan, review, _ratings(form, (PROFESSIONALS,))),
+        apply_operation_error,
+    )
+    if status:
         view = ReviewView.for_actor(access, plan, view.public_id) or view
-        return _render_review(access, plan, view, agency_form=form, status=422)
-    except IntegrityError:
-        db.session.rollback()
-        form.form_errors.append(_("Someone changed this at the same moment, so nothing was saved. Try again."))
-        view = ReviewView.for_actor(access, plan, view.public_id) or view
-        return _render_review(access, plan, view, agency_form=form, status=409)
+        return _render_review(access, plan, view, agency_form=form, status=status)
     flash(_("Your agency's ratings are added to the review."), "success")
     return redirect(url_for("reviews.show", child_id=child_id, review_id=view.public_id))
 
 
 @reviews.post("/children/<child_id>/plan/reviews/<review_id>/ratings/<area>/withhold")
 @policy("staff")
-def withhold_rating(child_id: str, review_id: str, area: str):  # type: ignore[no-untyped-def]
+def withhold_rating(child_id: str, review_id: str, area: str) -> ResponseReturnValue:
     """Staff of the agency whose professional rating it is withhold it from guardians, with a reason."""
     action = "withhold_plan_rating"
-    access, plan, view = _review_or_404(child_id, review_id, action)
+    access = get_child_or_404(signed_in_actor(), child_id, action=action)
+    plan, view = get_review_or_404(access, review_id, action)
     wanted = (area or "")[:MAX_ID_LENGTH]
     rating = own_professional_rating(access, plan, view.public_id, wanted)
     if rating is None or plan.status != "active":
@@ -401,12 +253,10 @@ def withhold_rating(child_id: str, review_id: str, area: str):  # type: ignore[n
     form = WithholdForm(prefix=_withhold_prefix(rating.area))
     if not form.validate_on_submit():
         return _render_review(access, plan, view, withhold_form=form, withhold_area=rating.area, status=422)
-    try:
-        mark_withheld_from_guardians(access.actor, rating, form.reason.data)
-        db.session.commit()
-    except OperationError as error:
-        db.session.rollback()
-        apply_operation_error(form, error)
-        return _render_review(access, plan, view, withhold_form=form, withhold_area=wanted, status=422)
+    status = write_and_commit(
+        form, lambda: mark_withheld_from_guardians(access.actor, rating, form.reason.data), apply_operation_error
+    )
+    if status:
+        return _render_review(access, plan, view, withhold_form=form, withhold_area=wanted, status=status)
     flash(_("Withheld from guardians. They will not see it in any channel."))
     return redirect(url_for("reviews.show", child_id=child_id, review_id=view.public_id))

@@ -6,30 +6,25 @@ the child's plan, anything else is 404 with the refusal audited."""
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import render_template
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from childplan.access import plan_of
+from childplan.access import get_versions_or_404, plan_of
+from childplan.labels import STATUS_LABELS, chips
 from childplan.models import PlanVersion
 from childplan.version_view import ACTION_FIELDS, build_diff
-from childplan.views.plan import STATUS_LABELS, chips, plan
+from childplan.views.blueprints import plan
 from coordination import audit
-from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, refuse_404
+from coordination.access import ChildAccess, get_child_or_404
 from coordination.children.views import child_tabs
 from coordination.consent.view import ChildHeading
 from coordination.database import db
-from coordination.policies import current_actor, policy
+from coordination.policies import policy, signed_in_actor
 
 VIEW_VERSIONS = "view_plan_versions"
 VIEW_VERSION_DIFF = "view_plan_version_diff"
 MAX_ID_LENGTH = 64
-
-
-def _child(child_id: str, action: str) -> tuple[Actor, ChildAccess]:
-    actor = current_actor()
-    if actor is None or actor.kind != STAFF or actor.acting_agency is None:
-        abort(404)  # the policy has already refused (and audited) anyone but staff
-    return actor, get_child_or_404(actor, child_id, action=action)
 
 
 def _context(access: ChildAccess) -> dict[str, object]:
@@ -38,8 +33,9 @@ def _context(access: ChildAccess) -> dict[str, object]:
 
 @plan.get("/children/<child_id>/plan/versions")
 @policy("staff")
-def versions(child_id: str):  # type: ignore[no-untyped-def]
-    actor, access = _child(child_id, VIEW_VERSIONS)
+def versions(child_id: str) -> ResponseReturnValue:
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action=VIEW_VERSIONS)
     the_plan = plan_of(access)
     rows = []
     if the_plan is not None:
@@ -64,20 +60,10 @@ def versions(child_id: str):  # type: ignore[no-untyped-def]
 
 @plan.get("/children/<child_id>/plan/versions/<from_id>...<to_id>")
 @policy("staff")
-def version_diff(child_id: str, from_id: str, to_id: str):  # type: ignore[no-untyped-def]
-    actor, access = _child(child_id, VIEW_VERSION_DIFF)
-    the_plan = plan_of(access)
-    if the_plan is None or len(from_id) > MAX_ID_LENGTH or len(to_id) > MAX_ID_LENGTH:
-        refuse_404(access, VIEW_VERSION_DIFF, "no_such_version")
-    found = {
-        version.public_id: version
-        for version in db.session.scalars(
-            select(PlanVersion).where(PlanVersion.plan_id == the_plan.id, PlanVersion.public_id.in_({from_id, to_id}))
-        )
-    }
-    if from_id not in found or to_id not in found:
-        refuse_404(access, VIEW_VERSION_DIFF, "no_such_version")
-    older, newer = found[from_id], found[to_id]
+def version_diff(child_id: str, from_id: str, to_id: str) -> ResponseReturnValue:
+    actor = signed_in_actor()
+    access = get_child_or_404(actor, child_id, action=VIEW_VERSION_DIFF)
+    older, newer = get_versions_or_404(access, from_id, to_id, VIEW_VERSION_DIFF)
     audit.note_read(
         actor.audit_actor(),
         VIEW_VERSION_DIFF,

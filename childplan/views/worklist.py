@@ -15,85 +15,41 @@ Reassigning works the same way from the agency view's rows (templates/worklist/_
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
-from wtforms.widgets import HiddenInput
 
-from childplan.models import ACTION_STATUSES, PLAN_TEXT_MAX
-from childplan.operations import ActionUpdateData, StaleAction, update_action
-from childplan.operations.actions import may_reassign, reassign_action
-from childplan.operations.common import REASON_MAX
+from childplan.access import ACTION_OWNER_BASIS, get_action_or_404, load_action
+from childplan.forms import ActionUpdateForm, ReassignForm
+from childplan.operations import ActionUpdateData, update_action
+from childplan.operations.actions import reassign_action
+from childplan.views.blueprints import worklist
 from childplan.worklist_view import (
     DUE_FILTERS,
     FILTER_KEYS,
     STATUS_FILTERS,
-    STATUS_LABELS,
     ReassignChoices,
     WorklistRow,
     agency_row_for,
     build_worklist,
     children_of,
-    load_action,
-    may_change_as_owner,
     owner_ids,
     reassign_choices,
     row_for,
     team_child_ids,
 )
 from coordination import audit
-from coordination.access import AGENCY_ADMIN_DECIDES, KEEPER_BASES, is_keeper, plan_keeper
-from coordination.database import db
+from coordination.access import AGENCY_ADMIN_DECIDES
 from coordination.errors import OperationError
+from coordination.extensions import htmx
+from coordination.form_writes import write_and_commit
 from coordination.paging import page_number
-from coordination.policies import current_actor, policy
-
-worklist = Blueprint("worklist", __name__)
+from coordination.policies import policy, signed_in_actor
 
 ROW_TEMPLATE = "worklist/_row.html"
 AGENCY_ROW_TEMPLATE = "worklist/_agency_row.html"
-
-
-class ActionUpdateForm(FlaskForm):
-    """Status, progress note and (when stopped) why; the version the row was shown with."""
-
-    status = SelectField(
-        _l("Status"),
-        choices=[SelectChoice(code, STATUS_LABELS[code]) for code in ACTION_STATUSES],  # type: ignore[arg-type]
-        validators=[InputRequired(_l("Choose a status"))],
-        validate_choice=True,
-    )
-    progress_note = TextAreaField(
-        _l("Progress note"),
-        validators=[Optional(), Length(max=PLAN_TEXT_MAX, message=_l("Write at most %(max)d characters"))],
-    )
-    stop_reason = StringField(
-        _l("Why it stopped"),
-        validators=[Optional(), Length(max=REASON_MAX, message=_l("Write at most %(max)d characters"))],
-    )
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
-
-    def validate_on_submit(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
-        valid = super().validate_on_submit(extra_validators)
-        if self.status.data == "stopped" and not (self.stop_reason.data or "").strip():
-            self.stop_reason.errors = [*self.stop_reason.errors, _("Say why the action is stopped")]
-            return False
-        return valid
-
-
-class ReassignForm(FlaskForm):
-    """The unit and person to give the action to (public ids; empty: none), and the version the row was
-    shown with. The choices are the page's (``ReassignChoices``); the operation decides what is allowed."""
-
-    owner_unit = SelectField(_l("Unit (optional)"), validate_choice=False)
-    owner_person = SelectField(_l("Person (optional)"), validate_choice=False)
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 
 def _reassign_form_for(row: WorklistRow) -> ReassignForm:
@@ -107,14 +63,7 @@ def _reassign_form_for(row: WorklistRow) -> ReassignForm:
     )
 
 
-def _actor():  # type: ignore[no-untyped-def]
-    actor = current_actor()
-    if actor is None:  # the policy lets only staff through
-        abort(404)
-    return actor
-
-
-def _kept_args(args: dict[str, str] | None = None) -> dict[str, str]:
+def _kept_args(args: dict[str, str] | None = None) -> dict[str, Any]:
     """The worklist's filters and page, carried through the update and back."""
     given = request.args.to_dict() if args is None else args
     return {key: value for key, value in given.items() if key in (*FILTER_KEYS, "page") and value}
@@ -122,23 +71,23 @@ def _kept_args(args: dict[str, str] | None = None) -> dict[str, str]:
 
 @worklist.get("/agency/actions")
 @policy("agency_admin")
-def agency_actions():  # type: ignore[no-untyped-def]
+def agency_actions() -> ResponseReturnValue:
     """UX.md's address for the agency's actions under "My agency": the worklist's agency view."""
     return _worklist_page({**request.args.to_dict(), "view": "agency"})
 
 
 @worklist.route("/worklist")
 @policy("staff")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return _worklist_page(request.args.to_dict())
 
 
-def _worklist_page(args: dict[str, str]):  # type: ignore[no-untyped-def]
-    actor = _actor()
+def _worklist_page(args: dict[str, str]) -> ResponseReturnValue:
+    actor = signed_in_actor()
     view = build_worklist(actor, args, page_number())
     # every child whose action is listed is a read of that child's data (one audit row per action shown; the
     # request's rows go out as one INSERT)
-    basis = AGENCY_ADMIN_DECIDES if view.is_agency_view else "relation_action_owner"
+    basis = AGENCY_ADMIN_DECIDES if view.is_agency_view else ACTION_OWNER_BASIS
     for row in view.rows:
         audit.note_read(
             actor.audit_actor(),
@@ -162,7 +111,7 @@ def _worklist_page(args: dict[str, str]):  # type: ignore[no-untyped-def]
     )
 
 
-def _form_for(row, data=None) -> ActionUpdateForm:  # type: ignore[no-untyped-def]
+def _form_for(row: WorklistRow, data: dict[str, object] | None = None) -> ActionUpdateForm:
     form = ActionUpdateForm(
         formdata=None,
         data=data
@@ -176,17 +125,6 @@ def _form_for(row, data=None) -> ActionUpdateForm:  # type: ignore[no-untyped-de
     return form
 
 
-def _change_basis(actor, action) -> str | None:  # type: ignore[no-untyped-def]
-    """The legal basis on which the actor may change the action (its owner, or the plan keeper), or None."""
-    if may_change_as_owner(actor, action):
-        return "relation_action_owner"
-    keeper = plan_keeper(action.child_id)
-    if is_keeper(actor, keeper):
-        assert keeper is not None
-        return KEEPER_BASES[keeper.role]
-    return None
-
-
 def _apply(form: ActionUpdateForm, error: OperationError) -> None:
     field = getattr(form, error.field, None) if error.field in ("status", "progress_note", "stop_reason") else None
     if field is not None:
@@ -195,28 +133,11 @@ def _apply(form: ActionUpdateForm, error: OperationError) -> None:
         form.form_errors.append(error.message)
 
 
-def _refuse(actor, action_name: str, action_id: str, action, reason: str) -> NoReturn:  # type: ignore[no-untyped-def]
-    """404 for an action that does not exist or that this actor may not change, with the refusal audited
-    (the id as given, cut to length; the reason only in the audit)."""
-    audit.note_denied(
-        actor.audit_actor(),
-        action_name,
-        child_id=action.child_id if action is not None else None,
-        object_type="plan_action",
-        object_id=(action_id or "")[:64],
-        detail={"reason": "unknown" if action is None else reason},
-    )
-    abort(404)
-
-
 @worklist.route("/worklist/actions/<action_id>", methods=["POST"], endpoint="update_action")
 @policy("staff")
-def update_action_view(action_id: str):  # type: ignore[no-untyped-def]
-    actor = _actor()
-    action = load_action(action_id)
-    basis = _change_basis(actor, action) if action is not None else None
-    if action is None or basis is None:
-        _refuse(actor, "update_plan_action", action_id, action, "not_owner_or_keeper")
+def update_action_view(action_id: str) -> ResponseReturnValue:
+    actor = signed_in_actor()
+    action, basis = get_action_or_404(actor, action_id, to="change")
     form = ActionUpdateForm()
     status = 200
     if not form.validate_on_submit():
@@ -225,23 +146,16 @@ def update_action_view(action_id: str):  # type: ignore[no-untyped-def]
         data = ActionUpdateData(
             status=form.status.data, stop_reason=form.stop_reason.data, progress_note=form.progress_note.data
         )
-        try:
-            update_action(actor, action, form.version.data, data)
-            db.session.commit()
-        except StaleAction as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-            status = 409
-        except OperationError as error:
-            db.session.rollback()
-            _apply(form, error)
-            status = 422
-    is_htmx = request.headers.get("HX-Request") == "true"
+        status = (
+            write_and_commit(form, lambda: update_action(actor, action, form.version.data, data, basis), _apply) or 200
+        )
+    is_htmx = bool(htmx)
     if status == 200 and not is_htmx:
         flash(_("The action is saved."), "info")
         return redirect(url_for("worklist.index", **_kept_args()))
-    action = load_action(action.public_id)
-    assert action is not None
+    reloaded = load_action(action.public_id)
+    assert reloaded is not None  # it was just found, and nothing removes an action
+    action = reloaded
     if status != 200:  # the action's current state is shown again
         audit.note_read(
             actor.audit_actor(),
@@ -278,12 +192,10 @@ def _apply_reassign(form: ReassignForm, field_name: str, message: str) -> None:
 
 @worklist.route("/worklist/actions/<action_id>/reassign", methods=["POST"], endpoint="reassign_action")
 @policy("staff")
-def reassign_action_view(action_id: str):  # type: ignore[no-untyped-def]
+def reassign_action_view(action_id: str) -> ResponseReturnValue:
     """The agency admin gives an action of their agency to another unit and/or person of it."""
-    actor = _actor()
-    action = load_action(action_id)
-    if action is None or not may_reassign(actor, action):
-        _refuse(actor, "reassign_plan_action", action_id, action, "not_agency_admin")
+    actor = signed_in_actor()
+    action, basis = get_action_or_404(actor, action_id, to="reassign")
     form = ReassignForm()
     status = 200
     if not form.validate_on_submit():
@@ -295,23 +207,21 @@ def reassign_action_view(action_id: str):  # type: ignore[no-untyped-def]
         if unknown:
             status = 422
         else:
-            try:
-                reassign_action(actor, action, form.version.data, unit_id, person_id)
-                db.session.commit()
-            except StaleAction as error:
-                db.session.rollback()
-                form.form_errors.append(error.message)
-                status = 409
-            except OperationError as error:
-                db.session.rollback()
-                _apply_reassign(form, error.field or "form", error.message)
-                status = 422
-    is_htmx = request.headers.get("HX-Request") == "true"
+            status = (
+                write_and_commit(
+                    form,
+                    lambda: reassign_action(actor, action, form.version.data, unit_id, person_id),
+                    lambda form, error: _apply_reassign(form, error.field or "form", error.message),
+                )
+                or 200
+            )
+    is_htmx = bool(htmx)
     if status == 200 and not is_htmx:
         flash(_("The action is reassigned."), "info")
         return redirect(url_for("worklist.index", **_kept_args()))
-    action = load_action(action.public_id)
-    assert action is not None
+    reloaded = load_action(action.public_id)
+    assert reloaded is not None  # it was just found, and nothing removes an action
+    action = reloaded
     if status != 200:  # the action's current state is shown again
         audit.note_read(
             actor.audit_actor(),
@@ -319,7 +229,7 @@ def reassign_action_view(action_id: str):  # type: ignore[no-untyped-def]
             child_id=action.child_id,
             object_type="plan_action",
             object_id=action.public_id,
-            legal_basis=AGENCY_ADMIN_DECIDES,
+            legal_basis=basis,
         )
     choices: ReassignChoices = reassign_choices(actor)
     children = children_of([action])

@@ -37,7 +37,7 @@ from childplan.operations import (
     update_action,
 )
 from childplan.operations.plan import PlanTextsData, update_plan_texts
-from childplan.review_view import RatingData, ReviewData, add_agency_ratings, record_review
+from childplan.operations.reviews import RatingData, ReviewData, add_agency_ratings, record_review
 from coordination.database import db
 from coordination.demo.story import Ekby, local_time, persona
 from coordination.teams.models import MeetingDecision, TeamMember

@@ -197,7 +197,7 @@ def link_deciders(link: PendingLink) -> list[tuple[int, int]]:
     contact = _child_contact_of(link.child_id)
     if contact:
         return contact
-    enrolled_agencies = list(
+    enrolled_agencies: list[int | None] = list(
         db.session.scalars(
             select(Unit.agency_id)
             .join(Enrolment, Enrolment.unit_id == Unit.id)

@@ -92,7 +92,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _target(name: str, **values: str) -> str | None:
+def _target(name: str, **values: Any) -> str | None:
     for endpoint in TARGETS.get(name, ()):
         if endpoint in current_app.view_functions:
             try:
@@ -102,7 +102,7 @@ def _target(name: str, **values: str) -> str | None:
     return None
 
 
-def _endpoint_url(endpoint: str, **values: str) -> str | None:
+def _endpoint_url(endpoint: str, **values: Any) -> str | None:
     if endpoint not in current_app.view_functions:
         return None
     try:
@@ -189,6 +189,7 @@ def _decide(context: ItemContext, item: InboxItem, entry: InboxEntry) -> tuple[b
         basis = link_decision_basis(actor, obj) if obj is not None and obj.state == "pending" else None
         if basis is None:
             return False, "not_deciding", None
+        assert obj is not None  # a basis is decided only for a link that exists
         child = context.children.get(obj.child_id)
         entry.title = _l(
             "%(unit)s asks to be linked to %(name)s: approve or reject.",

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from childplan.models import Plan, Rating, Review
 from childplan.operations import close_plan
-from childplan.review_view import RatingData, ReviewData, add_agency_ratings, rating_field, record_review
+from childplan.operations.reviews import RatingData, ReviewData, add_agency_ratings, rating_field, record_review
 from coordination.chronology.models import ChronologyEntry
 from coordination.clock import today
 from coordination.database import db as database

@@ -559,7 +559,7 @@ def test_the_plan_tab_shows_the_latest_reviews_wheel_and_the_trend_across_review
 def test_the_latest_review_adds_the_same_statements_for_2_and_12_reviews(
     app: Flask, client: FlaskClient, count_queries: Any
 ) -> None:
-    from childplan.review_view import RatingData, ReviewData, record_review
+    from childplan.operations.reviews import RatingData, ReviewData, record_review
 
     omar = _demo_child(app, "Omar")
     login(client, "johan")

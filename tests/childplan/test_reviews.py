@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from childplan.models import Plan, Rating, Review
 from childplan.operations import PlanData, start_plan
-from childplan.review_view import RatingData, ReviewData, record_review
+from childplan.operations.reviews import RatingData, ReviewData, record_review
 from coordination.access import SYSTEM_ACTOR
 from coordination.clock import today
 from coordination.consent.ledger import ConsentData, GiverData, record_consent

@@ -13,7 +13,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-import childplan.views.versions  # noqa: F401  (the routes, until the app registers them itself)
 from childplan.models import Action, ActionArea, Plan, PlanVersion
 from childplan.operations import (
     ActionData,

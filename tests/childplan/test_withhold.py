@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from childplan.access import PlanView
 from childplan.models import Action, Need, Plan, Rating, Review
 from childplan.operations import NeedData, add_action, add_need, mark_withheld_from_guardians
-from childplan.review_view import RatingData, ReviewData, ReviewView, add_agency_ratings, record_review
+from childplan.operations.reviews import RatingData, ReviewData, add_agency_ratings, record_review
+from childplan.review_view import ReviewView
 from coordination.chronology.models import ChronologyEntry
 from coordination.clock import today
 from coordination.database import db as database
