@@ -188,7 +188,7 @@ def agency_child_ids(actor: Any) -> Select[tuple[int]]:
     )
 
 
-def _has_current_child_contact():  # type: ignore[no-untyped-def]
+def _has_current_child_contact():
     return exists().where(
         RoleAssignment.child_id == Child.id,
         RoleAssignment.role == CHILD_CONTACT,
@@ -223,7 +223,7 @@ def agency_child_or_none(actor: Any, public_id: str | None) -> Child | None:
     return db.session.scalar(select(Child).where(Child.public_id == public_id, Child.id.in_(agency_child_ids(actor))))
 
 
-def _holder_has_left(agency_id: int):  # type: ignore[no-untyped-def]
+def _holder_has_left(agency_id: int):
     """The holder is deactivated, or no longer a current member of the agency."""
     current_member = exists().where(
         Membership.staff_person_id == RoleAssignment.staff_person_id,

@@ -29,7 +29,7 @@ class AgencyData:
     phone: str | None = None
 
 
-def create_agency(actor, data: AgencyData) -> Agency:  # type: ignore[no-untyped-def]
+def create_agency(actor, data: AgencyData) -> Agency:
     if data.kind not in AGENCY_KINDS:
         raise OperationError("Unknown kind of agency", "kind")
     if data.level not in AGENCY_LEVELS:
@@ -49,7 +49,7 @@ def create_agency(actor, data: AgencyData) -> Agency:  # type: ignore[no-untyped
     return agency
 
 
-def create_unit(actor, agency: Agency, name: str, phone: str | None = None) -> Unit:  # type: ignore[no-untyped-def]
+def create_unit(actor, agency: Agency, name: str, phone: str | None = None) -> Unit:
     if db.session.scalar(select(Unit.id).where(Unit.agency_id == agency.id, Unit.name == name)) is not None:
         raise OperationError("The agency already has a unit with that name", "name")
     unit = Unit(agency=agency, name=name, phone=phone, created_at=now())
@@ -75,7 +75,7 @@ class StaffData:
     employee_id: str | None = None
 
 
-def create_staff_person(actor, data: StaffData) -> StaffPerson:  # type: ignore[no-untyped-def]
+def create_staff_person(actor, data: StaffData) -> StaffPerson:
     if (
         data.employee_id
         and db.session.scalar(select(StaffPerson.id).where(StaffPerson.employee_id == data.employee_id)) is not None
@@ -108,7 +108,7 @@ def add_membership(
     person: StaffPerson,
     unit: Unit,
     *,
-    practitioner: bool = True,  # type: ignore[no-untyped-def]
+    practitioner: bool = True,
     agency_admin: bool = False,
     intake: bool = False,
 ) -> Membership:
@@ -146,7 +146,7 @@ def add_membership(
 
 
 @refusals_audited("deactivate_staff_person")
-def deactivate_staff_person(actor, person: StaffPerson) -> None:  # type: ignore[no-untyped-def]
+def deactivate_staff_person(actor, person: StaffPerson) -> None:
     """Deactivation takes effect at once: the person's sessions end and their account is closed. Their
     Child Contact duties stay current, so they land on the agency admin's "needs reassigning" list;
     a Support Coordinator role they held ends, and goes back to the Child Contact, who keeps the plan

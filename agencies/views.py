@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -50,7 +51,7 @@ LIST_BASIS = "agency_administration"
 
 
 # -- who may come in ------------------------------------------------------------------------------
-def _let_in(check: Callable[[Any], bool], denied_action: str):  # type: ignore[no-untyped-def]
+def _let_in(check: Callable[[Any], bool], denied_action: str):
     actor = current_actor()
     if actor is None:
         return login_manager.unauthorized()
@@ -61,16 +62,16 @@ def _let_in(check: Callable[[Any], bool], denied_action: str):  # type: ignore[n
 
 
 @admin.before_request
-def _platform_admins_only():  # type: ignore[no-untyped-def]
+def _platform_admins_only():
     return _let_in(access.is_platform_admin, "open_platform_admin_page")
 
 
 @agency.before_request
-def _agency_admins_only():  # type: ignore[no-untyped-def]
+def _agency_admins_only():
     return _let_in(access.is_agency_admin, "open_agency_admin_page")
 
 
-def _actor():  # type: ignore[no-untyped-def]
+def _actor():
     actor = current_actor()
     assert actor is not None  # the blueprint let them in
     return actor
@@ -79,7 +80,7 @@ def _actor():  # type: ignore[no-untyped-def]
 # -- platform admin: staff ------------------------------------------------------------------------
 @admin.get("/staff")
 @policy("platform_admin")
-def staff():  # type: ignore[no-untyped-def]
+def staff() -> ResponseReturnValue:
     actor = _actor()
     form = StaffSearchForm(formdata=request.args)
     status = 200
@@ -109,7 +110,7 @@ def _person_or_404(public_id: str) -> StaffPerson:
 
 @admin.get("/staff/<public_id>")
 @policy("platform_admin")
-def staff_person(public_id: str):  # type: ignore[no-untyped-def]
+def staff_person(public_id: str) -> ResponseReturnValue:
     person = _person_or_404(public_id)
     return render_template(
         "admin/staff_person.html",
@@ -125,7 +126,7 @@ def _memberships_in_order(person: StaffPerson) -> list[Membership]:
 
 @admin.route("/staff/<public_id>/deactivate", methods=["GET", "POST"])
 @policy("platform_admin")
-def deactivate(public_id: str):  # type: ignore[no-untyped-def]
+def deactivate(public_id: str) -> ResponseReturnValue:
     actor = _actor()
     person = _person_or_404(public_id)
     form = DeactivateForm()
@@ -158,7 +159,7 @@ def deactivate(public_id: str):  # type: ignore[no-untyped-def]
     )
 
 
-def _already_deactivated(person: StaffPerson, status: int = 409):  # type: ignore[no-untyped-def]
+def _already_deactivated(person: StaffPerson, status: int = 409):
     return render_template(
         "admin/staff_person.html",
         person=person,
@@ -183,7 +184,7 @@ def _deactivated_message(person: StaffPerson, open_roles: list[access.OpenRoles]
 # -- platform admin: agencies ---------------------------------------------------------------------
 @admin.get("/agencies")
 @policy("platform_admin")
-def agencies():  # type: ignore[no-untyped-def]
+def agencies() -> ResponseReturnValue:
     found = db.session.scalars(access.agencies_with_units(_actor())).all()
     return render_template("admin/agencies.html", agencies=found, level_labels=LEVEL_LABELS)
 
@@ -244,7 +245,7 @@ def _people(actor: Any) -> list[Membership]:
 
 @agency.get("/")
 @policy("agency_admin")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     actor = _actor()
     return render_template(
         "agency/index.html",
@@ -258,11 +259,11 @@ def index():  # type: ignore[no-untyped-def]
 # children without a Child Contact
 @agency.get("/children-without-child-contact")
 @policy("agency_admin")
-def children_without_child_contact():  # type: ignore[no-untyped-def]
+def children_without_child_contact() -> ResponseReturnValue:
     return _children_page(access.page_number(request.args.get("page")))
 
 
-def _children_page(number: int, failed: FailedRow | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _children_page(number: int, failed: FailedRow | None = None, status: int = 200):
     actor = _actor()
     page = access.paginate(access.agency_children_without_child_contact(actor), number)
     people = _people(actor)
@@ -284,7 +285,7 @@ def _children_page(number: int, failed: FailedRow | None = None, status: int = 2
 
 @agency.post("/children-without-child-contact/<child_id>")
 @policy("agency_admin")
-def assign(child_id: str):  # type: ignore[no-untyped-def]
+def assign(child_id: str) -> ResponseReturnValue:
     actor = _actor()
     number = access.page_number(request.args.get("page"))
     child = access.agency_child_without_child_contact_or_none(actor, child_id)
@@ -342,7 +343,7 @@ SECTIONS = ("needs", "all")
 
 @agency.get("/reassign")
 @policy("agency_admin")
-def reassign():  # type: ignore[no-untyped-def]
+def reassign() -> ResponseReturnValue:
     return _reassign_page(*_reassign_pages())
 
 
@@ -355,7 +356,7 @@ def _reassign_page(
     all_number: int,
     failed: FailedRow | None = None,
     status: int = 200,
-):  # type: ignore[no-untyped-def]
+):
     actor = _actor()
     needs = access.paginate(access.child_contact_duties_needing_reassignment(actor), needs_number, access.DUTY_LOADING)
     duties = access.paginate(access.agency_child_contact_duties(actor), all_number, access.DUTY_LOADING)
@@ -397,7 +398,7 @@ def _reassign_page(
 
 @agency.post("/reassign/<child_id>")
 @policy("agency_admin")
-def reassign_duty(child_id: str):  # type: ignore[no-untyped-def]
+def reassign_duty(child_id: str) -> ResponseReturnValue:
     actor = _actor()
     needs_number, all_number = _reassign_pages()
     section = request.args.get("section") if request.args.get("section") in SECTIONS else "all"
@@ -430,7 +431,7 @@ class LinkLine:
 
 @agency.get("/links")
 @policy("agency_admin")
-def links():  # type: ignore[no-untyped-def]
+def links() -> ResponseReturnValue:
     """The pending links the acting agency admin decides (``coordination.access`` says which); each one
     is decided on the child's links page."""
     actor = _actor()

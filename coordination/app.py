@@ -145,7 +145,7 @@ def _select_locale() -> str:
     return current_app.config["DEFAULT_LANGUAGE"]
 
 
-def loaded_actor():  # type: ignore[no-untyped-def]
+def loaded_actor():
     """The actor if the request's user is already loaded; never loads it (error pages must not touch
     the database again when loading it is what failed)."""
     user = g.get("_login_user")
@@ -203,7 +203,7 @@ def _register_error_handlers(app: Flask) -> None:
         500: lambda: _("Something went wrong"),
     }
 
-    def render_error(status: int, message: str | None = None):  # type: ignore[no-untyped-def]
+    def render_error(status: int, message: str | None = None):
         code = status if status in titles else (500 if status >= 500 else 400)
         return render_template(
             "error.html",
@@ -214,7 +214,7 @@ def _register_error_handlers(app: Flask) -> None:
         ), status
 
     @app.errorhandler(CSRFError)
-    def _csrf(_error: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf(_error: CSRFError):
         return render_error(
             400,
             _(
@@ -224,13 +224,13 @@ def _register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(error: HTTPException):
         if error.code and error.code < 400:
             return error
         return render_error(error.code or 500)
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(error: Exception):
         log.exception("unhandled error: %s", type(error).__name__)
         db.end_request_session()
         try:

@@ -222,14 +222,14 @@ def init_app(app: Flask) -> None:
             pass
 
 
-def refusals_audited(action: str):  # type: ignore[no-untyped-def]
+def refusals_audited(action: str):
     """Decorate an operation ``verb_noun(actor, …)``: when it refuses (``OperationError``), the attempt
     is noted as a denial that is written after the request — after its rollback — so a refused or
     rolled-back write still leaves its trail (RULES.md §9)."""
 
-    def decorate(operation):  # type: ignore[no-untyped-def]
+    def decorate(operation):
         @wraps(operation)
-        def wrapper(actor, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def wrapper(actor, *args, **kwargs):
             try:
                 return operation(actor, *args, **kwargs)
             except OperationError as error:

@@ -255,7 +255,7 @@ def load_user(token: str) -> SessionUser | None:
     return SessionUser(token, login_session, actor)
 
 
-def _bookkeeping(statement) -> None:  # type: ignore[no-untyped-def]
+def _bookkeeping(statement) -> None:
     """Session housekeeping (touch, expiry) in a short write transaction of its own: the reading
     transaction that found the session is ended first, so that a GET never upgrades a read to a write
     (SQLITE_BUSY); the write then starts with BEGIN IMMEDIATE. This runs before the view, so the
@@ -266,7 +266,7 @@ def _bookkeeping(statement) -> None:  # type: ignore[no-untyped-def]
         db.session.commit()
 
 
-def polling(view):  # type: ignore[no-untyped-def]
+def polling(view):
     """Mark a polling endpoint: it neither extends the session nor writes audit rows."""
     view.bk_polling = True
     return view

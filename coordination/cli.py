@@ -20,7 +20,7 @@ from sqlalchemy import inspect, select
 from coordination.config import is_loopback_host
 
 
-def _create_app():  # type: ignore[no-untyped-def]
+def _create_app():
     from coordination.app import create_app
 
     return create_app()

@@ -8,6 +8,7 @@ module, so the route is registered with the blueprint."""
 from __future__ import annotations
 
 from flask import Response
+from flask.typing import ResponseReturnValue
 
 from childplan.access import get_plan_or_404
 from childplan.pdf import DOWNLOAD_PLAN_PDF, PDF_MIMETYPE, ChildFacts, pdf_filename, staff_plan_pdf
@@ -20,7 +21,7 @@ from coordination.policies import policy, signed_in_actor
 
 @plan.get("/children/<child_id>/plan.pdf")
 @policy("staff")
-def plan_pdf(child_id: str) -> Response:
+def plan_pdf(child_id: str) -> ResponseReturnValue:
     actor = signed_in_actor()
     access = get_child_or_404(actor, child_id, action=DOWNLOAD_PLAN_PDF)
     the_plan = get_plan_or_404(access, DOWNLOAD_PLAN_PDF)

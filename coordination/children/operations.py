@@ -70,7 +70,7 @@ class ChildData:
 
 
 @refusals_audited("register_child")
-def register_child(actor, data: ChildData, legal_basis: str = "relation_unit") -> Child:  # type: ignore[no-untyped-def]
+def register_child(actor, data: ChildData, legal_basis: str = "relation_unit") -> Child:
     """Register a child; ``legal_basis`` is the staff member's (a unit registering the children it serves,
     by default; intake registering the child of a report of concern: the duty to report)."""
     if (data.identity_number is None) == (data.missing_number_reason is None):
@@ -118,7 +118,7 @@ def register_child(actor, data: ChildData, legal_basis: str = "relation_unit") -
     return child
 
 
-def _basis(actor, staff_basis: str) -> str:  # type: ignore[no-untyped-def]
+def _basis(actor, staff_basis: str) -> str:
     return "platform_administration" if actor.kind == "system" else staff_basis
 
 
@@ -135,7 +135,7 @@ class GuardianData:
 
 
 @refusals_audited("add_guardian")
-def add_guardian(actor, data: GuardianData) -> Guardian:  # type: ignore[no-untyped-def]
+def add_guardian(actor, data: GuardianData) -> Guardian:
     if data.preferred_language not in LANGUAGES:
         raise OperationError("Unknown language", "preferred_language")
     encrypted = hashed = None
@@ -173,7 +173,7 @@ def link_custody(
     child: Child,
     guardian: Guardian,
     *,
-    restricted: bool = False,  # type: ignore[no-untyped-def]
+    restricted: bool = False,
     restriction_note: str | None = None,
 ) -> Custody:
     existing = db.session.scalar(
@@ -199,7 +199,7 @@ def link_custody(
 
 
 @refusals_audited("confirm_guardian_identity")
-def confirm_guardian_identity(actor, custody: Custody, checked_by: StaffPerson) -> None:  # type: ignore[no-untyped-def]
+def confirm_guardian_identity(actor, custody: Custody, checked_by: StaffPerson) -> None:
     """The Child Contact confirms "identity checked" before a guardian's first login (RULES.md §6)."""
     if custody.identity_checked_at is not None:
         raise OperationError("The identity is already confirmed")
@@ -217,7 +217,7 @@ def confirm_guardian_identity(actor, custody: Custody, checked_by: StaffPerson) 
 
 
 @refusals_audited("enrol_child")
-def enrol_child(actor, child: Child, unit: Unit, started_on: date) -> Enrolment:  # type: ignore[no-untyped-def]
+def enrol_child(actor, child: Child, unit: Unit, started_on: date) -> Enrolment:
     current = db.session.scalar(
         select(Enrolment.id).where(
             Enrolment.child_id == child.id, Enrolment.unit_id == unit.id, Enrolment.ended_on.is_(None)
@@ -240,7 +240,7 @@ def enrol_child(actor, child: Child, unit: Unit, started_on: date) -> Enrolment:
 
 
 @refusals_audited("link_siblings")
-def link_siblings(actor, child: Child, sibling: Child, recorded_by: StaffPerson | None) -> SiblingLink:  # type: ignore[no-untyped-def]
+def link_siblings(actor, child: Child, sibling: Child, recorded_by: StaffPerson | None) -> SiblingLink:
     if child.id == sibling.id:
         raise OperationError("A child cannot be their own sibling", "sibling")
     first, second = sorted((child.id, sibling.id))
@@ -270,7 +270,7 @@ def assign_child_contact(
     actor,
     child: Child,
     membership: Membership,
-    assigned_by: StaffPerson | None = None,  # type: ignore[no-untyped-def]
+    assigned_by: StaffPerson | None = None,
     reason: str | None = None,
 ) -> RoleAssignment:
     assignment = _assign(actor, child, membership, "child_contact", assigned_by, reason)
@@ -292,7 +292,7 @@ def assign_child_contact(
 def assign_support_coordinator(
     actor,
     child: Child,
-    membership: Membership,  # type: ignore[no-untyped-def]
+    membership: Membership,
     assigned_by: StaffPerson | None = None,
     reason: str | None = None,
 ) -> RoleAssignment:
@@ -304,7 +304,7 @@ def _assign(
     child: Child,
     membership: Membership,
     role: str,
-    assigned_by: StaffPerson | None,  # type: ignore[no-untyped-def]
+    assigned_by: StaffPerson | None,
     reason: str | None,
 ) -> RoleAssignment:
     if not membership.staff_person.is_active or membership.ended_at is not None:
@@ -349,7 +349,7 @@ def _new_account(
     password: str | None,
     kind: str,
     *,
-    is_demo: bool,  # type: ignore[no-untyped-def]
+    is_demo: bool,
     language: str = "sv",
     password_hash: str | None = None,
     **person: object,
@@ -388,7 +388,7 @@ def create_staff_account(
     person: StaffPerson,
     username: str,
     password: str | None,
-    *,  # type: ignore[no-untyped-def]
+    *,
     is_demo: bool = False,
     password_hash: str | None = None,
     language: str = "sv",
@@ -411,7 +411,7 @@ def create_platform_admin(
     username: str,
     password: str | None,
     *,
-    email: str | None = None,  # type: ignore[no-untyped-def]
+    email: str | None = None,
     is_demo: bool = False,
     password_hash: str | None = None,
 ) -> Account:
@@ -435,7 +435,7 @@ def create_analyst(
     username: str,
     password: str | None,
     *,
-    email: str | None = None,  # type: ignore[no-untyped-def]
+    email: str | None = None,
     is_demo: bool = False,
     password_hash: str | None = None,
 ) -> Account:
@@ -452,7 +452,7 @@ def create_guardian_account(
     guardian: Guardian,
     username: str,
     *,
-    is_demo: bool = False,  # type: ignore[no-untyped-def]
+    is_demo: bool = False,
     password_hash: str | None = None,
     language: str = "sv",
 ) -> Account:
@@ -473,7 +473,7 @@ def grant_young_person_account(
     child: Child,
     username: str,
     granted_by: StaffPerson | None,
-    *,  # type: ignore[no-untyped-def]
+    *,
     is_demo: bool = False,
     password_hash: str | None = None,
     language: str = "sv",

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import or_
 
@@ -76,14 +77,14 @@ NUMBER_ERRORS = {
 }
 
 
-def staff_actor():  # type: ignore[no-untyped-def]
+def staff_actor():
     actor = current_actor()
     if actor is None or actor.kind != STAFF:
         abort(404)
     return actor
 
 
-def children_page(actor, query: str):  # type: ignore[no-untyped-def]
+def children_page(actor, query: str):
     """A page of the children the actor may see, optionally filtered by name, sorted by name."""
     statement = visible_children(actor)
     words = query.split()[:5]
@@ -110,7 +111,7 @@ def children_page(actor, query: str):  # type: ignore[no-untyped-def]
 
 @children.get("/search")
 @policy("staff")
-def search():  # type: ignore[no-untyped-def]
+def search() -> ResponseReturnValue:
     actor = staff_actor()
     query = (request.args.get("q") or "").strip()[:MAX_QUERY_LENGTH]
     page, rows = children_page(actor, query) if query else (None, [])
@@ -121,7 +122,7 @@ def search():  # type: ignore[no-untyped-def]
 
 @children.post("/search")
 @policy("staff")
-def search_by_number():  # type: ignore[no-untyped-def]
+def search_by_number() -> ResponseReturnValue:
     """By identity number: a POST (never a URL), rate-limited and audited; the answer is the same for
     an unknown number and for one that is known but out of the viewer's scope."""
     actor = staff_actor()
@@ -152,7 +153,7 @@ def search_by_number():  # type: ignore[no-untyped-def]
 
 @children.get("/children/<child_id>")
 @policy("staff")  # the staff child page; families get their own pages (/family/…, a later issue)
-def overview(child_id: str):  # type: ignore[no-untyped-def]
+def overview(child_id: str) -> ResponseReturnValue:
     actor = current_actor()
     assert actor is not None
     access = get_child_or_404(actor, child_id, action="view_child_overview")
@@ -189,7 +190,7 @@ def child_tabs(child_id: str, current: str) -> list[dict[str, object]]:
 
 @children.get("/")
 @policy("authenticated")
-def home() -> str:
+def home() -> ResponseReturnValue:
     """My children: the children I have a relation to (staff) or in my custody (guardians)."""
 
     actor = current_actor()

@@ -6,6 +6,7 @@ decided for the viewer in ``coordination.chronology.view``."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from coordination import audit
 from coordination.access import STAFF, get_child_or_404
@@ -23,7 +24,7 @@ VIEW_TAB = "view_child_chronology"
 
 @chronology.get("/children/<child_id>/chronology")
 @policy("staff")
-def index(child_id: str):  # type: ignore[no-untyped-def]
+def index(child_id: str) -> ResponseReturnValue:
     actor = current_actor()
     if actor is None or actor.kind != STAFF or actor.acting_agency is None:  # the policy already says so
         if actor is not None:

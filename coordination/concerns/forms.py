@@ -111,7 +111,7 @@ class CoordinatorRequestForm(FlaskForm):
         """(key, label): the offered nominees (``key`` is "<person public id>.<agency public id>")."""
         self.nominees.choices = [SelectChoice(key, label) for key, label in nominees]  # type: ignore[arg-type]
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         chosen = list(self.nominees.data or ())
         if len(chosen) > MAX_NOMINEES:
@@ -188,7 +188,7 @@ def _text(label: object, *, required: bool = False, description: object = None) 
     )
 
 
-def _not_after_today(message: object):  # type: ignore[no-untyped-def]
+def _not_after_today(message: object):
     def check(_form: FlaskForm, field: DateField) -> None:
         if field.data is not None and field.data > today():
             raise ValidationError(message)

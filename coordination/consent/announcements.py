@@ -17,7 +17,7 @@ from coordination.consent.models import Consent
 from coordination.database import db
 
 
-def chronicle(actor, consent: Consent, kind: str, areas: Collection[str]) -> None:  # type: ignore[no-untyped-def]
+def chronicle(actor, consent: Consent, kind: str, areas: Collection[str]) -> None:
     """A consent change in the child's chronology: the consent's agency owns it, and whoever may know
     the agencies involved with the child may know of it (audience "agencies")."""
 

@@ -30,7 +30,7 @@ def maturity_min_age() -> int:
     return DEFAULT_MATURITY_MIN_AGE
 
 
-def audit_actor(actor) -> AuditActor:  # type: ignore[no-untyped-def]
+def audit_actor(actor) -> AuditActor:
     """The audit actor of an operation's actor; None means the platform itself."""
     return SYSTEM if actor is None else actor.audit_actor()
 

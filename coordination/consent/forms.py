@@ -160,7 +160,7 @@ class RecordConsentForm(FlaskForm):
         validators=[DataRequired(_l("Show the family the consent text before recording their consent"))],
     )
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.offered_givers: dict[str, object] = {}
 
@@ -181,7 +181,7 @@ class RecordConsentForm(FlaskForm):
     def giver_label(self, block: GiverForm) -> object:
         return self.offered_givers.get(block.giver.data or "", "")
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         offered = self.offered_givers
         seen: set[str] = set()

@@ -217,7 +217,7 @@ def _consent_detail(consent: Consent, **extra: object) -> dict[str, object]:
 
 # -- writes -----------------------------------------------------------------------------------------------
 @refusals_audited("request_consent")
-def request_consent(  # type: ignore[no-untyped-def]
+def request_consent(
     actor,
     child: Child,
     agency: Agency,
@@ -280,7 +280,7 @@ def request_consent(  # type: ignore[no-untyped-def]
 @refusals_audited("record_consent")
 def record_consent(
     actor, child: Child, agency: Agency, data: ConsentData, *, agency_hidden: bool = False
-) -> list[Consent]:  # type: ignore[no-untyped-def]
+) -> list[Consent]:
     """Record a consent given to ``agency``: one row per purpose, state "recorded", with its areas and
     each giver (each guardian separately; the young person only where a maturity assessment exists for
     this agency). A partial recording (one of two custodial guardians) is allowed: it is stored, shown
@@ -379,7 +379,7 @@ def record_consent(
 
 
 @refusals_audited("add_consent_giver")
-def add_consent_giver(actor, consent: Consent, data: GiverData, recorded_by: StaffPerson | None) -> ConsentGiver:  # type: ignore[no-untyped-def]
+def add_consent_giver(actor, consent: Consent, data: GiverData, recorded_by: StaffPerson | None) -> ConsentGiver:
     """Add one more person's consent to a recorded consent (the second guardian in joint custody, or the
     young person): the same checks as recording; field "giver" for problems with the consent itself."""
     _check_recorder(recorded_by)
@@ -427,7 +427,7 @@ def add_consent_giver(actor, consent: Consent, data: GiverData, recorded_by: Sta
 
 
 @refusals_audited("withdraw_consent")
-def withdraw_consent(actor, consent: Consent, giver_guardian_id: int | None, recorded_by: StaffPerson | None) -> None:  # type: ignore[no-untyped-def]
+def withdraw_consent(actor, consent: Consent, giver_guardian_id: int | None, recorded_by: StaffPerson | None) -> None:
     """Any one withdrawal ends a consent at once: the giver's ``withdrawn_at``, and the consent's state
     "withdrawn" with ``withdrawn_at``. ``giver_guardian_id`` None means the young person. Withdrawing a
     requested consent cancels the request (the giver is then ignored). Refused, with nothing written
@@ -476,7 +476,7 @@ def withdraw_consent(actor, consent: Consent, giver_guardian_id: int | None, rec
 
 
 @refusals_audited("record_maturity")
-def record_maturity(  # type: ignore[no-untyped-def]
+def record_maturity(
     actor,
     child: Child,
     agency: Agency,

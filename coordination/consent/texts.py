@@ -63,7 +63,7 @@ DEFAULT_CONSENT_TEXTS: dict[str, str] = {
 }
 
 
-def ensure_consent_text(version: int, language: str, body: str, *, actor=None) -> ConsentText:  # type: ignore[no-untyped-def]
+def ensure_consent_text(version: int, language: str, body: str, *, actor=None) -> ConsentText:
     """The consent text ``version`` in ``language``: created when missing, returned when it exists with
     the same wording. A different wording for an existing version is refused (field "body"): the
     version is what the family was shown, so a new wording needs a new version."""
@@ -119,7 +119,7 @@ def _newest_text(language: str) -> ConsentText | None:
     return max(candidates, key=lambda text: (text.version, text.language == language))
 
 
-def _audit_text(actor, text: ConsentText) -> None:  # type: ignore[no-untyped-def]
+def _audit_text(actor, text: ConsentText) -> None:
     record_write(
         audit_actor(actor),
         "create_consent_text",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -104,7 +105,7 @@ def _child_contact_access(child_id: str, action: str) -> tuple[Actor, ChildAcces
     return actor, get_child_as_child_contact_or_404(actor, child_id, action)
 
 
-def _recorder(actor: Actor):  # type: ignore[no-untyped-def]
+def _recorder(actor: Actor):
     return actor.account.staff_person
 
 
@@ -129,7 +130,7 @@ def _agency_hidden(actor: Actor, access: ChildAccess, agency_id: int) -> bool:
 # -- the tab ----------------------------------------------------------------------------------------------
 @consent.get("/children/<child_id>/consent")
 @policy("child")
-def tab(child_id: str):  # type: ignore[no-untyped-def]
+def tab(child_id: str) -> ResponseReturnValue:
     actor = _staff_actor(child_id, VIEW_TAB)
     access = get_child_or_404(actor, child_id, action=VIEW_TAB)
     view = ConsentView.for_actor(access)
@@ -212,7 +213,7 @@ def _one_year_on(day: date) -> date:
 # -- record consent with the family ------------------------------------------------------------------------
 @consent.route("/children/<child_id>/consent/record", methods=["GET", "POST"])
 @policy("child")
-def record(child_id: str):  # type: ignore[no-untyped-def]
+def record(child_id: str) -> ResponseReturnValue:
     actor, access = _child_contact_access(child_id, RECORD_PAGE)
     child, heading = access.child, ChildHeading.of(access)
     agencies = _all_agencies()
@@ -256,7 +257,7 @@ def record(child_id: str):  # type: ignore[no-untyped-def]
     form = RecordConsentForm()
     form.set_choices(_agency_pairs(agencies), givers, [(t.language, t.label) for t in texts])
 
-    def page(status: int = 200):  # type: ignore[no-untyped-def]
+    def page(status: int = 200):
         return (
             render_template(
                 "consent/record.html",
@@ -337,14 +338,14 @@ def _apply_record_error(form: RecordConsentForm, error: OperationError) -> None:
 # -- request consent ----------------------------------------------------------------------------------------
 @consent.route("/children/<child_id>/consent/request", methods=["GET", "POST"])
 @policy("child")
-def request_page(child_id: str):  # type: ignore[no-untyped-def]
+def request_page(child_id: str) -> ResponseReturnValue:
     actor, access = _child_contact_access(child_id, REQUEST_PAGE)
     child, heading = access.child, ChildHeading.of(access)
     agencies = _all_agencies()
     form = RequestConsentForm()
     form.set_choices(_agency_pairs(agencies))
 
-    def page(status: int = 200):  # type: ignore[no-untyped-def]
+    def page(status: int = 200):
         return render_template("consent/request.html", child=heading, form=form, purpose_hints=PURPOSE_HINTS), status
 
     if request.method == "GET":
@@ -433,7 +434,7 @@ def _consent_or_404(actor: Actor, access: ChildAccess, consent_id: str, action: 
 
 @consent.route("/children/<child_id>/consent/<consent_id>/withdraw", methods=["GET", "POST"])
 @policy("child")
-def withdraw(child_id: str, consent_id: str):  # type: ignore[no-untyped-def]
+def withdraw(child_id: str, consent_id: str) -> ResponseReturnValue:
     actor, access = _child_contact_access(child_id, WITHDRAW_PAGE)
     heading = ChildHeading.of(access)
     item = _consent_or_404(actor, access, consent_id, WITHDRAW_PAGE)
@@ -488,7 +489,7 @@ def withdraw(child_id: str, consent_id: str):  # type: ignore[no-untyped-def]
     form.set_choices(choices)
     tab_url = _tab_url(heading.public_id)
 
-    def page(status: int = 200):  # type: ignore[no-untyped-def]
+    def page(status: int = 200):
         return (
             render_template(
                 "consent/withdraw.html",
@@ -529,7 +530,7 @@ def withdraw(child_id: str, consent_id: str):  # type: ignore[no-untyped-def]
 # -- the young person decides ---------------------------------------------------------------------------
 @consent.route("/children/<child_id>/consent/maturity", methods=["GET", "POST"])
 @policy("child")
-def maturity(child_id: str):  # type: ignore[no-untyped-def]
+def maturity(child_id: str) -> ResponseReturnValue:
     actor, access = _child_contact_access(child_id, MATURITY_PAGE)
     child, heading = access.child, ChildHeading.of(access)
     agencies = _all_agencies()
@@ -542,7 +543,7 @@ def maturity(child_id: str):  # type: ignore[no-untyped-def]
     form = MaturityForm()
     form.set_choices(_agency_pairs(agencies))
 
-    def page(status: int = 200):  # type: ignore[no-untyped-def]
+    def page(status: int = 200):
         return (
             render_template("consent/maturity.html", child=heading, form=form, decides_for=decides_for),
             status,

@@ -4,6 +4,7 @@ demo mode, and ``demo_personas`` lists nobody outside it."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -59,7 +60,7 @@ def persona_description(account: Account) -> str:
 
 @demo.post("/login/<username>")
 @policy("demo")
-def login_as(username: str):  # type: ignore[no-untyped-def]
+def login_as(username: str) -> ResponseReturnValue:
     """The demo persona picker: one click logs in as a demo persona. Registered only in demo mode."""
     form = DemoLoginForm()
     if not form.validate_on_submit():

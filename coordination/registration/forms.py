@@ -78,11 +78,11 @@ class IdentityNumberField(StringField):
         return ""
 
 
-def _add_error(field, message: object) -> None:  # type: ignore[no-untyped-def]
+def _add_error(field, message: object) -> None:
     field.errors = [*list(field.errors or ()), message]
 
 
-def _parse_date(field) -> date | None:  # type: ignore[no-untyped-def]
+def _parse_date(field) -> date | None:
     """A date from an ``<input type=date>`` (YYYY-MM-DD); an error next to the field when it is not one."""
     text = (field.data or "").strip()
     if not text:
@@ -186,7 +186,7 @@ class RegistrationForm(FlaskForm):
     expected_birth_date = StringField(_l("Expected date of birth"), filters=[_strip])
     guardians = FieldList(FormField(GuardianForm), min_entries=MAX_GUARDIANS, max_entries=MAX_GUARDIANS)
 
-    def __init__(self, *args, units: list[Unit], **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, units: list[Unit], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._units = {unit.public_id: unit for unit in units}
         choices = [SelectChoice(unit.public_id, unit.name) for unit in units]
@@ -199,7 +199,7 @@ class RegistrationForm(FlaskForm):
         self._data: RegistrationData | None = None
 
     # -- checks --------------------------------------------------------------------------------------------
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators=None) -> bool:
         super().validate(extra_validators)
         unit = self._check_unit()
         child = self._check_child()

@@ -17,6 +17,7 @@ import secrets
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -52,14 +53,14 @@ MAX_RECEIPTS = 3
 MAX_TOKEN_LENGTH = 64
 
 
-def _staff_actor():  # type: ignore[no-untyped-def]
+def _staff_actor():
     actor = current_actor()
     if actor is None or actor.kind != STAFF or actor.acting_agency is None:
         abort(404)
     return actor
 
 
-def _registering_actor():  # type: ignore[no-untyped-def]
+def _registering_actor():
     """Only staff with a practitioner membership in the acting agency register children; others get 404."""
     actor = _staff_actor()
     units = registrable_units(actor)
@@ -69,20 +70,20 @@ def _registering_actor():  # type: ignore[no-untyped-def]
 
 
 # -- register a child ------------------------------------------------------------------------------------
-def _form_page(form: RegistrationForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _form_page(form: RegistrationForm, status: int = 200):
     return render_template("registration/new.html", form=form), status
 
 
 @registration.get("/children/new")
 @policy("staff")
-def new():  # type: ignore[no-untyped-def]
+def new() -> ResponseReturnValue:
     _actor, units = _registering_actor()
     return _form_page(RegistrationForm(units=units))
 
 
 @registration.post("/children/new")
 @policy("staff")
-def create():  # type: ignore[no-untyped-def]
+def create() -> ResponseReturnValue:
     actor, units = _registering_actor()
     form = RegistrationForm(units=units)
     if not form.validate_on_submit():
@@ -151,7 +152,7 @@ def _receipt_entry(token: str) -> dict[str, str] | None:
 
 @registration.get("/children/registered/<token>")
 @policy("staff")
-def receipt(token: str):  # type: ignore[no-untyped-def]
+def receipt(token: str) -> ResponseReturnValue:
     _staff_actor()
     entry = _receipt_entry(token)
     if entry is None:
@@ -165,14 +166,14 @@ def receipt(token: str):  # type: ignore[no-untyped-def]
 
 
 # -- pending links ---------------------------------------------------------------------------------------
-def _agency_queue_url(actor) -> str | None:  # type: ignore[no-untyped-def]
+def _agency_queue_url(actor) -> str | None:
     """The agency admin's list of link requests to decide (``/agency/links``), for an agency admin."""
     if actor.is_agency_admin and "agency.links" in current_app.view_functions:
         return url_for("agency.links")
     return None
 
 
-def _links_page(actor, access, status: int = 200, error: str | None = None):  # type: ignore[no-untyped-def]
+def _links_page(actor, access, status: int = 200, error: str | None = None):
     child_url = None
     if access.relations and "children.overview" in current_app.view_functions:
         child_url = url_for("children.overview", child_id=access.child.public_id)
@@ -191,7 +192,7 @@ def _links_page(actor, access, status: int = 200, error: str | None = None):  # 
 
 @registration.get("/children/<child_id>/links")
 @policy("child")
-def links(child_id: str):  # type: ignore[no-untyped-def]
+def links(child_id: str) -> ResponseReturnValue:
     actor = _staff_actor()
     access = get_child_for_links_or_404(actor, child_id, "view_child_links")
     return _links_page(actor, access)
@@ -199,17 +200,17 @@ def links(child_id: str):  # type: ignore[no-untyped-def]
 
 @registration.post("/children/<child_id>/links/<link_id>/approve")
 @policy("child")
-def approve(child_id: str, link_id: str):  # type: ignore[no-untyped-def]
+def approve(child_id: str, link_id: str) -> ResponseReturnValue:
     return _decide(child_id, link_id, approving=True)
 
 
 @registration.post("/children/<child_id>/links/<link_id>/reject")
 @policy("child")
-def reject(child_id: str, link_id: str):  # type: ignore[no-untyped-def]
+def reject(child_id: str, link_id: str) -> ResponseReturnValue:
     return _decide(child_id, link_id, approving=False)
 
 
-def _decide(child_id: str, link_id: str, *, approving: bool):  # type: ignore[no-untyped-def]
+def _decide(child_id: str, link_id: str, *, approving: bool):
     actor = _staff_actor()
     # Reads and refusals on the way are audited as "decide_child_link"; the decision itself is written
     # as "approve_child_link" or "reject_child_link".

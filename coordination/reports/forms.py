@@ -33,11 +33,11 @@ def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-def _add_error(field, message: object) -> None:  # type: ignore[no-untyped-def]
+def _add_error(field, message: object) -> None:
     field.errors = [*list(field.errors or ()), message]
 
 
-def _parse_date(field) -> date | None:  # type: ignore[no-untyped-def]
+def _parse_date(field) -> date | None:
     """A date from an ``<input type=date>``; an error next to the field when it is not one or is in the
     future (a birth date)."""
     text = (field.data or "").strip()
@@ -107,7 +107,7 @@ class ReportForm(FlaskForm):
     )
     agency = SelectField(_l("Social services agency"), validate_choice=False)
 
-    def __init__(self, *args, agencies: list[tuple[str, str]], **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, agencies: list[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._agency_ids = [public_id for public_id, _name in agencies]
         choices = list(agencies)
@@ -124,7 +124,7 @@ class ReportForm(FlaskForm):
     def offers_agency_choice(self) -> bool:
         return len(self._agency_ids) > 1
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators=None) -> bool:
         super().validate(extra_validators)
         if len(self._agency_ids) == 1:
             self.agency.data = self._agency_ids[0]
@@ -174,7 +174,7 @@ class ReportForm(FlaskForm):
 class AcknowledgeForm(FlaskForm):
     acknowledge_confirm = _confirm(_l("I confirm that social services has received this report"))
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         if not self.acknowledge_confirm.data:
             _add_error(self.acknowledge_confirm, _("Tick the box to confirm the acknowledgement."))
@@ -188,7 +188,7 @@ class MatchForm(FlaskForm):
     match_child = RadioField(_l("The child"), choices=[], validate_choice=False)
     match_confirm = _confirm(_l("I have checked that this is the child the report is about"))
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators=None) -> bool:
         super().validate(extra_validators)
         if not (self.match_child.data or "").strip() or len(self.match_child.data or "") > MAX_KEY_LENGTH:
             _add_error(self.match_child, _("Choose the child the report is about."))
@@ -203,7 +203,7 @@ class SearchChildForm(FlaskForm):
     search_name = _name(_l("Name"), _l("The name can be at most %(limit)s characters.", limit=NAME_MAX))
     search_birth_date = StringField(_l("Birth date"), filters=[_strip])
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         self.parsed_birth_date = _parse_date(self.search_birth_date)
         if not self.search_name.data and not self.search_birth_date.data:
@@ -223,12 +223,12 @@ class RegisterChildForm(FlaskForm):
     register_birth_date = StringField(_l("Birth date"), filters=[_strip])
     register_confirm = _confirm(_l("I have checked that this child is not registered already"))
 
-    def __init__(self, *args, needs_birth_date: bool, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, needs_birth_date: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.needs_birth_date = needs_birth_date
         self.parsed_birth_date: date | None = None
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators=None) -> bool:
         super().validate(extra_validators)
         if not self.register_given_name.data and not self.register_given_name.errors:
             _add_error(self.register_given_name, _("Enter the child's given name."))
@@ -257,7 +257,7 @@ class DuplicateForm(FlaskForm):
     )
     duplicate_confirm = _confirm(_l("I confirm that both reports are about the same event"))
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators=None) -> bool:
         super().validate(extra_validators)
         if not self.duplicate_reference.data and not self.duplicate_reference.errors:
             _add_error(self.duplicate_reference, _("Enter the reference of the other report."))
@@ -269,12 +269,12 @@ class DuplicateForm(FlaskForm):
 class AssignForm(FlaskForm):
     unit = SelectField(_l("Unit"), validate_choice=False)
 
-    def __init__(self, *args, units: list[tuple[str, str]], **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, units: list[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._unit_ids = [public_id for public_id, _name in units]
         self.unit.choices = [("", _("Choose the unit")), *units]
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators=None) -> bool:
         super().validate(extra_validators)
         if (self.unit.data or "") not in self._unit_ids:
             _add_error(self.unit, _("Choose one of your agency's units."))

@@ -73,7 +73,7 @@ def new_reference() -> str:
     raise RuntimeError("could not find a free report reference")  # 32^8 references: not in practice
 
 
-def _staff_person_id(actor) -> int:  # type: ignore[no-untyped-def]
+def _staff_person_id(actor) -> int:
     person_id = actor.account.staff_person_id if getattr(actor, "account", None) is not None else None
     if actor.kind != "staff" or person_id is None or actor.acting_agency is None:
         raise OperationError(_("Only staff acting for an agency can do this"))
@@ -81,7 +81,7 @@ def _staff_person_id(actor) -> int:  # type: ignore[no-untyped-def]
 
 
 @refusals_audited("file_report")
-def file_report(actor, data: ReportData) -> ReportOfConcern:  # type: ignore[no-untyped-def]
+def file_report(actor, data: ReportData) -> ReportOfConcern:
     """File a report of concern with a social-services agency. The number, if any, is stored encrypted
     with its keyed hash and is NOT looked up: intake matches the report to a child."""
     person_id = _staff_person_id(actor)
@@ -137,7 +137,7 @@ def file_report(actor, data: ReportData) -> ReportOfConcern:  # type: ignore[no-
 
 
 # -- intake ------------------------------------------------------------------------------------------------
-def _check_intake(actor, report: ReportOfConcern) -> int:  # type: ignore[no-untyped-def]
+def _check_intake(actor, report: ReportOfConcern) -> int:
     """A backstop for the views' check: the actor is an intake member of the report's agency."""
     person_id = _staff_person_id(actor)
     if actor.acting_agency.id != report.social_services_agency_id or not any(
@@ -147,7 +147,7 @@ def _check_intake(actor, report: ReportOfConcern) -> int:  # type: ignore[no-unt
     return person_id
 
 
-def _audit(actor, action: str, report: ReportOfConcern, detail: dict[str, object] | None = None) -> None:  # type: ignore[no-untyped-def]
+def _audit(actor, action: str, report: ReportOfConcern, detail: dict[str, object] | None = None) -> None:
     record_write(
         actor.audit_actor(),
         action,
@@ -159,7 +159,7 @@ def _audit(actor, action: str, report: ReportOfConcern, detail: dict[str, object
     )
 
 
-def _chronology(report: ReportOfConcern, kind: str, *, author_person_id: int | None, occurred_at=None) -> None:  # type: ignore[no-untyped-def]
+def _chronology(report: ReportOfConcern, kind: str, *, author_person_id: int | None, occurred_at=None) -> None:
     assert report.child_id is not None
     record_event(
         report.child_id,
@@ -175,7 +175,7 @@ def _chronology(report: ReportOfConcern, kind: str, *, author_person_id: int | N
 
 
 @refusals_audited("acknowledge_report")
-def acknowledge_report(actor, report: ReportOfConcern) -> None:  # type: ignore[no-untyped-def]
+def acknowledge_report(actor, report: ReportOfConcern) -> None:
     """Tell the reporter that social services has received the report (irreversible)."""
     person_id = _check_intake(actor, report)
     if report.state == "acknowledged":
@@ -192,7 +192,7 @@ def acknowledge_report(actor, report: ReportOfConcern) -> None:  # type: ignore[
 
 
 @refusals_audited("match_report")
-def match_report(actor, report: ReportOfConcern, child: Child) -> None:  # type: ignore[no-untyped-def]
+def match_report(actor, report: ReportOfConcern, child: Child) -> None:
     """Match the report to a child: intake (and an assigned unit) gain their relation to the child, and
     the report's history enters the child's chronology, each entry at the time it happened."""
     person_id = _check_intake(actor, report)
@@ -236,7 +236,7 @@ def _report_number(report: ReportOfConcern) -> IdentityNumber | None:
 
 
 @refusals_audited("register_child_for_report")
-def register_child_for_report(actor, report: ReportOfConcern, data: IntakeChildData) -> Child:  # type: ignore[no-untyped-def]
+def register_child_for_report(actor, report: ReportOfConcern, data: IntakeChildData) -> Child:
     """Register the child a report is about (with the report's number, or without one: missing reason
     "none") and match the report to it."""
     _check_intake(actor, report)
@@ -276,7 +276,7 @@ def register_child_for_report(actor, report: ReportOfConcern, data: IntakeChildD
 
 
 @refusals_audited("mark_report_duplicate")
-def mark_report_duplicate(actor, report: ReportOfConcern, original: ReportOfConcern) -> None:  # type: ignore[no-untyped-def]
+def mark_report_duplicate(actor, report: ReportOfConcern, original: ReportOfConcern) -> None:
     """Link a report as a duplicate of another report to the same agency (no cycles)."""
     _check_intake(actor, report)
     if original.social_services_agency_id != report.social_services_agency_id:
@@ -298,7 +298,7 @@ def mark_report_duplicate(actor, report: ReportOfConcern, original: ReportOfConc
 
 
 @refusals_audited("assign_report")
-def assign_report(actor, report: ReportOfConcern, unit: Unit) -> None:  # type: ignore[no-untyped-def]
+def assign_report(actor, report: ReportOfConcern, unit: Unit) -> None:
     """Assign the report to a unit of the same social-services agency: its practitioners gain the
     "investigating unit" relation to the child once the report is matched."""
     person_id = _check_intake(actor, report)

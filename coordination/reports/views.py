@@ -13,6 +13,7 @@ with the message next to its field and status 422, nothing written.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -86,20 +87,20 @@ def _report_form() -> ReportForm:
     return ReportForm(agencies=[(agency.public_id, agency.name) for agency in social_services_agencies()])
 
 
-def _form_page(form: ReportForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _form_page(form: ReportForm, status: int = 200):
     return render_template("reports/new.html", form=form, has_agency=bool(form.agency.choices)), status
 
 
 @reports.get("/reports/new")
 @policy("staff")
-def new():  # type: ignore[no-untyped-def]
+def new() -> ResponseReturnValue:
     _staff()
     return _form_page(_report_form())
 
 
 @reports.post("/reports/new")
 @policy("staff")
-def create():  # type: ignore[no-untyped-def]
+def create() -> ResponseReturnValue:
     actor = _staff()
     form = _report_form()
     if not form.validate_on_submit():
@@ -130,7 +131,7 @@ def create():  # type: ignore[no-untyped-def]
 
 @reports.get("/reports/<report_id>")
 @policy("staff")
-def receipt(report_id: str):  # type: ignore[no-untyped-def]
+def receipt(report_id: str) -> ResponseReturnValue:
     actor = _staff()
     report = get_receipt_or_404(actor, report_id, VIEW_RECEIPT)
     return render_template("reports/receipt.html", receipt=ReceiptView.of(report))
@@ -138,7 +139,7 @@ def receipt(report_id: str):  # type: ignore[no-untyped-def]
 
 @reports.get("/reports")
 @policy("staff")
-def mine():  # type: ignore[no-untyped-def]
+def mine() -> ResponseReturnValue:
     actor = _staff()
     page = paginate(own_reports_statement(actor), page_number(), RECEIPT_LIST_OPTIONS)
     receipts = [ReceiptView.of(report) for report in page.items]
@@ -148,7 +149,7 @@ def mine():  # type: ignore[no-untyped-def]
 # -- the intake queue --------------------------------------------------------------------------------------
 @reports.get("/intake")
 @policy("staff")
-def intake():  # type: ignore[no-untyped-def]
+def intake() -> ResponseReturnValue:
     actor = intake_actor_or_404(current_actor(), VIEW_QUEUE)
     reference = (request.args.get("reference") or "").strip()[:MAX_REFERENCE_QUERY]
     page = paginate(intake_queue_statement(actor, reference), page_number(), QUEUE_OPTIONS)
@@ -156,7 +157,7 @@ def intake():  # type: ignore[no-untyped-def]
     return render_template("reports/intake.html", page=page, rows=rows, reference=reference)
 
 
-def _report_page(  # type: ignore[no-untyped-def]
+def _report_page(
     actor: Actor,
     report: ReportOfConcern,
     status: int = 200,
@@ -219,12 +220,12 @@ def _intake_report(report_id: str, action: str) -> tuple[Actor, ReportOfConcern]
 
 @reports.get("/intake/<report_id>")
 @policy("staff")
-def intake_report(report_id: str):  # type: ignore[no-untyped-def]
+def intake_report(report_id: str) -> ResponseReturnValue:
     actor, report = _intake_report(report_id, VIEW_REPORT)
     return _report_page(actor, report)
 
 
-def _write(form, write) -> bool:  # type: ignore[no-untyped-def]
+def _write(form, write) -> bool:
     """Run one write and commit it; on a refusal roll back and put the message next to its field."""
     try:
         write()
@@ -244,13 +245,13 @@ def _write(form, write) -> bool:  # type: ignore[no-untyped-def]
     return True
 
 
-def _back(report_id: str):  # type: ignore[no-untyped-def]
+def _back(report_id: str):
     return redirect(url_for("reports.intake_report", report_id=report_id))
 
 
 @reports.post("/intake/<report_id>/acknowledge")
 @policy("staff")
-def acknowledge(report_id: str):  # type: ignore[no-untyped-def]
+def acknowledge(report_id: str) -> ResponseReturnValue:
     actor, report = _intake_report(report_id, INTAKE_ACTION)
     form = AcknowledgeForm()
     if not form.validate_on_submit() or not _write(form, lambda: acknowledge_report(actor, report)):
@@ -261,7 +262,7 @@ def acknowledge(report_id: str):  # type: ignore[no-untyped-def]
 
 @reports.post("/intake/<report_id>/search")
 @policy("staff")
-def search_child(report_id: str):  # type: ignore[no-untyped-def]
+def search_child(report_id: str) -> ResponseReturnValue:
     """Find registered children by name and birth date: a POST that writes nothing but keeps names out of
     addresses; every child shown is audited."""
     actor, report = _intake_report(report_id, INTAKE_ACTION)
@@ -274,7 +275,7 @@ def search_child(report_id: str):  # type: ignore[no-untyped-def]
 
 @reports.post("/intake/<report_id>/match")
 @policy("staff")
-def match(report_id: str):  # type: ignore[no-untyped-def]
+def match(report_id: str) -> ResponseReturnValue:
     actor, report = _intake_report(report_id, INTAKE_ACTION)
     form = MatchForm()
     if not form.validate_on_submit():
@@ -291,7 +292,7 @@ def match(report_id: str):  # type: ignore[no-untyped-def]
 
 @reports.post("/intake/<report_id>/register")
 @policy("staff")
-def register(report_id: str):  # type: ignore[no-untyped-def]
+def register(report_id: str) -> ResponseReturnValue:
     actor, report = _intake_report(report_id, INTAKE_ACTION)
     form = RegisterChildForm(needs_birth_date=report.identity_number_hash is None)
     if not form.validate_on_submit():
@@ -309,7 +310,7 @@ def register(report_id: str):  # type: ignore[no-untyped-def]
 
 @reports.post("/intake/<report_id>/duplicate")
 @policy("staff")
-def duplicate(report_id: str):  # type: ignore[no-untyped-def]
+def duplicate(report_id: str) -> ResponseReturnValue:
     actor, report = _intake_report(report_id, INTAKE_ACTION)
     form = DuplicateForm()
     if not form.validate_on_submit():
@@ -326,7 +327,7 @@ def duplicate(report_id: str):  # type: ignore[no-untyped-def]
 
 @reports.post("/intake/<report_id>/assign")
 @policy("staff")
-def assign(report_id: str):  # type: ignore[no-untyped-def]
+def assign(report_id: str) -> ResponseReturnValue:
     actor, report = _intake_report(report_id, INTAKE_ACTION)
     units = agency_units(report.social_services_agency_id)
     form = AssignForm(units=[(unit.public_id, unit.name) for unit in units])

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -95,7 +96,7 @@ def _keeper_access(child_id: str, action: str) -> tuple[Actor, ChildAccess]:
     return actor, access
 
 
-def _write(form, write: Callable[[], None]) -> int | None:  # type: ignore[no-untyped-def]
+def _write(form, write: Callable[[], None]) -> int | None:
     """One write, committed; or the status of the page shown again with nothing written: 422 with the
     refusal next to its field (decision blocks included), 409 when the meeting changed meanwhile."""
     return write_and_commit(form, write, apply_operation_error)
@@ -106,7 +107,7 @@ def _team_url(child_id: str) -> str:
 
 
 # -- the Team tab ------------------------------------------------------------------------------------------
-def _team_page(  # type: ignore[no-untyped-def]
+def _team_page(
     access: ChildAccess,
     *,
     member_form=None,
@@ -154,14 +155,14 @@ def _withhold_prefix(member_id: str) -> str:
 
 @teams.get("/children/<child_id>/team")
 @policy("staff")
-def index(child_id: str):  # type: ignore[no-untyped-def]
+def index(child_id: str) -> ResponseReturnValue:
     _actor, access = _child(child_id, VIEW_TEAM)
     return _team_page(access)
 
 
 @teams.post("/children/<child_id>/team/members")
 @policy("staff")
-def add_member(child_id: str):  # type: ignore[no-untyped-def]
+def add_member(child_id: str) -> ResponseReturnValue:
     actor, access = _keeper_access(child_id, "open_add_team_member")
     child = access.child
     view = build_team_view(access)
@@ -211,7 +212,7 @@ def _member_or_404(actor: Actor, access: ChildAccess, member_id: str, action: st
     return member
 
 
-def _confirm_page(access: ChildAccess, form: ConfirmForm, *, mode: str, name: str | None, status: int = 200):  # type: ignore[no-untyped-def]
+def _confirm_page(access: ChildAccess, form: ConfirmForm, *, mode: str, name: str | None, status: int = 200):
 
     return (
         render_template(
@@ -236,7 +237,7 @@ def _member_name(member: TeamMember, access: ChildAccess) -> str | None:
 
 @teams.get("/children/<child_id>/team/members/<member_id>/remove")
 @policy("staff")
-def remove_member_page(child_id: str, member_id: str):  # type: ignore[no-untyped-def]
+def remove_member_page(child_id: str, member_id: str) -> ResponseReturnValue:
     actor, access = _keeper_access(child_id, "open_remove_team_member_page")
     member = _member_or_404(actor, access, member_id, "open_remove_team_member_page")
     return _confirm_page(access, ConfirmForm(), mode="remove", name=_member_name(member, access))
@@ -244,7 +245,7 @@ def remove_member_page(child_id: str, member_id: str):  # type: ignore[no-untype
 
 @teams.post("/children/<child_id>/team/members/<member_id>/remove")
 @policy("staff")
-def remove_member(child_id: str, member_id: str):  # type: ignore[no-untyped-def]
+def remove_member(child_id: str, member_id: str) -> ResponseReturnValue:
     actor, access = _keeper_access(child_id, "open_remove_team_member")
     member = _member_or_404(actor, access, member_id, "open_remove_team_member")
     name = _member_name(member, access)
@@ -282,7 +283,7 @@ def _my_membership(actor: Actor, access: ChildAccess, action: str) -> TeamMember
 
 @teams.get("/children/<child_id>/team/leave")
 @policy("staff")
-def leave_page(child_id: str):  # type: ignore[no-untyped-def]
+def leave_page(child_id: str) -> ResponseReturnValue:
     actor, access = _child(child_id, "open_leave_team_page")
     _my_membership(actor, access, "open_leave_team_page")
     return _confirm_page(access, ConfirmForm(), mode="leave", name=None)
@@ -290,7 +291,7 @@ def leave_page(child_id: str):  # type: ignore[no-untyped-def]
 
 @teams.post("/children/<child_id>/team/leave")
 @policy("staff")
-def leave(child_id: str):  # type: ignore[no-untyped-def]
+def leave(child_id: str) -> ResponseReturnValue:
     actor, access = _child(child_id, "open_leave_team")
     member = _my_membership(actor, access, "open_leave_team")
     form = ConfirmForm()
@@ -305,7 +306,7 @@ def leave(child_id: str):  # type: ignore[no-untyped-def]
 
 @teams.post("/children/<child_id>/team/family")
 @policy("staff")
-def invite(child_id: str):  # type: ignore[no-untyped-def]
+def invite(child_id: str) -> ResponseReturnValue:
     actor, access = _keeper_access(child_id, "open_invite_family")
     form = InviteFamilyForm()
     form.set_choices((c.value, c.label) for c in family_invitees(access))
@@ -327,7 +328,7 @@ def invite(child_id: str):  # type: ignore[no-untyped-def]
 
 
 # -- proposing a meeting -----------------------------------------------------------------------------------
-def _new_meeting_page(access: ChildAccess, form: MeetingForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _new_meeting_page(access: ChildAccess, form: MeetingForm, status: int = 200):
 
     return (
         render_template(
@@ -342,7 +343,7 @@ def _new_meeting_page(access: ChildAccess, form: MeetingForm, status: int = 200)
 
 @teams.get("/children/<child_id>/meetings/new")
 @policy("staff")
-def new_meeting(child_id: str):  # type: ignore[no-untyped-def]
+def new_meeting(child_id: str) -> ResponseReturnValue:
     _actor, access = _keeper_access(child_id, "open_new_meeting_page")
     form = MeetingForm(formdata=None)
     areas = open_concern_areas(access)
@@ -355,14 +356,14 @@ def new_meeting(child_id: str):  # type: ignore[no-untyped-def]
     return _new_meeting_page(access, form)
 
 
-def aware_zone():  # type: ignore[no-untyped-def]
+def aware_zone():
 
     return current_clock().zone
 
 
 @teams.post("/children/<child_id>/meetings/new")
 @policy("staff")
-def propose(child_id: str):  # type: ignore[no-untyped-def]
+def propose(child_id: str) -> ResponseReturnValue:
     actor, access = _keeper_access(child_id, "open_propose_meeting")
     form = MeetingForm()
     if not form.validate_on_submit():
@@ -396,13 +397,13 @@ def _outcome_form(access: ChildAccess, form: OutcomeForm | None = None) -> tuple
     return form, choices
 
 
-def _set_version(form, version: int) -> None:  # type: ignore[no-untyped-def]
+def _set_version(form, version: int) -> None:
     """The form carries the meeting's current version (after a 409 too: the user may then send it again)."""
     form.version.data = version
     form.version.raw_data = [str(version)]
 
 
-def _meeting_page(  # type: ignore[no-untyped-def]
+def _meeting_page(
     access: ChildAccess,
     meeting: Meeting,
     *,
@@ -441,7 +442,7 @@ def _meeting_page(  # type: ignore[no-untyped-def]
 
 @teams.get("/children/<child_id>/meetings/<meeting_id>")
 @policy("staff")
-def meeting(child_id: str, meeting_id: str):  # type: ignore[no-untyped-def]
+def meeting(child_id: str, meeting_id: str) -> ResponseReturnValue:
     _actor, access = _child(child_id, VIEW_MEETING)
     found = meeting_or_404(access, meeting_id, VIEW_MEETING)
     return _meeting_page(access, found)
@@ -455,7 +456,7 @@ def _keeper_meeting(child_id: str, meeting_id: str, action: str) -> tuple[Actor,
 
 @teams.post("/children/<child_id>/meetings/<meeting_id>/reschedule")
 @policy("staff")
-def reschedule(child_id: str, meeting_id: str):  # type: ignore[no-untyped-def]
+def reschedule(child_id: str, meeting_id: str) -> ResponseReturnValue:
     actor, access, found = _keeper_meeting(child_id, meeting_id, "open_reschedule_meeting")
     form = RescheduleForm()
     if not form.validate_on_submit():
@@ -468,7 +469,7 @@ def reschedule(child_id: str, meeting_id: str):  # type: ignore[no-untyped-def]
     return redirect(url_for("teams.meeting", child_id=child_id, meeting_id=meeting_id))
 
 
-def _cancel_page(access: ChildAccess, found: Meeting, form: CancelForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _cancel_page(access: ChildAccess, found: Meeting, form: CancelForm, status: int = 200):
     view = build_meeting_view(access, found)
     _set_version(form, view.version)
     return (
@@ -487,14 +488,14 @@ def _cancel_page(access: ChildAccess, found: Meeting, form: CancelForm, status: 
 
 @teams.get("/children/<child_id>/meetings/<meeting_id>/cancel")
 @policy("staff")
-def cancel_page(child_id: str, meeting_id: str):  # type: ignore[no-untyped-def]
+def cancel_page(child_id: str, meeting_id: str) -> ResponseReturnValue:
     _actor, access, found = _keeper_meeting(child_id, meeting_id, "open_cancel_meeting_page")
     return _cancel_page(access, found, CancelForm(formdata=None))
 
 
 @teams.post("/children/<child_id>/meetings/<meeting_id>/cancel")
 @policy("staff")
-def cancel(child_id: str, meeting_id: str):  # type: ignore[no-untyped-def]
+def cancel(child_id: str, meeting_id: str) -> ResponseReturnValue:
     actor, access, found = _keeper_meeting(child_id, meeting_id, "open_cancel_meeting")
     form = CancelForm()
     if not form.validate_on_submit():
@@ -508,7 +509,7 @@ def cancel(child_id: str, meeting_id: str):  # type: ignore[no-untyped-def]
 
 @teams.post("/children/<child_id>/meetings/<meeting_id>/outcome")
 @policy("staff")
-def record_outcome(child_id: str, meeting_id: str):  # type: ignore[no-untyped-def]
+def record_outcome(child_id: str, meeting_id: str) -> ResponseReturnValue:
     actor, access, found = _keeper_meeting(child_id, meeting_id, "open_record_meeting_outcome")
     form, choices = _outcome_form(access, OutcomeForm())
     if not form.validate_on_submit():
@@ -560,7 +561,7 @@ def record_outcome(child_id: str, meeting_id: str):  # type: ignore[no-untyped-d
 
 @teams.post("/children/<child_id>/team/members/<member_id>/withhold")
 @policy("staff")
-def withhold_member(child_id: str, member_id: str):  # type: ignore[no-untyped-def]
+def withhold_member(child_id: str, member_id: str) -> ResponseReturnValue:
     """Staff of the member's agency withhold the agency's team membership from guardians, with a reason
     (RULES.md §6); another agency's membership, or none: 404, audited."""
     action = "withhold_team_member"

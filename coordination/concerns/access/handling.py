@@ -338,7 +338,7 @@ def handling_steps(access: ChildAccess, concern: Concern) -> tuple[HandlingStep,
 
 
 # -- requests to become Support Coordinator --------------------------------------------------------------
-def nominee_may_open(actor, request: CoordinatorRequest) -> bool:  # type: ignore[no-untyped-def]
+def nominee_may_open(actor, request: CoordinatorRequest) -> bool:
     """Only the nominee, acting for the nominee agency."""
     return (
         actor.kind == STAFF
@@ -437,7 +437,7 @@ class CoordinatorRequestView:
         return self.state == "pending"
 
 
-def get_coordinator_request_or_404(actor, child_public_id: str, request_public_id: str, action: str):  # type: ignore[no-untyped-def]
+def get_coordinator_request_or_404(actor, child_public_id: str, request_public_id: str, action: str):
     """The request, reached by its public id AND its child's, for the nominee acting for the nominee
     agency only, and only while that agency's coordination consent for the child is in effect (it is
     the basis on which the nominee learns the child's name). Everyone else: 404, the refusal audited."""
@@ -481,7 +481,7 @@ def get_coordinator_request_or_404(actor, child_public_id: str, request_public_i
     return child, request
 
 
-def coordinator_request_view(child, request: CoordinatorRequest) -> CoordinatorRequestView:  # type: ignore[no-untyped-def]
+def coordinator_request_view(child, request: CoordinatorRequest) -> CoordinatorRequestView:
 
     asked_by = request.requested_by
     agency_name = db.session.scalar(select(Agency.name).where(Agency.id == request.requested_by_agency_id)) or ""

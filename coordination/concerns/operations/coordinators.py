@@ -76,7 +76,7 @@ def consented_agency_ids(picture: ConsentPicture) -> set[int]:
     }
 
 
-def _require_child_contact(actor, child_id: int) -> None:  # type: ignore[no-untyped-def]
+def _require_child_contact(actor, child_id: int) -> None:
     contact = current_child_contact(child_id)
     if (
         contact is None
@@ -98,7 +98,7 @@ class NomineeKey:
 
 
 @refusals_audited("request_support_coordinator")
-def request_support_coordinator(  # type: ignore[no-untyped-def]
+def request_support_coordinator(
     actor,
     child: Child,
     nominees: Sequence[NomineeKey],
@@ -205,7 +205,7 @@ def request_support_coordinator(  # type: ignore[no-untyped-def]
 
 
 # -- answering -----------------------------------------------------------------------------------------
-def _require_nominee(actor, request: CoordinatorRequest) -> None:  # type: ignore[no-untyped-def]
+def _require_nominee(actor, request: CoordinatorRequest) -> None:
     if (
         actor.kind != "staff"
         or actor.acting_agency is None
@@ -222,7 +222,7 @@ def _require_pending(request: CoordinatorRequest) -> None:
         raise OperationError(str(_l("This request has already been answered")))
 
 
-def _mark_taken(actor, request: CoordinatorRequest, moment) -> None:  # type: ignore[no-untyped-def]
+def _mark_taken(actor, request: CoordinatorRequest, moment) -> None:
     request.state = TAKEN
     request.decided_at = moment
     record_write(
@@ -237,7 +237,7 @@ def _mark_taken(actor, request: CoordinatorRequest, moment) -> None:  # type: ig
 
 
 @refusals_audited("accept_coordinator_request")
-def accept_coordinator_request(actor, request: CoordinatorRequest) -> str:  # type: ignore[no-untyped-def]
+def accept_coordinator_request(actor, request: CoordinatorRequest) -> str:
     """ACCEPTED: the actor is now the child's Support Coordinator. TAKEN: someone else accepted first
     (the request is marked "taken"; the caller commits that and says so)."""
     _require_nominee(actor, request)
@@ -320,7 +320,7 @@ def accept_coordinator_request(actor, request: CoordinatorRequest) -> str:  # ty
 
 
 @refusals_audited("decline_coordinator_request")
-def decline_coordinator_request(actor, request: CoordinatorRequest, reason: str | None) -> None:  # type: ignore[no-untyped-def]
+def decline_coordinator_request(actor, request: CoordinatorRequest, reason: str | None) -> None:
     _require_nominee(actor, request)
     _require_pending(request)
     text = (reason or "").strip()

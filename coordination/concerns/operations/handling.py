@@ -35,7 +35,7 @@ LEGAL_BASIS = "relation_child_contact"
 CLOSE_REASONS_BY_CHILD_CONTACT: tuple[str, ...] = ("handled_within_agency", "no_further_action", "other")
 
 
-def _require_child_contact(actor, concern: Concern) -> None:  # type: ignore[no-untyped-def]
+def _require_child_contact(actor, concern: Concern) -> None:
     """The current Child Contact, acting for the agency of the assignment."""
     contact = current_child_contact(concern.child_id) if concern.child_id is not None else None
     if (
@@ -57,7 +57,7 @@ def _text(value: str | None, field: str, *, required_message: object) -> str:
     return text
 
 
-def _record(actor, concern: Concern, kind: str, areas: Iterable[str], **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _record(actor, concern: Concern, kind: str, areas: Iterable[str], **kwargs) -> None:
     assert concern.child_id is not None
     areas = list(areas)
     record_event(
@@ -77,7 +77,7 @@ def _record(actor, concern: Concern, kind: str, areas: Iterable[str], **kwargs) 
 
 
 @refusals_audited("acknowledge_concern")
-def acknowledge_concern(actor, concern: Concern, areas: Iterable[str] = ()) -> None:  # type: ignore[no-untyped-def]
+def acknowledge_concern(actor, concern: Concern, areas: Iterable[str] = ()) -> None:
     _require_child_contact(actor, concern)
     if concern.state != "open":
         raise OperationError(str(_l("This concern has already been acknowledged")))
@@ -113,7 +113,7 @@ def _moment_of(day: date) -> datetime:
 
 
 @refusals_audited("record_conversation")
-def record_conversation(actor, concern: Concern, data: ConversationData, areas: Iterable[str] = ()) -> None:  # type: ignore[no-untyped-def]
+def record_conversation(actor, concern: Concern, data: ConversationData, areas: Iterable[str] = ()) -> None:
     """A conversation with the family and/or the child about the concern: a chronology entry whose
     summary is the text."""
     _require_child_contact(actor, concern)
@@ -141,7 +141,7 @@ def record_conversation(actor, concern: Concern, data: ConversationData, areas: 
 
 
 @refusals_audited("close_concern")
-def close_concern(actor, concern: Concern, reason: str | None, note: str | None, areas: Iterable[str] = ()) -> None:  # type: ignore[no-untyped-def]
+def close_concern(actor, concern: Concern, reason: str | None, note: str | None, areas: Iterable[str] = ()) -> None:
     """Close the concern for good, with a reason and a required note (irreversible)."""
     _require_child_contact(actor, concern)
     if concern.state == "closed":

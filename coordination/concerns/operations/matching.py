@@ -28,7 +28,7 @@ def match_window_days() -> int:
     return DEFAULT_MATCH_WINDOW_DAYS
 
 
-def match_concern(actor, concern: Concern) -> list[MatchingAlert]:  # type: ignore[no-untyped-def]
+def match_concern(actor, concern: Concern) -> list[MatchingAlert]:
     """After routing: another agency's concern or signal about the same child within the window makes one
     alert per pair (the lower id first; never twice) to the current Child Contact (RULES.md §5)."""
     if concern.child_id is None or concern.routing == "unmatched":

@@ -127,12 +127,12 @@ def _check_agreement(method: str | None, on: date | None) -> None:
         raise OperationError(_("The agreement must be from the last 12 months"), "agreement_on")
 
 
-def _author_unit_id(actor) -> int | None:  # type: ignore[no-untyped-def]
+def _author_unit_id(actor) -> int | None:
     units = sorted((m.unit for m in actor.memberships if m.ended_at is None), key=lambda unit: (unit.name, unit.id))
     return units[0].id if units else None
 
 
-def _author_ids(actor, data: ConcernData) -> tuple[int, int, int | None]:  # type: ignore[no-untyped-def]
+def _author_ids(actor, data: ConcernData) -> tuple[int, int, int | None]:
     """(person, agency, unit) of the author: the staff actor, or ``data.author`` when the platform itself
     raises the concern (the demo loader)."""
     if data.author is not None:
@@ -142,7 +142,7 @@ def _author_ids(actor, data: ConcernData) -> tuple[int, int, int | None]:  # typ
     return person.id, agency.id, _author_unit_id(actor)
 
 
-def _new_concern(actor, areas: list[str], texts: dict[str, str | None], data: ConcernData, **columns) -> Concern:  # type: ignore[no-untyped-def]
+def _new_concern(actor, areas: list[str], texts: dict[str, str | None], data: ConcernData, **columns) -> Concern:
     person_id, agency_id, unit_id = _author_ids(actor, data)
     concern = Concern(
         author_person_id=person_id,
@@ -166,7 +166,7 @@ def _new_concern(actor, areas: list[str], texts: dict[str, str | None], data: Co
 
 # -- raising ----------------------------------------------------------------------------------------------
 @refusals_audited("raise_concern")
-def raise_concern(actor, child: Child, data: ConcernData) -> Concern:  # type: ignore[no-untyped-def]
+def raise_concern(actor, child: Child, data: ConcernData) -> Concern:
     """A concern about a child the practitioner may see (the view reached it through
     ``access.get_child_or_404``), routed as RULES.md §5 says."""
     areas, texts = _check_concern(data)
@@ -199,7 +199,7 @@ def raise_concern(actor, child: Child, data: ConcernData) -> Concern:  # type: i
 
 
 @refusals_audited("raise_concern_by_number")
-def raise_concern_by_number(actor, data: ConcernByNumberData) -> Concern:  # type: ignore[no-untyped-def]
+def raise_concern_by_number(actor, data: ConcernByNumberData) -> Concern:
     """A concern by identity number (RULES.md §5): the caller has checked the rate limit; the lookup is
     audited as every lookup by number is. The caller answers "delivered" whatever happens here."""
 
@@ -241,7 +241,7 @@ def raise_concern_by_number(actor, data: ConcernByNumberData) -> Concern:  # typ
     return concern
 
 
-def _deliver(actor, concern: Concern, child: Child, contact: RoleAssignment | None, *, note: str) -> None:  # type: ignore[no-untyped-def]
+def _deliver(actor, concern: Concern, child: Child, contact: RoleAssignment | None, *, note: str) -> None:
     """Route a new concern, audit it, put it in the chronology, announce it, and look for a match."""
     route(actor, concern, child, contact, note=note)
     db.session.flush()

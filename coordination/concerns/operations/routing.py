@@ -66,7 +66,7 @@ def young_person_may_agree(
     )
 
 
-def staff_author(actor) -> tuple[StaffPerson, Agency]:  # type: ignore[no-untyped-def]
+def staff_author(actor) -> tuple[StaffPerson, Agency]:
     """The staff person and acting agency of the actor (who raises a concern, or sends a sibling request)."""
     person = actor.account.staff_person
     if person is None or actor.acting_agency is None:
@@ -75,7 +75,7 @@ def staff_author(actor) -> tuple[StaffPerson, Agency]:  # type: ignore[no-untype
 
 
 # -- the audit row and the chronology entries ---------------------------------------------------------------
-def audit_concern(actor, concern: Concern, *, child_id: int | None, action: str = "raise_concern") -> None:  # type: ignore[no-untyped-def]
+def audit_concern(actor, concern: Concern, *, child_id: int | None, action: str = "raise_concern") -> None:
     record_write(
         actor.audit_actor(),
         action,
@@ -159,7 +159,7 @@ def everyone_agreed(concern: Concern, child: Child, contact: RoleAssignment) -> 
     return bool(custodians) and custodians <= guardians
 
 
-def route(actor, concern: Concern, child: Child, contact: RoleAssignment | None, *, note: str) -> None:  # type: ignore[no-untyped-def]
+def route(actor, concern: Concern, child: Child, contact: RoleAssignment | None, *, note: str) -> None:
     """Set the concern's routing and recipient (the module's docstring says how); ``note`` is the evidence
     note of an agreement consent recorded on the way."""
     if contact is None:
@@ -237,7 +237,7 @@ def _young_person_consent_in_place(child: Child, agency_id: int, areas: set[str]
 
 def _record_agreement_consent(
     actor, concern: Concern, child: Child, contact: RoleAssignment, *, note: str
-) -> Consent | None:  # type: ignore[no-untyped-def]
+) -> Consent | None:
     """The coordination consent for the Child Contact's agency, limited to the concern's areas (RULES.md
     §5), given by those who agreed, on the agreement date, recorded by the author. None when the ledger
     refuses it (nothing is then written, and the concern goes as a signal: the safer way)."""

@@ -61,7 +61,7 @@ def has_concerns(child_id: int) -> bool:
 
 
 @refusals_audited("send_sibling_request")
-def send_sibling_request(actor, child: Child, sibling: Sibling) -> SiblingContactRequest:  # type: ignore[no-untyped-def]
+def send_sibling_request(actor, child: Child, sibling: Sibling) -> SiblingContactRequest:
     """The Child Contact of a child with concerns asks a sibling's Child Contact, content-free, to get in
     touch. The caller has established that the actor is the child's Child Contact."""
     person, agency = staff_author(actor)

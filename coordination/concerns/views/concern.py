@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
@@ -127,7 +128,7 @@ def _concern_url(child_id: str, concern_id: str) -> str:
 
 
 # -- the concern's page ------------------------------------------------------------------------------------
-def _show(  # type: ignore[no-untyped-def]
+def _show(
     access: ChildAccess,
     item: Concern,
     *,
@@ -163,7 +164,7 @@ def _show(  # type: ignore[no-untyped-def]
 
 @concern.get("/children/<child_id>/concerns/<concern_id>")
 @policy("staff")
-def show(child_id: str, concern_id: str):  # type: ignore[no-untyped-def]
+def show(child_id: str, concern_id: str) -> ResponseReturnValue:
     actor = _staff_actor(child_id, VIEW_CONCERN)
     access = get_child_or_404(actor, child_id, action=VIEW_CONCERN)
     item = get_concern_or_404(access, concern_id, VIEW_CONCERN)
@@ -172,7 +173,7 @@ def show(child_id: str, concern_id: str):  # type: ignore[no-untyped-def]
 
 @concern.post("/children/<child_id>/concerns/<concern_id>/acknowledge")
 @policy("staff")
-def acknowledge(child_id: str, concern_id: str):  # type: ignore[no-untyped-def]
+def acknowledge(child_id: str, concern_id: str) -> ResponseReturnValue:
     actor, access = _child_contact_access(child_id, ACKNOWLEDGE)
     item = get_concern_or_404(access, concern_id, ACKNOWLEDGE)
     form = AcknowledgeForm()
@@ -189,7 +190,7 @@ def acknowledge(child_id: str, concern_id: str):  # type: ignore[no-untyped-def]
 
 @concern.post("/children/<child_id>/concerns/<concern_id>/conversations")
 @policy("staff")
-def add_conversation(child_id: str, concern_id: str):  # type: ignore[no-untyped-def]
+def add_conversation(child_id: str, concern_id: str) -> ResponseReturnValue:
     actor, access = _child_contact_access(child_id, CONVERSATION)
     item = get_concern_or_404(access, concern_id, CONVERSATION)
     form = ConversationForm()
@@ -208,14 +209,14 @@ def add_conversation(child_id: str, concern_id: str):  # type: ignore[no-untyped
     return redirect(_concern_url(access.child.public_id, item.public_id))
 
 
-def _close_page(access: ChildAccess, item: Concern, form: CloseConcernForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _close_page(access: ChildAccess, item: Concern, form: CloseConcernForm, status: int = 200):
     """The concern's page with the confirmation step for closing it at the place of the actions."""
     return _show(access, item, close_form=form, status=status)
 
 
 @concern.get("/children/<child_id>/concerns/<concern_id>/close")
 @policy("staff")
-def close(child_id: str, concern_id: str):  # type: ignore[no-untyped-def]
+def close(child_id: str, concern_id: str) -> ResponseReturnValue:
     _actor, access = _child_contact_access(child_id, CLOSE)
     item = get_concern_or_404(access, concern_id, CLOSE)
     return _close_page(access, item, CloseConcernForm(formdata=None))
@@ -223,7 +224,7 @@ def close(child_id: str, concern_id: str):  # type: ignore[no-untyped-def]
 
 @concern.post("/children/<child_id>/concerns/<concern_id>/close")
 @policy("staff")
-def close_post(child_id: str, concern_id: str):  # type: ignore[no-untyped-def]
+def close_post(child_id: str, concern_id: str) -> ResponseReturnValue:
     actor, access = _child_contact_access(child_id, CLOSE)
     item = get_concern_or_404(access, concern_id, CLOSE)
     form = CloseConcernForm()
@@ -239,7 +240,7 @@ def close_post(child_id: str, concern_id: str):  # type: ignore[no-untyped-def]
 
 
 # -- asking for a Support Coordinator ----------------------------------------------------------------------
-def _request_page(access: ChildAccess, form: CoordinatorRequestForm, concern_id: str | None, status: int = 200):  # type: ignore[no-untyped-def]
+def _request_page(access: ChildAccess, form: CoordinatorRequestForm, concern_id: str | None, status: int = 200):
     """The picker: active practitioners of agencies whose coordination consent is in effect; the other
     agencies named with the reason, but only to a viewer who may know other agencies' consents."""
     actor = access.actor
@@ -302,7 +303,7 @@ def _linked_concern(access: ChildAccess, concern_id: str | None, action: str) ->
 
 @concern.get("/children/<child_id>/coordinator-requests/new")
 @policy("staff")
-def request_coordinator(child_id: str):  # type: ignore[no-untyped-def]
+def request_coordinator(child_id: str) -> ResponseReturnValue:
     _actor, access = _child_contact_access(child_id, REQUEST_COORDINATOR)
     concern_id = (request.args.get("concern") or "")[:MAX_ID_LENGTH] or None
     linked = _linked_concern(access, concern_id, REQUEST_COORDINATOR)
@@ -311,7 +312,7 @@ def request_coordinator(child_id: str):  # type: ignore[no-untyped-def]
 
 @concern.post("/children/<child_id>/coordinator-requests/new")
 @policy("staff")
-def send_coordinator_requests(child_id: str):  # type: ignore[no-untyped-def]
+def send_coordinator_requests(child_id: str) -> ResponseReturnValue:
     actor, access = _child_contact_access(child_id, REQUEST_COORDINATOR)
     concern_id = (request.form.get("concern") or "")[:MAX_ID_LENGTH] or None
     linked = _linked_concern(access, concern_id, REQUEST_COORDINATOR)
@@ -370,7 +371,7 @@ def _nominee_keys(values: list[str]) -> list[NomineeKey] | None:
 
 
 # -- the nominee's page -------------------------------------------------------------------------------------
-def _nominee_page(child, item: CoordinatorRequest, decline_form: DeclineForm, status: int = 200, error=None):  # type: ignore[no-untyped-def]
+def _nominee_page(child, item: CoordinatorRequest, decline_form: DeclineForm, status: int = 200, error=None):
     return (
         render_template(
             "concerns/coordinator_request.html",
@@ -389,7 +390,7 @@ def _nominee_actor(child_id: str, action: str) -> Actor:
 
 @concern.get("/children/<child_id>/coordinator-requests/<request_id>")
 @policy("staff")
-def coordinator_request(child_id: str, request_id: str):  # type: ignore[no-untyped-def]
+def coordinator_request(child_id: str, request_id: str) -> ResponseReturnValue:
     actor = _nominee_actor(child_id, VIEW_REQUEST)
     child, item = get_coordinator_request_or_404(actor, child_id, request_id, VIEW_REQUEST)
     return _nominee_page(child, item, DeclineForm(formdata=None))
@@ -397,7 +398,7 @@ def coordinator_request(child_id: str, request_id: str):  # type: ignore[no-unty
 
 @concern.post("/children/<child_id>/coordinator-requests/<request_id>/accept")
 @policy("staff")
-def accept(child_id: str, request_id: str):  # type: ignore[no-untyped-def]
+def accept(child_id: str, request_id: str) -> ResponseReturnValue:
     actor = _nominee_actor(child_id, "accept_coordinator_request_page")
     child, item = get_coordinator_request_or_404(actor, child_id, request_id, "accept_coordinator_request_page")
     form = AcceptForm()
@@ -416,7 +417,7 @@ def accept(child_id: str, request_id: str):  # type: ignore[no-untyped-def]
 
 @concern.post("/children/<child_id>/coordinator-requests/<request_id>/decline")
 @policy("staff")
-def decline(child_id: str, request_id: str):  # type: ignore[no-untyped-def]
+def decline(child_id: str, request_id: str) -> ResponseReturnValue:
     actor = _nominee_actor(child_id, "decline_coordinator_request_page")
     child, item = get_coordinator_request_or_404(actor, child_id, request_id, "decline_coordinator_request_page")
     form = DeclineForm()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -143,7 +144,7 @@ def _agreement_offer(access: ChildAccess) -> tuple[Situation, list[tuple[str, ob
     return situation, pairs, keys
 
 
-def select_guardians():  # type: ignore[no-untyped-def]
+def select_guardians():
     return (
         select(Guardian.id, Guardian.public_id, Guardian.given_name, Guardian.family_name)
         .join(Custody, Custody.guardian_id == Guardian.id)
@@ -151,7 +152,7 @@ def select_guardians():  # type: ignore[no-untyped-def]
     )
 
 
-def _new_for_child_page(child_id: str, form: RaiseConcernForm | None, status: int = 200):  # type: ignore[no-untyped-def]
+def _new_for_child_page(child_id: str, form: RaiseConcernForm | None, status: int = 200):
     actor = _staff_actor()
     access = get_child_or_404(actor, child_id, action=NEW_PAGE)
     heading = ChildHeading.of(access)
@@ -162,7 +163,7 @@ def _new_for_child_page(child_id: str, form: RaiseConcernForm | None, status: in
     return actor, access, heading, situation, keys, form
 
 
-def _render_new_for_child(heading, situation, form, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_new_for_child(heading, situation, form, status: int = 200):
     return (
         render_template(
             "concerns/new.html",
@@ -178,14 +179,14 @@ def _render_new_for_child(heading, situation, form, status: int = 200):  # type:
 
 @concerns.get("/children/<child_id>/concerns/new")
 @policy("staff")
-def new_for_child(child_id: str):  # type: ignore[no-untyped-def]
+def new_for_child(child_id: str) -> ResponseReturnValue:
     _actor, _access, heading, situation, _keys, form = _new_for_child_page(child_id, None)
     return _render_new_for_child(heading, situation, form)
 
 
 @concerns.post("/children/<child_id>/concerns/new")
 @policy("staff")
-def create_for_child(child_id: str):  # type: ignore[no-untyped-def]
+def create_for_child(child_id: str) -> ResponseReturnValue:
     actor, access, heading, situation, keys, form = _new_for_child_page(child_id, None)
     if not form.validate_on_submit():
         return _render_new_for_child(heading, situation, form, 422)
@@ -212,20 +213,20 @@ def create_for_child(child_id: str):  # type: ignore[no-untyped-def]
 
 
 # -- by identity number --------------------------------------------------------------------------------------
-def _render_by_number(form: RaiseConcernByNumberForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_by_number(form: RaiseConcernByNumberForm, status: int = 200):
     return render_template("concerns/new_by_number.html", form=form, report_url=_report_url()), status
 
 
 @concerns.get("/concerns/new")
 @policy("staff")
-def new():  # type: ignore[no-untyped-def]
+def new() -> ResponseReturnValue:
     _staff_actor()
     return _render_by_number(RaiseConcernByNumberForm())
 
 
 @concerns.post("/concerns/new")
 @policy("staff")
-def create():  # type: ignore[no-untyped-def]
+def create() -> ResponseReturnValue:
     """Always "delivered" (RULES.md §5): the same redirect and the same page whether the number is unknown,
     known but out of the practitioner's scope, or in scope. Only a bad number or bad input is an error."""
     actor = _staff_actor()
@@ -259,7 +260,7 @@ def create():  # type: ignore[no-untyped-def]
 
 @concerns.get("/concerns/delivered")
 @policy("staff")
-def delivered():  # type: ignore[no-untyped-def]
+def delivered() -> ResponseReturnValue:
     _staff_actor()
     return render_template("concerns/delivered.html", report_url=_report_url())
 
@@ -274,7 +275,7 @@ def _admin_actor() -> Actor:
 
 @concerns.get("/agency/concerns")
 @policy("agency_admin")
-def unmatched():  # type: ignore[no-untyped-def]
+def unmatched() -> ResponseReturnValue:
     actor = _admin_actor()
     unmatched_rows = db.session.scalars(raise_access.unmatched_concerns(actor)).all()
     waiting_rows = [tuple(row) for row in db.session.execute(raise_access.waiting_concerns(actor)).all()]
@@ -329,13 +330,13 @@ def audit_safe(text: str) -> str:
     return mask_digits((text or "")[:MAX_ID_LENGTH])
 
 
-def _render_register(line: raise_access.UnmatchedLine, form: RegisterUnmatchedForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_register(line: raise_access.UnmatchedLine, form: RegisterUnmatchedForm, status: int = 200):
     return render_template("concerns/unmatched_register.html", line=line, form=form), status
 
 
 @concerns.get("/agency/concerns/<concern_id>/register")
 @policy("agency_admin")
-def register_unmatched_form(concern_id: str):  # type: ignore[no-untyped-def]
+def register_unmatched_form(concern_id: str) -> ResponseReturnValue:
     actor = _admin_actor()
     concern = _unmatched_or_404(actor, concern_id)
     form = RegisterUnmatchedForm().set_units(raise_access.agency_units(actor))
@@ -344,7 +345,7 @@ def register_unmatched_form(concern_id: str):  # type: ignore[no-untyped-def]
 
 @concerns.post("/agency/concerns/<concern_id>/register")
 @policy("agency_admin")
-def register_unmatched(concern_id: str):  # type: ignore[no-untyped-def]
+def register_unmatched(concern_id: str) -> ResponseReturnValue:
     actor = _admin_actor()
     concern = _unmatched_or_404(actor, concern_id)
     line = raise_access.UnmatchedLine.of(concern)
@@ -420,7 +421,7 @@ def _render_siblings(
     confirm: int | None = None,
     form: SiblingRequestForm | None = None,
     error: str | None = None,
-):  # type: ignore[no-untyped-def]
+):
     lines = _sibling_lines(actor, access.child.id)
     audit.note_read(
         actor.audit_actor(),
@@ -447,7 +448,7 @@ def _render_siblings(
 
 @concerns.get("/children/<child_id>/siblings")
 @policy("staff")
-def siblings(child_id: str):  # type: ignore[no-untyped-def]
+def siblings(child_id: str) -> ResponseReturnValue:
     actor, access = _child_contact_access(child_id, SIBLINGS_PAGE)
     return _render_siblings(actor, access)
 
@@ -470,7 +471,7 @@ def _no_such_sibling(actor: Actor, access: ChildAccess, number: str) -> NoReturn
 
 @concerns.get("/children/<child_id>/siblings/<number>/request")
 @policy("staff")
-def confirm_sibling_request(child_id: str, number: str):  # type: ignore[no-untyped-def]
+def confirm_sibling_request(child_id: str, number: str) -> ResponseReturnValue:
     actor, access = _child_contact_access(child_id, SIBLINGS_PAGE)
     chosen = _sibling_number(number)
     if chosen is None or chosen not in {line.number for line in _sibling_lines(actor, access.child.id) if line.can_ask}:
@@ -480,7 +481,7 @@ def confirm_sibling_request(child_id: str, number: str):  # type: ignore[no-unty
 
 @concerns.post("/children/<child_id>/siblings/<number>/request")
 @policy("staff")
-def send_sibling_request_view(child_id: str, number: str):  # type: ignore[no-untyped-def]
+def send_sibling_request_view(child_id: str, number: str) -> ResponseReturnValue:
     actor, access = _child_contact_access(child_id, SIBLINGS_PAGE)
     chosen = _sibling_number(number)
     sibling = next((s for s in siblings_of(access.child.id) if s.number == chosen), None)

@@ -75,7 +75,7 @@ def _place(value: str | None) -> str:
 
 
 @refusals_audited("propose_meeting")
-def propose_meeting(actor, child: Child, data: MeetingData) -> Meeting:  # type: ignore[no-untyped-def]
+def propose_meeting(actor, child: Child, data: MeetingData) -> Meeting:
     keeper = keeper_or_refuse(actor, child)
     _check_times(data.starts_at, data.ends_at)
     place = _place(data.place)
@@ -106,7 +106,7 @@ def propose_meeting(actor, child: Child, data: MeetingData) -> Meeting:  # type:
     return meeting
 
 
-def _chronicle(  # type: ignore[no-untyped-def]
+def _chronicle(
     actor, keeper: RoleAssignment, meeting: Meeting, kind: str, areas=None, occurred_at: datetime | None = None
 ) -> None:
     """A meeting's entry in the chronology: team information, the keeper's agency's record, never the
@@ -124,7 +124,7 @@ def _chronicle(  # type: ignore[no-untyped-def]
     )
 
 
-def _audit_meeting(actor, keeper: RoleAssignment, meeting: Meeting, action: str, **detail: object) -> None:  # type: ignore[no-untyped-def]
+def _audit_meeting(actor, keeper: RoleAssignment, meeting: Meeting, action: str, **detail: object) -> None:
     record_write(
         actor.audit_actor(),
         action,
@@ -157,7 +157,7 @@ def _meeting_of(child: Child, meeting: Meeting) -> None:
 
 
 @refusals_audited("reschedule_meeting")
-def reschedule_meeting(actor, child: Child, meeting: Meeting, version: int | None, data: MeetingData) -> None:  # type: ignore[no-untyped-def]
+def reschedule_meeting(actor, child: Child, meeting: Meeting, version: int | None, data: MeetingData) -> None:
     """A planned meeting gets a new (future) time, and a new place if given."""
     keeper = keeper_or_refuse(actor, child)
     _meeting_of(child, meeting)
@@ -177,7 +177,7 @@ def reschedule_meeting(actor, child: Child, meeting: Meeting, version: int | Non
 
 
 @refusals_audited("cancel_meeting")
-def cancel_meeting(actor, child: Child, meeting: Meeting, version: int | None, reason: str | None) -> None:  # type: ignore[no-untyped-def]
+def cancel_meeting(actor, child: Child, meeting: Meeting, version: int | None, reason: str | None) -> None:
     keeper = keeper_or_refuse(actor, child)
     _meeting_of(child, meeting)
     if meeting.state != "planned":
@@ -290,7 +290,7 @@ def _check_decision(index: int, decision: DecisionData, owners: set[int], meetin
 
 
 @refusals_audited("record_meeting_outcome")
-def record_meeting_outcome(actor, child: Child, meeting: Meeting, version: int | None, data: OutcomeData) -> None:  # type: ignore[no-untyped-def]
+def record_meeting_outcome(actor, child: Child, meeting: Meeting, version: int | None, data: OutcomeData) -> None:
     """Record a meeting that has started: who attended, the child's and family's views, disagreements,
     notes and decisions (each with areas, optionally an owner and a due date: a draft action)."""
     keeper = keeper_or_refuse(actor, child)

@@ -36,7 +36,7 @@ class MemberData:
 
 
 @refusals_audited("add_team_member")
-def add_team_member(actor, child: Child, data: MemberData) -> TeamMember:  # type: ignore[no-untyped-def]
+def add_team_member(actor, child: Child, data: MemberData) -> TeamMember:
     """Add a practitioner of an agency whose consent for team meetings is in effect. Refused (field
     "member"): no such current practitioner membership, a deactivated person, no consent for team
     meetings for their agency, someone already on the team."""
@@ -97,7 +97,7 @@ def add_team_member(actor, child: Child, data: MemberData) -> TeamMember:  # typ
     return member
 
 
-def _end_member(actor, child: Child, member: TeamMember, reason: str, basis: str, owner_agency_id: int) -> None:  # type: ignore[no-untyped-def]
+def _end_member(actor, child: Child, member: TeamMember, reason: str, basis: str, owner_agency_id: int) -> None:
     if member.child_id != child.id:
         raise OperationError(_("That person is not on the team"), "member")
     if member.ended_at is not None:
@@ -127,14 +127,14 @@ def _end_member(actor, child: Child, member: TeamMember, reason: str, basis: str
 
 
 @refusals_audited("remove_team_member")
-def remove_team_member(actor, child: Child, member: TeamMember) -> None:  # type: ignore[no-untyped-def]
+def remove_team_member(actor, child: Child, member: TeamMember) -> None:
     """The plan keeper removes a member: the relation ends, so the member loses access on the next request."""
     keeper = keeper_or_refuse(actor, child)
     _end_member(actor, child, member, "removed", KEEPER_BASES[keeper.role], keeper.agency_id)
 
 
 @refusals_audited("leave_team")
-def leave_team(actor, child: Child, member: TeamMember) -> None:  # type: ignore[no-untyped-def]
+def leave_team(actor, child: Child, member: TeamMember) -> None:
     """A member leaves the team themself (only their own membership, for the agency they act for)."""
     if member.staff_person_id != actor.account.staff_person_id or member.agency_id != actor.acting_agency.id:
         raise OperationError(_("You can only leave the team yourself"), "member")
@@ -152,7 +152,7 @@ def child_may_be_invited(child: Child) -> bool:
 
 
 @refusals_audited("invite_family")
-def invite_family(actor, child: Child, guardian_id: int | None) -> TeamFamilyInvitation:  # type: ignore[no-untyped-def]
+def invite_family(actor, child: Child, guardian_id: int | None) -> TeamFamilyInvitation:
     """Invite a guardian with current custody (``guardian_id``), or the child (None) by age or maturity."""
     keeper = keeper_or_refuse(actor, child)
     if guardian_id is not None:
