@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from agencies.models import AGENCY_KINDS, AGENCY_LEVELS, Agency, Membership, StaffPerson, Unit
 from coordination import events
+from coordination.access import AnyActor
 from coordination.audit import record_write, refusals_audited
 from coordination.auth import end_all_sessions
 from coordination.children.models import RoleAssignment
@@ -29,7 +30,7 @@ class AgencyData:
     phone: str | None = None
 
 
-def create_agency(actor, data: AgencyData) -> Agency:
+def create_agency(actor: AnyActor, data: AgencyData) -> Agency:
     if data.kind not in AGENCY_KINDS:
         raise OperationError("Unknown kind of agency", "kind")
     if data.level not in AGENCY_LEVELS:
@@ -49,7 +50,7 @@ def create_agency(actor, data: AgencyData) -> Agency:
     return agency
 
 
-def create_unit(actor, agency: Agency, name: str, phone: str | None = None) -> Unit:
+def create_unit(actor: AnyActor, agency: Agency, name: str, phone: str | None = None) -> Unit:
     if db.session.scalar(select(Unit.id).where(Unit.agency_id == agency.id, Unit.name == name)) is not None:
         raise OperationError("The agency already has a unit with that name", "name")
     unit = Unit(agency=agency, name=name, phone=phone, created_at=now())
@@ -75,7 +76,7 @@ class StaffData:
     employee_id: str | None = None
 
 
-def create_staff_person(actor, data: StaffData) -> StaffPerson:
+def create_staff_person(actor: AnyActor, data: StaffData) -> StaffPerson:
     if (
         data.employee_id
         and db.session.scalar(select(StaffPerson.id).where(StaffPerson.employee_id == data.employee_id)) is not None
@@ -104,7 +105,7 @@ def create_staff_person(actor, data: StaffData) -> StaffPerson:
 
 @refusals_audited("add_membership")
 def add_membership(
-    actor,
+    actor: AnyActor,
     person: StaffPerson,
     unit: Unit,
     *,
@@ -146,7 +147,7 @@ def add_membership(
 
 
 @refusals_audited("deactivate_staff_person")
-def deactivate_staff_person(actor, person: StaffPerson) -> None:
+def deactivate_staff_person(actor: AnyActor, person: StaffPerson) -> None:
     """Deactivation takes effect at once: the person's sessions end and their account is closed. Their
     Child Contact duties stay current, so they land on the agency admin's "needs reassigning" list;
     a Support Coordinator role they held ends, and goes back to the Child Contact, who keeps the plan

@@ -130,6 +130,10 @@ class SystemActor:
 
 SYSTEM_ACTOR = SystemActor()
 
+# Who an operation may be called by: a person acting (staff, family), or the platform itself (the CLIs,
+# the demo loader's setup of agencies, staff and accounts).
+AnyActor = Actor | SystemActor
+
 
 def mask_digits(text: str) -> str:
 

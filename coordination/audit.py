@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 from flask import Flask, Response, g, has_request_context
 from sqlalchemy import insert
@@ -23,6 +24,9 @@ from coordination.database import db
 from coordination.errors import OperationError
 from coordination.model_base import Base
 from coordination.models import AuditEvent
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _DIGIT_RUN = re.compile(r"\d[\d+-]{5,}\d")  # as coordination.security.loggable_path masks log lines
 log = logging.getLogger(__name__)
@@ -222,22 +226,29 @@ def init_app(app: Flask) -> None:
             pass
 
 
-def refusals_audited(action: str):
+class Acting(Protocol):
+    """Anyone an operation is done by (a person's ``Actor``, the platform's ``SystemActor``)."""
+
+    def audit_actor(self) -> AuditActor: ...
+
+
+def refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate an operation ``verb_noun(actor, …)``: when it refuses (``OperationError``), the attempt
     is noted as a denial that is written after the request — after its rollback — so a refused or
     rolled-back write still leaves its trail (RULES.md §9)."""
 
-    def decorate(operation):
+    def decorate(operation: Callable[P, R]) -> Callable[P, R]:
         @wraps(operation)
-        def wrapper(actor, *args, **kwargs):
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
-                return operation(actor, *args, **kwargs)
+                return operation(*args, **kwargs)
             except OperationError as error:
                 if has_request_context():
+                    actor = cast(Acting, args[0])  # every audited operation takes its actor first
                     note_denied(
                         actor.audit_actor(),
                         action,
-                        child_id=_child_id_among([*args, *kwargs.values()]),
+                        child_id=_child_id_among([*args[1:], *kwargs.values()]),
                         detail={"refused": error.field or "form"},
                     )
                 raise
@@ -251,8 +262,8 @@ def _child_id_among(values: list[Any]) -> int | None:
     """The child an operation's arguments name: the child itself (a row of the ``child`` table: the shell
     names no domain class), or the first object with a ``child_id``."""
     for value in values:
-        if isinstance(value, Base) and value.__table__.name == "child":
-            return int(value.id)
+        if isinstance(value, Base) and getattr(value, "__tablename__", None) == "child":
+            return int(getattr(value, "id"))  # noqa: B009 - the shell names no domain class
         child_id = getattr(value, "child_id", None)
         if isinstance(child_id, int):
             return child_id

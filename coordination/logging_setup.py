@@ -28,7 +28,7 @@ def configure_logging(app: Flask) -> None:
             handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter(FORMAT))
         handler.addFilter(RequestIdFilter())
-        handler._bk_handler = True  # type: ignore[attr-defined]
+        handler._bk_handler = True
         root.addHandler(handler)
     root.setLevel(level)
     root.propagate = False

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from agencies.models import Membership, StaffPerson, Unit
 from coordination import events
+from coordination.access import AnyActor
 from coordination.audit import record_write, refusals_audited
 from coordination.auth import hash_password
 from coordination.children.models import (
@@ -70,7 +71,7 @@ class ChildData:
 
 
 @refusals_audited("register_child")
-def register_child(actor, data: ChildData, legal_basis: str = "relation_unit") -> Child:
+def register_child(actor: AnyActor, data: ChildData, legal_basis: str = "relation_unit") -> Child:
     """Register a child; ``legal_basis`` is the staff member's (a unit registering the children it serves,
     by default; intake registering the child of a report of concern: the duty to report)."""
     if (data.identity_number is None) == (data.missing_number_reason is None):
@@ -118,7 +119,7 @@ def register_child(actor, data: ChildData, legal_basis: str = "relation_unit") -
     return child
 
 
-def _basis(actor, staff_basis: str) -> str:
+def _basis(actor: AnyActor, staff_basis: str) -> str:
     return "platform_administration" if actor.kind == "system" else staff_basis
 
 
@@ -135,7 +136,7 @@ class GuardianData:
 
 
 @refusals_audited("add_guardian")
-def add_guardian(actor, data: GuardianData) -> Guardian:
+def add_guardian(actor: AnyActor, data: GuardianData) -> Guardian:
     if data.preferred_language not in LANGUAGES:
         raise OperationError("Unknown language", "preferred_language")
     encrypted = hashed = None
@@ -169,7 +170,7 @@ def add_guardian(actor, data: GuardianData) -> Guardian:
 
 @refusals_audited("link_custody")
 def link_custody(
-    actor,
+    actor: AnyActor,
     child: Child,
     guardian: Guardian,
     *,
@@ -199,7 +200,7 @@ def link_custody(
 
 
 @refusals_audited("confirm_guardian_identity")
-def confirm_guardian_identity(actor, custody: Custody, checked_by: StaffPerson) -> None:
+def confirm_guardian_identity(actor: AnyActor, custody: Custody, checked_by: StaffPerson) -> None:
     """The Child Contact confirms "identity checked" before a guardian's first login (RULES.md §6)."""
     if custody.identity_checked_at is not None:
         raise OperationError("The identity is already confirmed")
@@ -217,7 +218,7 @@ def confirm_guardian_identity(actor, custody: Custody, checked_by: StaffPerson) 
 
 
 @refusals_audited("enrol_child")
-def enrol_child(actor, child: Child, unit: Unit, started_on: date) -> Enrolment:
+def enrol_child(actor: AnyActor, child: Child, unit: Unit, started_on: date) -> Enrolment:
     current = db.session.scalar(
         select(Enrolment.id).where(
             Enrolment.child_id == child.id, Enrolment.unit_id == unit.id, Enrolment.ended_on.is_(None)
@@ -240,7 +241,7 @@ def enrol_child(actor, child: Child, unit: Unit, started_on: date) -> Enrolment:
 
 
 @refusals_audited("link_siblings")
-def link_siblings(actor, child: Child, sibling: Child, recorded_by: StaffPerson | None) -> SiblingLink:
+def link_siblings(actor: AnyActor, child: Child, sibling: Child, recorded_by: StaffPerson | None) -> SiblingLink:
     if child.id == sibling.id:
         raise OperationError("A child cannot be their own sibling", "sibling")
     first, second = sorted((child.id, sibling.id))
@@ -267,7 +268,7 @@ def link_siblings(actor, child: Child, sibling: Child, recorded_by: StaffPerson 
 
 @refusals_audited("assign_child_contact")
 def assign_child_contact(
-    actor,
+    actor: AnyActor,
     child: Child,
     membership: Membership,
     assigned_by: StaffPerson | None = None,
@@ -290,7 +291,7 @@ def assign_child_contact(
 
 @refusals_audited("assign_support_coordinator")
 def assign_support_coordinator(
-    actor,
+    actor: AnyActor,
     child: Child,
     membership: Membership,
     assigned_by: StaffPerson | None = None,
@@ -300,7 +301,7 @@ def assign_support_coordinator(
 
 
 def _assign(
-    actor,
+    actor: AnyActor,
     child: Child,
     membership: Membership,
     role: str,
@@ -344,7 +345,7 @@ def _assign(
 
 # -- accounts ------------------------------------------------------------------------------------------
 def _new_account(
-    actor,
+    actor: AnyActor,
     username: str,
     password: str | None,
     kind: str,
@@ -384,7 +385,7 @@ def _new_account(
 
 
 def create_staff_account(
-    actor,
+    actor: AnyActor,
     person: StaffPerson,
     username: str,
     password: str | None,
@@ -406,7 +407,7 @@ def create_staff_account(
 
 
 def create_platform_admin(
-    actor,
+    actor: AnyActor,
     name: str,
     username: str,
     password: str | None,
@@ -430,7 +431,7 @@ def create_platform_admin(
 
 
 def create_analyst(
-    actor,
+    actor: AnyActor,
     name: str,
     username: str,
     password: str | None,
@@ -448,7 +449,7 @@ def create_analyst(
 
 
 def create_guardian_account(
-    actor,
+    actor: AnyActor,
     guardian: Guardian,
     username: str,
     *,
@@ -469,7 +470,7 @@ def create_guardian_account(
 
 
 def grant_young_person_account(
-    actor,
+    actor: AnyActor,
     child: Child,
     username: str,
     granted_by: StaffPerson | None,

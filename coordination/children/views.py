@@ -84,7 +84,7 @@ def staff_actor():
     return actor
 
 
-def children_page(actor, query: str):
+def children_page(actor: Actor, query: str):
     """A page of the children the actor may see, optionally filtered by name, sorted by name."""
     statement = visible_children(actor)
     words = query.split()[:5]
@@ -205,7 +205,7 @@ def home() -> ResponseReturnValue:
     return render_template(HOME_TEMPLATES[actor.home_kind], actor=actor, **context)
 
 
-def family_rows(actor: Actor, children: list) -> list[dict[str, object]]:  # type: ignore[type-arg]
+def family_rows(actor: Actor, children: list) -> list[dict[str, object]]:
     """For a guardian or young person: each child with whom to call. A protected identity or a
     restricted custody shows the neutral switchboard number instead (RULES.md §7)."""
 

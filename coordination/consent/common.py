@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, has_app_context
 
-from coordination.audit import SYSTEM, AuditActor
+from coordination.audit import SYSTEM, Acting, AuditActor
 
 # -- vocabulary -----------------------------------------------------------------------------------------
 CONSENT_TEXT_VERSION = 1  # the version of the built-in texts (texts.DEFAULT_CONSENT_TEXTS)
@@ -30,7 +30,7 @@ def maturity_min_age() -> int:
     return DEFAULT_MATURITY_MIN_AGE
 
 
-def audit_actor(actor) -> AuditActor:
+def audit_actor(actor: Acting | None) -> AuditActor:
     """The audit actor of an operation's actor; None means the platform itself."""
     return SYSTEM if actor is None else actor.audit_actor()
 

@@ -53,15 +53,15 @@ METHOD_LABELS = {
 }
 assert set(PURPOSE_LABELS) == set(CONSENT_PURPOSES) and set(METHOD_LABELS) == set(CONSENT_METHODS)
 
-PURPOSE_CHOICES = [SelectChoice(code, PURPOSE_LABELS[code]) for code in CONSENT_PURPOSES]  # type: ignore[arg-type]
-AREA_CHOICES = [SelectChoice(area.code, area.label) for area in AREAS]  # type: ignore[arg-type]
-METHOD_CHOICES = [SelectChoice(code, METHOD_LABELS[code]) for code in CONSENT_METHODS]  # type: ignore[arg-type]
+PURPOSE_CHOICES = [SelectChoice(code, PURPOSE_LABELS[code]) for code in CONSENT_PURPOSES]
+AREA_CHOICES = [SelectChoice(area.code, area.label) for area in AREAS]
+METHOD_CHOICES = [SelectChoice(code, METHOD_LABELS[code]) for code in CONSENT_METHODS]
 
 Choices = Iterable[tuple[str, object]]  # (value, label) pairs as the view builds them
 
 
 def _choices(pairs: Choices) -> list[SelectChoice]:
-    return [SelectChoice(str(value), label) for value, label in pairs]  # type: ignore[arg-type]
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 def _period_is_ordered(form: FlaskForm, field: DateField) -> None:

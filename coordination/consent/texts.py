@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from coordination.access import AnyActor
 from coordination.audit import record_write
 from coordination.children.models import LANGUAGES
 from coordination.clock import now
@@ -63,7 +64,7 @@ DEFAULT_CONSENT_TEXTS: dict[str, str] = {
 }
 
 
-def ensure_consent_text(version: int, language: str, body: str, *, actor=None) -> ConsentText:
+def ensure_consent_text(version: int, language: str, body: str, *, actor: AnyActor | None = None) -> ConsentText:
     """The consent text ``version`` in ``language``: created when missing, returned when it exists with
     the same wording. A different wording for an existing version is refused (field "body"): the
     version is what the family was shown, so a new wording needs a new version."""
@@ -119,7 +120,7 @@ def _newest_text(language: str) -> ConsentText | None:
     return max(candidates, key=lambda text: (text.version, text.language == language))
 
 
-def _audit_text(actor, text: ConsentText) -> None:
+def _audit_text(actor: AnyActor | None, text: ConsentText) -> None:
     record_write(
         audit_actor(actor),
         "create_consent_text",

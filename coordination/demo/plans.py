@@ -174,7 +174,7 @@ def _elsa_plan(ekby: Ekby) -> None:
             areas=("healthy",),
             starts_on=_day(ekby, -9),
             due_on=_day(ekby, 12),
-            **_owner(ekby, BVC, "BVC Ekby", "anna"),  # type: ignore[arg-type]
+            **_owner(ekby, BVC, "BVC Ekby", "anna"),
         ),
     )
     add_action(
@@ -198,7 +198,7 @@ def _elsa_plan(ekby: Ekby) -> None:
     )
 
 
-def _elsa(ekby: Ekby, contacts: dict) -> None:  # type: ignore[type-arg]
+def _elsa(ekby: Ekby, contacts: dict) -> None:
     start = contacts["Elsa"] + timedelta(days=4)
     ekby.add(start, partial(_elsa_plan, ekby))
     ekby.add(start + timedelta(hours=2), partial(_publish, ekby, "Elsa", "hanna"))
@@ -351,7 +351,7 @@ def _review(ekby: Ekby, child: str, keeper: str, held_on: date, note: str, which
     record_review(persona(ekby, keeper), _plan(ekby, child), ReviewData(held_on, note, ratings))
 
 
-def _omar(ekby: Ekby, contacts: dict) -> None:  # type: ignore[type-arg]
+def _omar(ekby: Ekby, contacts: dict) -> None:
     team = contacts["Omar"] + timedelta(days=3)
     ekby.add(team + timedelta(hours=5), partial(_omar_plan, ekby))
     ekby.add(team + timedelta(hours=6), partial(_publish, ekby, "Omar", "johan"))
@@ -484,7 +484,7 @@ def _noah_bup(ekby: Ekby) -> None:
             areas=("healthy", "nurtured"),
             starts_on=_day(ekby, -16),
             due_on=_day(ekby, 40),
-            **_owner(ekby, BUP, "BUP outpatient team", "karin"),  # type: ignore[arg-type]
+            **_owner(ekby, BUP, "BUP outpatient team", "karin"),
         ),
     )
     mark_withheld_from_guardians(karin, action, NOAH_WITHHELD_REASON)
@@ -566,7 +566,7 @@ def _alva_plan(ekby: Ekby) -> None:
     )
 
 
-def plans(ekby: Ekby, contacts: dict) -> None:  # type: ignore[type-arg]
+def plans(ekby: Ekby, contacts: dict) -> None:
     """Puts the fourth part's facts on the timeline: each plan after its team (and coordinator) exists."""
     _elsa(ekby, contacts)
     _omar(ekby, contacts)

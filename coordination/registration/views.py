@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from coordination import audit
 from coordination.access import (
     STAFF,
+    Actor,
     admin_decides_for,
     get_child_for_links_or_404,
     identity_lookup_allowed,
@@ -166,14 +167,14 @@ def receipt(token: str) -> ResponseReturnValue:
 
 
 # -- pending links ---------------------------------------------------------------------------------------
-def _agency_queue_url(actor) -> str | None:
+def _agency_queue_url(actor: Actor) -> str | None:
     """The agency admin's list of link requests to decide (``/agency/links``), for an agency admin."""
     if actor.is_agency_admin and "agency.links" in current_app.view_functions:
         return url_for("agency.links")
     return None
 
 
-def _links_page(actor, access, status: int = 200, error: str | None = None):
+def _links_page(actor: Actor, access, status: int = 200, error: str | None = None):
     child_url = None
     if access.relations and "children.overview" in current_app.view_functions:
         child_url = url_for("children.overview", child_id=access.child.public_id)
