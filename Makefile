@@ -66,6 +66,7 @@ chromium:
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: install-test chromium lint
 	@set -o pipefail; start=$$(date +%s); \

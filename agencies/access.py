@@ -17,11 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, exists, false, func, or_, select
+from flask import abort
+from sqlalchemy import ColumnElement, Exists, Select, exists, false, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from agencies.models import Agency, Membership, StaffPerson, Unit
+from coordination import audit
 from coordination.children.models import Child, Enrolment, RoleAssignment
 from coordination.database import db
 from coordination.models import Account
@@ -106,6 +108,17 @@ def staff_person_or_none(actor: Any, public_id: str | None) -> StaffPerson | Non
     return db.session.scalar(select(StaffPerson).where(StaffPerson.public_id == public_id).options(*STAFF_LIST_LOADING))
 
 
+def get_staff_person_or_404(actor: Any, public_id: str) -> StaffPerson:
+    """The staff person for the platform admin; anyone else, or an unknown id: 404, the refusal audited."""
+    person = staff_person_or_none(actor, public_id)
+    if person is None:
+        audit.note_denied(
+            actor.audit_actor(), "view_staff_person", object_type="staff_person", object_id=public_id[:64]
+        )
+        abort(404)
+    return person
+
+
 def staff_account(actor: Any, person: StaffPerson) -> Account | None:
     if not is_platform_admin(actor):
         return None
@@ -138,8 +151,9 @@ def open_roles_by_agency(actor: Any, person: StaffPerson) -> list[OpenRoles]:
     if not rows:
         return []
     agency_ids = {row[0] for row in rows}
-    admins = dict(
-        db.session.execute(
+    admins: dict[int, int] = {
+        agency_id: count
+        for agency_id, count in db.session.execute(
             select(Membership.agency_id, func.count(func.distinct(Membership.staff_person_id)))
             .join(StaffPerson, StaffPerson.id == Membership.staff_person_id)
             .where(
@@ -150,8 +164,8 @@ def open_roles_by_agency(actor: Any, person: StaffPerson) -> list[OpenRoles]:
                 StaffPerson.id != person.id,
             )
             .group_by(Membership.agency_id)
-        ).all()
-    )
+        )
+    }
     result: dict[int, dict[str, Any]] = {}
     for agency_id, name, role, number in rows:
         entry = result.setdefault(agency_id, {"agency_name": name, CHILD_CONTACT: 0, SUPPORT_COORDINATOR: 0})
@@ -188,7 +202,7 @@ def agency_child_ids(actor: Any) -> Select[tuple[int]]:
     )
 
 
-def _has_current_child_contact():
+def _has_current_child_contact() -> Exists:
     return exists().where(
         RoleAssignment.child_id == Child.id,
         RoleAssignment.role == CHILD_CONTACT,
@@ -223,7 +237,7 @@ def agency_child_or_none(actor: Any, public_id: str | None) -> Child | None:
     return db.session.scalar(select(Child).where(Child.public_id == public_id, Child.id.in_(agency_child_ids(actor))))
 
 
-def _holder_has_left(agency_id: int):
+def _holder_has_left(agency_id: int) -> ColumnElement[bool]:
     """The holder is deactivated, or no longer a current member of the agency."""
     current_member = exists().where(
         Membership.staff_person_id == RoleAssignment.staff_person_id,

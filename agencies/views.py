@@ -35,7 +35,7 @@ from coordination.database import db
 from coordination.errors import OperationError
 from coordination.extensions import login_manager
 from coordination.form_writes import commit
-from coordination.policies import current_actor, policy
+from coordination.policies import current_actor, policy, signed_in_actor
 from coordination.registration.operations import LINK_LOADING
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
@@ -51,7 +51,7 @@ LIST_BASIS = "agency_administration"
 
 
 # -- who may come in ------------------------------------------------------------------------------
-def _let_in(check: Callable[[Any], bool], denied_action: str):
+def _let_in(check: Callable[[Any], bool], denied_action: str) -> ResponseReturnValue | None:
     actor = current_actor()
     if actor is None:
         return login_manager.unauthorized()
@@ -62,26 +62,20 @@ def _let_in(check: Callable[[Any], bool], denied_action: str):
 
 
 @admin.before_request
-def _platform_admins_only():
+def _platform_admins_only() -> ResponseReturnValue | None:
     return _let_in(access.is_platform_admin, "open_platform_admin_page")
 
 
 @agency.before_request
-def _agency_admins_only():
+def _agency_admins_only() -> ResponseReturnValue | None:
     return _let_in(access.is_agency_admin, "open_agency_admin_page")
-
-
-def _actor():
-    actor = current_actor()
-    assert actor is not None  # the blueprint let them in
-    return actor
 
 
 # -- platform admin: staff ------------------------------------------------------------------------
 @admin.get("/staff")
 @policy("platform_admin")
 def staff() -> ResponseReturnValue:
-    actor = _actor()
+    actor = signed_in_actor()
     form = StaffSearchForm(formdata=request.args)
     status = 200
     page = None
@@ -97,25 +91,14 @@ def staff() -> ResponseReturnValue:
     return render_template("admin/staff_list.html", form=form, page=page, search=form.q.data or ""), status
 
 
-def _person_or_404(public_id: str) -> StaffPerson:
-    actor = _actor()
-    person = access.staff_person_or_none(actor, public_id)
-    if person is None:
-        audit.note_denied(
-            actor.audit_actor(), "view_staff_person", object_type="staff_person", object_id=public_id[:64]
-        )
-        abort(404)
-    return person
-
-
 @admin.get("/staff/<public_id>")
 @policy("platform_admin")
 def staff_person(public_id: str) -> ResponseReturnValue:
-    person = _person_or_404(public_id)
+    person = access.get_staff_person_or_404(signed_in_actor(), public_id)
     return render_template(
         "admin/staff_person.html",
         person=person,
-        account=access.staff_account(_actor(), person),
+        account=access.staff_account(signed_in_actor(), person),
         memberships=_memberships_in_order(person),
     )
 
@@ -127,8 +110,8 @@ def _memberships_in_order(person: StaffPerson) -> list[Membership]:
 @admin.route("/staff/<public_id>/deactivate", methods=["GET", "POST"])
 @policy("platform_admin")
 def deactivate(public_id: str) -> ResponseReturnValue:
-    actor = _actor()
-    person = _person_or_404(public_id)
+    actor = signed_in_actor()
+    person = access.get_staff_person_or_404(signed_in_actor(), public_id)
     form = DeactivateForm()
     if request.method == "POST":
         if form.validate_on_submit():
@@ -159,11 +142,11 @@ def deactivate(public_id: str) -> ResponseReturnValue:
     )
 
 
-def _already_deactivated(person: StaffPerson, status: int = 409):
+def _already_deactivated(person: StaffPerson, status: int = 409) -> ResponseReturnValue:
     return render_template(
         "admin/staff_person.html",
         person=person,
-        account=access.staff_account(_actor(), person),
+        account=access.staff_account(signed_in_actor(), person),
         memberships=_memberships_in_order(person),
         problem=_("%(name)s is already deactivated. Nothing was changed.", name=person.full_name),
     ), status
@@ -185,7 +168,7 @@ def _deactivated_message(person: StaffPerson, open_roles: list[access.OpenRoles]
 @admin.get("/agencies")
 @policy("platform_admin")
 def agencies() -> ResponseReturnValue:
-    found = db.session.scalars(access.agencies_with_units(_actor())).all()
+    found = db.session.scalars(access.agencies_with_units(signed_in_actor())).all()
     return render_template("admin/agencies.html", agencies=found, level_labels=LEVEL_LABELS)
 
 
@@ -246,7 +229,7 @@ def _people(actor: Any) -> list[Membership]:
 @agency.get("/")
 @policy("agency_admin")
 def index() -> ResponseReturnValue:
-    actor = _actor()
+    actor = signed_in_actor()
     return render_template(
         "agency/index.html",
         without_child_contact=access.count(access.agency_children_without_child_contact(actor)),
@@ -263,8 +246,8 @@ def children_without_child_contact() -> ResponseReturnValue:
     return _children_page(access.page_number(request.args.get("page")))
 
 
-def _children_page(number: int, failed: FailedRow | None = None, status: int = 200):
-    actor = _actor()
+def _children_page(number: int, failed: FailedRow | None = None, status: int = 200) -> ResponseReturnValue:
+    actor = signed_in_actor()
     page = access.paginate(access.agency_children_without_child_contact(actor), number)
     people = _people(actor)
     rows = []
@@ -286,7 +269,7 @@ def _children_page(number: int, failed: FailedRow | None = None, status: int = 2
 @agency.post("/children-without-child-contact/<child_id>")
 @policy("agency_admin")
 def assign(child_id: str) -> ResponseReturnValue:
-    actor = _actor()
+    actor = signed_in_actor()
     number = access.page_number(request.args.get("page"))
     child = access.agency_child_without_child_contact_or_none(actor, child_id)
     if child is None:
@@ -356,8 +339,8 @@ def _reassign_page(
     all_number: int,
     failed: FailedRow | None = None,
     status: int = 200,
-):
-    actor = _actor()
+) -> ResponseReturnValue:
+    actor = signed_in_actor()
     needs = access.paginate(access.child_contact_duties_needing_reassignment(actor), needs_number, access.DUTY_LOADING)
     duties = access.paginate(access.agency_child_contact_duties(actor), all_number, access.DUTY_LOADING)
     people = _people(actor)
@@ -399,9 +382,9 @@ def _reassign_page(
 @agency.post("/reassign/<child_id>")
 @policy("agency_admin")
 def reassign_duty(child_id: str) -> ResponseReturnValue:
-    actor = _actor()
+    actor = signed_in_actor()
     needs_number, all_number = _reassign_pages()
-    section = request.args.get("section") if request.args.get("section") in SECTIONS else "all"
+    section = request.args.get("section", "all") if request.args.get("section") in SECTIONS else "all"
     duty = access.agency_child_contact_duty_or_none(actor, child_id)
     if duty is None:
         audit.note_denied(actor.audit_actor(), "reassign_child_contact", object_type="child", object_id=child_id[:64])
@@ -434,7 +417,7 @@ class LinkLine:
 def links() -> ResponseReturnValue:
     """The pending links the acting agency admin decides (``coordination.access`` says which); each one
     is decided on the child's links page."""
-    actor = _actor()
+    actor = signed_in_actor()
     page = access.paginate(
         links_awaiting_agency_admin_statement(actor), access.page_number(request.args.get("page")), LINK_LOADING
     )

@@ -141,6 +141,11 @@ def mask_digits(text: str) -> str:
 
 
 # -- relations (RULES.md §2) -------------------------------------------------------------------------
+# The ids of the children an actor has a relation to (a nullable column where the id comes from a record that
+# may not be matched to a child yet, such as a report of concern: such rows are filtered out by the query).
+ChildIds = Select[tuple[int]] | Select[tuple[int | None]]
+
+
 @dataclass(frozen=True)
 class Relation:
     """A reason a staff member may reach a child. ``child_ids`` selects the ids of the children this
@@ -148,7 +153,7 @@ class Relation:
 
     name: str
     legal_basis: str
-    child_ids: Callable[[Actor], Select[tuple[int]]]
+    child_ids: Callable[[Actor], ChildIds]
 
 
 RELATIONS: list[Relation] = []
@@ -198,7 +203,7 @@ def _team_child_ids(actor: Actor) -> Select[tuple[int]]:
     )
 
 
-def _intake_child_ids(actor: Actor) -> Select[tuple[int]]:
+def _intake_child_ids(actor: Actor) -> ChildIds:
     """Intake (every intake member of the social-services agency the report went to) for the children
     its reports were matched to."""
     from coordination.reports.models import ReportOfConcern
@@ -212,7 +217,7 @@ def _intake_child_ids(actor: Actor) -> Select[tuple[int]]:
     )
 
 
-def _investigating_unit_child_ids(actor: Actor) -> Select[tuple[int]]:
+def _investigating_unit_child_ids(actor: Actor) -> ChildIds:
     """Staff of the social-services unit intake assigned a report to, for the child it is about."""
     from coordination.reports.models import ReportOfConcern
 
@@ -558,6 +563,22 @@ def refuse_404(access: ChildAccess, action: str, reason: str) -> NoReturn:
         detail={"reason": reason},
     )
     abort(404)
+
+
+def staff_or_404(actor: Actor, child_public_id: str, action: str) -> Actor:
+    """The actor, when they are staff acting for an agency: a child's page only staff may open (the
+    family reach it through the policy "child"). Anyone else gets 404, audited with the child's id from
+    the address (``not_staff``)."""
+    if actor.kind != STAFF or actor.acting_agency is None:
+        audit.note_denied(
+            actor.audit_actor(),
+            action,
+            object_type="child",
+            object_id=(child_public_id or "")[:64],
+            detail={"reason": "not_staff"},
+        )
+        abort(404)
+    return actor
 
 
 def get_child_as_child_contact_or_404(actor: Actor, public_id: str, action: str) -> ChildAccess:

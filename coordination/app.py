@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, g, render_template, request, session
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -18,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import coordination.all_models  # noqa: F401  (every mapper known before the first query)
 import notifications
 from coordination import audit, security
+from coordination.access import Actor
 from coordination.clock import Clock
 from coordination.concerns.operations.unmatched import connect_listeners as connect_concern_listeners
 from coordination.config import is_loopback_host, load_config
@@ -67,7 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # Behind a TLS-terminating proxy: trust exactly this many hops for the client address and
         # scheme (so Secure cookies, CSRF's strict referrer check and HSTS see https).
         hops = int(settings["PROXY_HOPS"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]  # Werkzeug's documented way to wrap the WSGI app
     configure_logging(app)
     app.extensions["clock"] = Clock(settings["TIME_ZONE"])
 
@@ -140,12 +142,12 @@ def _select_locale() -> str:
     if actor is not None and actor.account.language in languages:
         return actor.account.language
     language = session.get("language")
-    if language in languages:
+    if isinstance(language, str) and language in languages:
         return language
-    return current_app.config["DEFAULT_LANGUAGE"]
+    return str(current_app.config["DEFAULT_LANGUAGE"])
 
 
-def loaded_actor():
+def loaded_actor() -> Actor | None:
     """The actor if the request's user is already loaded; never loads it (error pages must not touch
     the database again when loading it is what failed)."""
     user = g.get("_login_user")
@@ -203,7 +205,7 @@ def _register_error_handlers(app: Flask) -> None:
         500: lambda: _("Something went wrong"),
     }
 
-    def render_error(status: int, message: str | None = None):
+    def render_error(status: int, message: str | None = None) -> ResponseReturnValue:
         code = status if status in titles else (500 if status >= 500 else 400)
         return render_template(
             "error.html",
@@ -214,7 +216,7 @@ def _register_error_handlers(app: Flask) -> None:
         ), status
 
     @app.errorhandler(CSRFError)
-    def _csrf(_error: CSRFError):
+    def _csrf(_error: CSRFError) -> ResponseReturnValue:
         return render_error(
             400,
             _(
@@ -224,13 +226,13 @@ def _register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException):
+    def _http(error: HTTPException) -> ResponseReturnValue:
         if error.code and error.code < 400:
             return error
         return render_error(error.code or 500)
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception):
+    def _unexpected(error: Exception) -> ResponseReturnValue:
         log.exception("unhandled error: %s", type(error).__name__)
         db.end_request_session()
         try:

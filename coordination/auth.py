@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from flask import current_app, g, has_app_context, request, session
 from flask_login import UserMixin, login_user
-from sqlalchemy import delete, select, update
+from sqlalchemy import Executable, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
@@ -31,6 +33,8 @@ from coordination.clock import now
 from coordination.database import db, writing
 from coordination.extensions import login_manager
 from coordination.models import Account, LoginSession, LoginThrottle
+
+V = TypeVar("V", bound=Callable[..., Any])
 
 # Compared against when the username is unknown, so both paths cost the same (one per hash method).
 _DUMMY_HASHES: dict[str, str] = {}
@@ -216,7 +220,9 @@ def _load_actor(login_session: LoginSession) -> Actor | None:
         return None
     if account.kind != "staff":
         return Actor(account=account, acting_agency=None, memberships=())
-    memberships = [m for m in account.staff_person.memberships if m.ended_at is None]  # type: ignore[union-attr]
+    if account.staff_person is None:  # a staff account always has its person (account_may_log_in)
+        return None
+    memberships = [m for m in account.staff_person.memberships if m.ended_at is None]
     acting = next((m for m in memberships if m.id == login_session.acting_membership_id), None)
     if acting is None and login_session.acting_membership_id is None:
         acting = default_membership(account)
@@ -255,7 +261,7 @@ def load_user(token: str) -> SessionUser | None:
     return SessionUser(token, login_session, actor)
 
 
-def _bookkeeping(statement) -> None:
+def _bookkeeping(statement: Executable) -> None:
     """Session housekeeping (touch, expiry) in a short write transaction of its own: the reading
     transaction that found the session is ended first, so that a GET never upgrades a read to a write
     (SQLITE_BUSY); the write then starts with BEGIN IMMEDIATE. This runs before the view, so the
@@ -266,9 +272,9 @@ def _bookkeeping(statement) -> None:
         db.session.commit()
 
 
-def polling(view):
+def polling(view: V) -> V:
     """Mark a polling endpoint: it neither extends the session nor writes audit rows."""
-    view.bk_polling = True
+    view.bk_polling = True  # type: ignore[attr-defined]  # a marker on the function object
     return view
 
 
@@ -281,7 +287,9 @@ def begin_login(account: Account) -> None:
         session["language"] = language
     token = start_session(account)
     login_session = db.session.scalar(select(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
-    actor = _load_actor(login_session)  # type: ignore[arg-type]
+    if login_session is None:  # start_session has just written it; this is only a backstop
+        raise RuntimeError("a login without its session")
+    actor = _load_actor(login_session)
     if actor is None:  # account_may_log_in was checked first; this is only a backstop
         raise RuntimeError("a login without an actor")
-    login_user(SessionUser(token, login_session, actor), remember=False)  # type: ignore[arg-type]
+    login_user(SessionUser(token, login_session, actor), remember=False)

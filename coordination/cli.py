@@ -20,7 +20,7 @@ from sqlalchemy import inspect, select
 from coordination.config import is_loopback_host
 
 
-def _create_app():
+def _create_app() -> Flask:
     from coordination.app import create_app
 
     return create_app()
@@ -172,7 +172,7 @@ def serve(host: str, port: int) -> None:
     """Serve with the development server. Demo mode refuses to listen beyond this machine."""
     from werkzeug.serving import run_simple
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the app behind the LocalProxy (Flask documents it)
     if app.config["DEMO_MODE"] and not is_loopback_host(host):
         raise click.ClickException("Demo mode only listens on this machine (127.0.0.1).")
     # Werkzeug's access log prints whole request lines, query strings included: keep it to warnings.

@@ -28,7 +28,7 @@ def configure_logging(app: Flask) -> None:
             handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter(FORMAT))
         handler.addFilter(RequestIdFilter())
-        handler._bk_handler = True
+        setattr(handler, "_bk_handler", True)  # noqa: B010 - our mark on the handler, found at reconfiguration
         root.addHandler(handler)
     root.setLevel(level)
     root.propagate = False

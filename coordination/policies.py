@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from flask import abort, current_app, request
+from flask import abort, request
 from flask_login import current_user
 
 from coordination.access import Actor, mask_digits
 from coordination.audit import note_denied
+from coordination.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,7 +65,7 @@ def _allowed(name: str) -> bool:
 def _audit_denial(name: str) -> None:
     """A logged-in caller outside the policy: the attempt is audited (RULES.md §9), naming the child
     id from the address when there is one (digit runs masked)."""
-    actor = current_actor()
+    actor = signed_in_actor()
     object_id = (request.view_args or {}).get("child_id")
     note_denied(
         actor.audit_actor(),
@@ -85,14 +86,14 @@ def policy(name: str) -> Callable[[F], F]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if name not in ("public", "demo") and current_actor() is None:
-                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+                return login_manager.unauthorized()
             if not _allowed(name):
                 _audit_denial(name)
                 abort(404)
             return view(*args, **kwargs)
 
-        wrapper.bk_policy = name  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        wrapper.bk_policy = name  # type: ignore[attr-defined]  # a marker on the function object, read by the policy checks
+        return cast(F, wrapper)
 
     return decorate
 

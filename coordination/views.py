@@ -16,7 +16,7 @@ from coordination.auth import begin_login, check_login, end_session
 from coordination.database import db
 from coordination.form_writes import commit
 from coordination.forms import LanguageForm, LoginForm
-from coordination.policies import current_actor, policy
+from coordination.policies import current_actor, policy, signed_in_actor
 
 main = Blueprint("main", __name__)
 auth = Blueprint("auth", __name__)
@@ -63,13 +63,14 @@ def set_language() -> ResponseReturnValue:
 @policy("staff")
 def switch_agency() -> ResponseReturnValue:
     """Staff in several agencies act for one at a time; every audit row names the acting agency."""
-    actor = current_actor()
-    assert actor is not None
+    actor = signed_in_actor()
+    staff_person = actor.account.staff_person
+    assert staff_person is not None  # the policy "staff" admits only staff, who act as their person
     wanted = (request.form.get("agency") or "")[:64]
     membership = next(
         (
             m
-            for m in sorted(actor.account.staff_person.memberships, key=lambda m: m.unit.name)
+            for m in sorted(staff_person.memberships, key=lambda m: m.unit.name)
             if m.ended_at is None and m.agency.public_id == wanted
         ),
         None,

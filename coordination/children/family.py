@@ -3,6 +3,8 @@ portal comes in a later issue; this is the list of children in custody with whom
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -13,7 +15,7 @@ from coordination.clock import today
 from coordination.database import db
 
 
-def family_child_rows(actor: Actor, children: list[Child]) -> list[dict[str, object]]:
+def family_child_rows(actor: Actor, children: Sequence[Child]) -> list[dict[str, object]]:
 
     ids = [child.id for child in children]
     if not ids:

@@ -3,6 +3,7 @@ visible note (and its reason) for everything withheld. Templates never get a raw
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -62,7 +63,7 @@ class ChildSummary:
         return [RELATION_LABELS.get(name, name) for name in self.relations]
 
 
-def summarise(children: list[Child], relations: dict[int, list[Relation]]) -> list[ChildSummary]:
+def summarise(children: Sequence[Child], relations: dict[int, list[Relation]]) -> list[ChildSummary]:
     day = today()
     return [
         ChildSummary(
@@ -188,18 +189,18 @@ class ChildView:
                 ROLE_LABELS[assignment.role]
             )
         for enrolment in enrolments:
-            agency = enrolment.unit.agency
-            how = involvements.setdefault(agency.id, (agency, []))[1]
+            unit_agency = enrolment.unit.agency
+            how = involvements.setdefault(unit_agency.id, (unit_agency, []))[1]
             if not protected:  # unit names of a protected child stay within the team (RULES.md §7)
                 how.append(enrolment.unit.name)
-        for agency_id, agency in sorted({m.agency_id: m.agency for m in team}.items()):
-            involvements.setdefault(agency_id, (agency, []))[1].append(TEAM_LABEL)
+        for agency_id, team_agency in sorted({m.agency_id: m.agency for m in team}.items()):
+            involvements.setdefault(agency_id, (team_agency, []))[1].append(TEAM_LABEL)
         agencies: list[AgencyInvolvement] = []
         agencies_withheld: str | None = None
-        for agency_id, (agency, how) in sorted(involvements.items(), key=lambda item: item[1][0].name):
+        for agency_id, (involved, how) in sorted(involvements.items(), key=lambda item: item[1][0].name):
             is_own = agency_id == own_agency_id
             if is_own or (may_know_agencies and not protected):
-                agencies.append(AgencyInvolvement(agency.name, AGENCY_KIND_LABELS[agency.kind], tuple(how), is_own))
+                agencies.append(AgencyInvolvement(involved.name, AGENCY_KIND_LABELS[involved.kind], tuple(how), is_own))
             else:
                 agencies_withheld = "protected_identity" if protected else WITHHELD_NO_CONSENT
 

@@ -3,7 +3,7 @@ the child page. Every child is reached through the access core; out of scope is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
@@ -14,7 +14,6 @@ from sqlalchemy import or_
 from childplan.compass import AREAS
 from coordination import audit
 from coordination.access import (
-    STAFF,
     Actor,
     ChildAccess,
     find_child_by_identity_number,
@@ -28,11 +27,11 @@ from coordination.children.family import family_child_rows
 from coordination.children.forms import IdentityNumberSearchForm
 from coordination.children.models import Child
 from coordination.children.operations import number_hash
-from coordination.children.view import WITHHELD_REASONS, ChildView, summarise
+from coordination.children.view import WITHHELD_REASONS, ChildSummary, ChildView, summarise
 from coordination.clock import today
 from coordination.identity_numbers import InvalidIdentityNumber, parse_identity_number
-from coordination.paging import page_number, paginate
-from coordination.policies import current_actor, policy
+from coordination.paging import Page, page_number, paginate
+from coordination.policies import current_actor, policy, signed_in_actor
 from coordination.registration.operations import pending_links_to_decide
 
 
@@ -77,14 +76,7 @@ NUMBER_ERRORS = {
 }
 
 
-def staff_actor():
-    actor = current_actor()
-    if actor is None or actor.kind != STAFF:
-        abort(404)
-    return actor
-
-
-def children_page(actor: Actor, query: str):
+def children_page(actor: Actor, query: str) -> tuple[Page[Child], list[ChildSummary]]:
     """A page of the children the actor may see, optionally filtered by name, sorted by name."""
     statement = visible_children(actor)
     words = query.split()[:5]
@@ -112,7 +104,7 @@ def children_page(actor: Actor, query: str):
 @children.get("/search")
 @policy("staff")
 def search() -> ResponseReturnValue:
-    actor = staff_actor()
+    actor = signed_in_actor()
     query = (request.args.get("q") or "").strip()[:MAX_QUERY_LENGTH]
     page, rows = children_page(actor, query) if query else (None, [])
     return render_template(
@@ -125,7 +117,7 @@ def search() -> ResponseReturnValue:
 def search_by_number() -> ResponseReturnValue:
     """By identity number: a POST (never a URL), rate-limited and audited; the answer is the same for
     an unknown number and for one that is known but out of the viewer's scope."""
-    actor = staff_actor()
+    actor = signed_in_actor()
     form = IdentityNumberSearchForm()
     rows: list = []
     searched = False
@@ -205,7 +197,7 @@ def home() -> ResponseReturnValue:
     return render_template(HOME_TEMPLATES[actor.home_kind], actor=actor, **context)
 
 
-def family_rows(actor: Actor, children: list) -> list[dict[str, object]]:
+def family_rows(actor: Actor, children: Sequence[Child]) -> list[dict[str, object]]:
     """For a guardian or young person: each child with whom to call. A protected identity or a
     restricted custody shows the neutral switchboard number instead (RULES.md §7)."""
 

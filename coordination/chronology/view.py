@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.routing import BuildError
 
@@ -177,7 +178,7 @@ class ChronologyView:
 
 
 # -- the statement ------------------------------------------------------------------------------------------
-def not_hidden(access: ChildAccess) -> object:
+def not_hidden(access: ChildAccess) -> ColumnElement[bool]:
     """SQL: the entries that exist for this viewer (RULES.md §4). Another agency's "own_agency" and
     "recipient" entries are left out altogether, except for a "recipient" entry the one it is
     addressed to (``may_see_chronology_entry`` shows them those)."""
@@ -241,7 +242,8 @@ def _object_url(entry: ChronologyEntry, child_public_id: str) -> str | None:
     endpoint, keyword, anchor = target
     if endpoint not in current_app.view_functions:
         return None
-    arguments: dict[str, str] = {"child_id": child_public_id}
+    # url_for takes its values as Any (its own keywords, such as _anchor, among them)
+    arguments: dict[str, Any] = {"child_id": child_public_id}
     if keyword is not None:
         arguments[keyword] = entry.object_public_id
     if anchor is not None:

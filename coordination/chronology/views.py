@@ -5,6 +5,8 @@ decided for the viewer in ``coordination.chronology.view``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -40,7 +42,7 @@ def index(child_id: str) -> ResponseReturnValue:
 
     def page_url(number: int) -> str:
         # every chosen area is kept (paging.Page.url_for_page keeps one value per parameter)
-        args: dict[str, object] = {"page": number}
+        args: dict[str, Any] = {"page": number}  # url_for takes its values as Any
         chosen = [area.code for area in view.areas if area.selected]
         if chosen:
             args["area"] = chosen

@@ -11,13 +11,13 @@ the operations); every message is translatable. The identity number is never wri
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, Field, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -32,6 +32,9 @@ from coordination.errors import OperationError
 from coordination.forms import MultiCheckboxField
 from coordination.identity_numbers import IdentityNumber, InvalidIdentityNumber, parse_identity_number
 
+# What ``Form.validate`` takes: more validators (``validator(form, field)``), by field name.
+ExtraValidators = Mapping[str, Sequence[Callable[[FlaskForm, Field], object]]]
+
 
 def _at_most(limit: int) -> Length:
     return Length(max=limit, message=_l("Write at most %(max)d characters"))
@@ -43,13 +46,13 @@ def _not_in_the_future(_form: FlaskForm, field: DateField) -> None:
 
 
 WITH_WHOM_CHOICES = [
-    SelectChoice("family", _l("The family")),  # type: ignore[arg-type]
-    SelectChoice("child", _l("The child")),  # type: ignore[arg-type]
+    SelectChoice("family", _l("The family")),
+    SelectChoice("child", _l("The child")),
 ]
 CLOSE_REASON_CHOICES = [
-    SelectChoice("handled_within_agency", _l("Handled within my agency")),  # type: ignore[arg-type]
-    SelectChoice("no_further_action", _l("No further action")),  # type: ignore[arg-type]
-    SelectChoice("other", _l("Other")),  # type: ignore[arg-type]
+    SelectChoice("handled_within_agency", _l("Handled within my agency")),
+    SelectChoice("no_further_action", _l("No further action")),
+    SelectChoice("other", _l("Other")),
 ]
 
 
@@ -109,9 +112,9 @@ class CoordinatorRequestForm(FlaskForm):
 
     def set_choices(self, nominees: Iterable[tuple[str, object]]) -> None:
         """(key, label): the offered nominees (``key`` is "<person public id>.<agency public id>")."""
-        self.nominees.choices = [SelectChoice(key, label) for key, label in nominees]  # type: ignore[arg-type]
+        self.nominees.choices = [SelectChoice(key, label) for key, label in nominees]
 
-    def validate(self, extra_validators=None) -> bool:
+    def validate(self, extra_validators: ExtraValidators | None = None) -> bool:
         valid = super().validate(extra_validators)
         chosen = list(self.nominees.data or ())
         if len(chosen) > MAX_NOMINEES:
@@ -156,9 +159,9 @@ URGENCY_LABELS = {
 }
 assert set(URGENCY_LABELS) == set(CONCERN_URGENCIES)
 
-AREA_CHOICES = [SelectChoice(area.code, area.label) for area in AREAS]  # type: ignore[arg-type]
-URGENCY_CHOICES = [SelectChoice(code, URGENCY_LABELS[code]) for code in CONCERN_URGENCIES]  # type: ignore[arg-type]
-METHOD_CHOICES = [  # type: ignore[arg-type]
+AREA_CHOICES = [SelectChoice(area.code, area.label) for area in AREAS]
+URGENCY_CHOICES = [SelectChoice(code, URGENCY_LABELS[code]) for code in CONCERN_URGENCIES]
+METHOD_CHOICES = [
     SelectChoice("", _l("Choose how")),
     *(SelectChoice(code, METHOD_LABELS[code]) for code in CONSENT_METHODS),
 ]
@@ -188,7 +191,7 @@ def _text(label: object, *, required: bool = False, description: object = None) 
     )
 
 
-def _not_after_today(message: object):
+def _not_after_today(message: object) -> Callable[[FlaskForm, DateField], None]:
     def check(_form: FlaskForm, field: DateField) -> None:
         if field.data is not None and field.data > today():
             raise ValidationError(message)
@@ -243,7 +246,7 @@ class ConcernFields(FlaskForm):
     def _agreement_given(self) -> bool:
         raise NotImplementedError
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
+    def validate(self, extra_validators: ExtraValidators | None = None) -> bool:
         """How and when are required once someone agreed (checked here: an empty optional field stops its
         own validators)."""
         valid = super().validate(extra_validators)
@@ -295,7 +298,7 @@ class RaiseConcernForm(ConcernFields):
     agreed = MultiCheckboxField(_l("Who agreed that it is passed on"), choices=[], validate_choice=True)
 
     def set_agreement_choices(self, pairs: Iterable[tuple[str, object]]) -> RaiseConcernForm:
-        self.agreed.choices = [SelectChoice(str(value), label) for value, label in pairs]  # type: ignore[misc]
+        self.agreed.choices = [SelectChoice(str(value), label) for value, label in pairs]
         return self
 
     def _agreement_given(self) -> bool:
@@ -320,7 +323,7 @@ class RaiseConcernByNumberForm(ConcernFields):
         choices=[
             SelectChoice("yes", _l("Yes, every guardian with custody agreed")),
             SelectChoice("no", _l("No, or I do not know")),
-        ],  # type: ignore[arg-type]
+        ],
         validators=[InputRequired(_l("Say whether every guardian with custody agreed"))],
     )
 
@@ -362,7 +365,7 @@ class RegisterUnmatchedForm(FlaskForm):
     unit = SelectField(_l("Enrol at"), choices=[], validators=[InputRequired(_l("Choose a unit"))])
 
     def set_units(self, pairs: Iterable[tuple[str, object]]) -> RegisterUnmatchedForm:
-        self.unit.choices = [SelectChoice("", _l("Choose a unit")), *(SelectChoice(v, label) for v, label in pairs)]  # type: ignore[misc]
+        self.unit.choices = [SelectChoice("", _l("Choose a unit")), *(SelectChoice(v, label) for v, label in pairs)]
         return self
 
     def validate_unit(self, field: SelectField) -> None:

@@ -10,14 +10,14 @@ from collections.abc import Collection
 from sqlalchemy import select
 
 from coordination import events
-from coordination.access import Actor, consent_picture
+from coordination.access import AnyActor, consent_picture
 from coordination.children.models import Child, RoleAssignment
 from coordination.chronology.record import record_event
 from coordination.consent.models import Consent
 from coordination.database import db
 
 
-def chronicle(actor: Actor, consent: Consent, kind: str, areas: Collection[str]) -> None:
+def chronicle(actor: AnyActor, consent: Consent, kind: str, areas: Collection[str]) -> None:
     """A consent change in the child's chronology: the consent's agency owns it, and whoever may know
     the agencies involved with the child may know of it (audience "agencies")."""
 

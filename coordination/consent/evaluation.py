@@ -320,8 +320,8 @@ def _status_of(
         ends = [c.valid_until for c in effective]
         if any(end is None for end in ends):
             return "active"
-        latest = max(end for end in ends if end is not None)
-        return "expires_soon" if (latest - day).days <= EXPIRES_SOON_DAYS else "active"
+        last_day = max(end for end in ends if end is not None)
+        return "expires_soon" if (last_day - day).days <= EXPIRES_SOON_DAYS else "active"
     live = [c for c in group if c.state == "recorded" and not _withdrawn(c)]
     if any(_in_period(c, day) for c in live):
         return "partial"

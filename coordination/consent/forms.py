@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -160,7 +161,7 @@ class RecordConsentForm(FlaskForm):
         validators=[DataRequired(_l("Show the family the consent text before recording their consent"))],
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.offered_givers: dict[str, object] = {}
 
@@ -181,7 +182,7 @@ class RecordConsentForm(FlaskForm):
     def giver_label(self, block: GiverForm) -> object:
         return self.offered_givers.get(block.giver.data or "", "")
 
-    def validate(self, extra_validators=None) -> bool:
+    def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         offered = self.offered_givers
         seen: set[str] = set()

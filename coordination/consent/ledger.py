@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from agencies.models import Agency, StaffPerson
 from childplan.compass import AREA_CODES
-from coordination.access import Actor
+from coordination.access import AnyActor
 from coordination.audit import record_write, refusals_audited
 from coordination.children.models import Child, age_in_years
 from coordination.clock import current_clock, now, today
@@ -219,7 +219,7 @@ def _consent_detail(consent: Consent, **extra: object) -> dict[str, object]:
 # -- writes -----------------------------------------------------------------------------------------------
 @refusals_audited("request_consent")
 def request_consent(
-    actor: Actor,
+    actor: AnyActor,
     child: Child,
     agency: Agency,
     purposes: Collection[str],
@@ -280,7 +280,7 @@ def request_consent(
 
 @refusals_audited("record_consent")
 def record_consent(
-    actor: Actor, child: Child, agency: Agency, data: ConsentData, *, agency_hidden: bool = False
+    actor: AnyActor, child: Child, agency: Agency, data: ConsentData, *, agency_hidden: bool = False
 ) -> list[Consent]:
     """Record a consent given to ``agency``: one row per purpose, state "recorded", with its areas and
     each giver (each guardian separately; the young person only where a maturity assessment exists for
@@ -380,7 +380,9 @@ def record_consent(
 
 
 @refusals_audited("add_consent_giver")
-def add_consent_giver(actor: Actor, consent: Consent, data: GiverData, recorded_by: StaffPerson | None) -> ConsentGiver:
+def add_consent_giver(
+    actor: AnyActor, consent: Consent, data: GiverData, recorded_by: StaffPerson | None
+) -> ConsentGiver:
     """Add one more person's consent to a recorded consent (the second guardian in joint custody, or the
     young person): the same checks as recording; field "giver" for problems with the consent itself."""
     _check_recorder(recorded_by)
@@ -429,7 +431,7 @@ def add_consent_giver(actor: Actor, consent: Consent, data: GiverData, recorded_
 
 @refusals_audited("withdraw_consent")
 def withdraw_consent(
-    actor: Actor, consent: Consent, giver_guardian_id: int | None, recorded_by: StaffPerson | None
+    actor: AnyActor, consent: Consent, giver_guardian_id: int | None, recorded_by: StaffPerson | None
 ) -> None:
     """Any one withdrawal ends a consent at once: the giver's ``withdrawn_at``, and the consent's state
     "withdrawn" with ``withdrawn_at``. ``giver_guardian_id`` None means the young person. Withdrawing a
@@ -480,7 +482,7 @@ def withdraw_consent(
 
 @refusals_audited("record_maturity")
 def record_maturity(
-    actor: Actor,
+    actor: AnyActor,
     child: Child,
     agency: Agency,
     recorded_by: StaffPerson | None,

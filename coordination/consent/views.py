@@ -16,26 +16,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from agencies.models import Agency
-from coordination import audit
+from agencies.models import Agency, StaffPerson
 from coordination.access import (
-    STAFF,
     Actor,
     ChildAccess,
     get_child_as_child_contact_or_404,
     get_child_or_404,
     may_know_other_agencies,
+    staff_or_404,
 )
 from coordination.children.models import Custody, Guardian
 from coordination.children.view import WITHHELD_REASONS
 from coordination.children.views import child_tabs
 from coordination.clock import today
+from coordination.consent.access import get_consent_or_404
 from coordination.consent.common import MAX_NOTE_LENGTH, YOUNG_PERSON, maturity_min_age
 from coordination.consent.evaluation import CONSENT_STATUS_LABELS, consent_status, is_adult, young_person_decides
 from coordination.consent.forms import (
@@ -56,14 +56,14 @@ from coordination.consent.ledger import (
     request_consent,
     withdraw_consent,
 )
-from coordination.consent.models import Consent, ConsentText
+from coordination.consent.models import ConsentText
 from coordination.consent.texts import current_consent_text
 from coordination.consent.view import ChildHeading, ConsentView, area_chips
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.form_writes import write_and_commit
 from coordination.labels import LANGUAGE_LABELS
-from coordination.policies import current_actor, policy
+from coordination.policies import policy, signed_in_actor
 
 consent = Blueprint("consent", __name__)
 
@@ -82,30 +82,13 @@ def _concurrent_change() -> str:
     return _("Someone changed this at the same moment, so nothing was saved. Check the Consent tab and try again.")
 
 
-def _staff_actor(child_id: str, action: str) -> Actor:
-    """The Consent pages are for staff acting for an agency; anyone else gets 404 (audited)."""
-    actor = current_actor()
-    if actor is None:
-        abort(404)
-    if actor.kind != STAFF or actor.acting_agency is None:
-        audit.note_denied(
-            actor.audit_actor(),
-            action,
-            object_type="child",
-            object_id=(child_id or "")[:MAX_ID_LENGTH],
-            detail={"reason": "not_staff"},
-        )
-        abort(404)
-    return actor
-
-
 def _child_contact_access(child_id: str, action: str) -> tuple[Actor, ChildAccess]:
     """The child's Child Contact only. Others with a relation see the tab but not the actions: 404."""
-    actor = _staff_actor(child_id, action)
+    actor = staff_or_404(signed_in_actor(), child_id, action)
     return actor, get_child_as_child_contact_or_404(actor, child_id, action)
 
 
-def _recorder(actor: Actor):
+def _recorder(actor: Actor) -> StaffPerson | None:
     return actor.account.staff_person
 
 
@@ -131,7 +114,7 @@ def _agency_hidden(actor: Actor, access: ChildAccess, agency_id: int) -> bool:
 @consent.get("/children/<child_id>/consent")
 @policy("child")
 def tab(child_id: str) -> ResponseReturnValue:
-    actor = _staff_actor(child_id, VIEW_TAB)
+    actor = staff_or_404(signed_in_actor(), child_id, VIEW_TAB)
     access = get_child_or_404(actor, child_id, action=VIEW_TAB)
     view = ConsentView.for_actor(access)
     return render_template(
@@ -257,7 +240,7 @@ def record(child_id: str) -> ResponseReturnValue:
     form = RecordConsentForm()
     form.set_choices(_agency_pairs(agencies), givers, [(t.language, t.label) for t in texts])
 
-    def page(status: int = 200):
+    def page(status: int = 200) -> ResponseReturnValue:
         return (
             render_template(
                 "consent/record.html",
@@ -305,6 +288,7 @@ def record(child_id: str) -> ResponseReturnValue:
         recorded_by=_recorder(actor),
     )
     agency_row = db.session.get(Agency, agency.id)
+    assert agency_row is not None  # chosen from the agencies just listed
 
     def write() -> None:
         record_consent(actor, child, agency_row, data, agency_hidden=_agency_hidden(actor, access, agency.id))
@@ -345,7 +329,7 @@ def request_page(child_id: str) -> ResponseReturnValue:
     form = RequestConsentForm()
     form.set_choices(_agency_pairs(agencies))
 
-    def page(status: int = 200):
+    def page(status: int = 200) -> ResponseReturnValue:
         return render_template("consent/request.html", child=heading, form=form, purpose_hints=PURPOSE_HINTS), status
 
     if request.method == "GET":
@@ -360,6 +344,7 @@ def request_page(child_id: str) -> ResponseReturnValue:
     agency = _chosen_agency(agencies, form.agency.data)
     assert agency is not None
     agency_row = db.session.get(Agency, agency.id)
+    assert agency_row is not None  # chosen from the agencies just listed
 
     def write() -> None:
         request_consent(
@@ -397,47 +382,12 @@ class ConsentSummary:
     is_withdrawn: bool
 
 
-def _consent_or_404(actor: Actor, access: ChildAccess, consent_id: str, action: str) -> Consent:
-    """A consent of THIS child (from the access core's picture of the child, so it is the same
-    evaluation as the tab), and only one the viewer may see: their own agency's, or another agency's
-    while their agency holds a consent for coordination. Anything else is 404, audited."""
-    wanted = (consent_id or "")[:MAX_ID_LENGTH]
-    found = next((c for c in access.picture.consents if c.public_id == wanted), None)
-    own = actor.acting_agency
-    assert own is not None
-    reason = None
-    if found is None:
-        reason = "not_this_childs_consent"
-    elif found.agency_id != own.id and not may_know_other_agencies(access):
-        reason = "no_consent_for_your_agency"
-    if reason is not None:
-        audit.note_denied(
-            actor.audit_actor(),
-            action,
-            child_id=access.child.id,
-            object_type="consent",
-            object_id=wanted,
-            detail={"reason": reason},
-        )
-        abort(404)
-    assert found is not None
-    audit.note_read(
-        actor.audit_actor(),
-        action,
-        child_id=access.child.id,
-        object_type="consent",
-        object_id=found.public_id,
-        legal_basis=access.legal_basis,
-    )
-    return found
-
-
 @consent.route("/children/<child_id>/consent/<consent_id>/withdraw", methods=["GET", "POST"])
 @policy("child")
 def withdraw(child_id: str, consent_id: str) -> ResponseReturnValue:
     actor, access = _child_contact_access(child_id, WITHDRAW_PAGE)
     heading = ChildHeading.of(access)
-    item = _consent_or_404(actor, access, consent_id, WITHDRAW_PAGE)
+    item = get_consent_or_404(actor, access, consent_id, WITHDRAW_PAGE)
     picture = access.picture
     status = consent_status(
         [item],
@@ -489,7 +439,7 @@ def withdraw(child_id: str, consent_id: str) -> ResponseReturnValue:
     form.set_choices(choices)
     tab_url = _tab_url(heading.public_id)
 
-    def page(status: int = 200):
+    def page(status: int = 200) -> ResponseReturnValue:
         return (
             render_template(
                 "consent/withdraw.html",
@@ -512,9 +462,9 @@ def withdraw(child_id: str, consent_id: str) -> ResponseReturnValue:
     def write() -> None:
         withdraw_consent(actor, item, by_key.get(form.giver.data or ""), _recorder(actor))
 
-    status = write_and_commit(form, write, apply_operation_error, _concurrent_change())
-    if status:
-        return page(status)
+    refused = write_and_commit(form, write, apply_operation_error, _concurrent_change())
+    if refused:
+        return page(refused)
     if is_request:
         flash(_("The request to %(agency)s was cancelled.", agency=summary.agency))
     else:
@@ -543,7 +493,7 @@ def maturity(child_id: str) -> ResponseReturnValue:
     form = MaturityForm()
     form.set_choices(_agency_pairs(agencies))
 
-    def page(status: int = 200):
+    def page(status: int = 200) -> ResponseReturnValue:
         return (
             render_template("consent/maturity.html", child=heading, form=form, decides_for=decides_for),
             status,
@@ -559,6 +509,7 @@ def maturity(child_id: str) -> ResponseReturnValue:
     agency = _chosen_agency(agencies, form.agency.data)
     assert agency is not None
     agency_row = db.session.get(Agency, agency.id)
+    assert agency_row is not None  # chosen from the agencies just listed
 
     def write() -> None:
         record_maturity(

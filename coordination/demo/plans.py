@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import partial
+from typing import TypedDict
 
 from sqlalchemy import select
 
@@ -74,7 +75,15 @@ def _action(plan: Plan, starts_with: str) -> Action:
     return next(action for action in plan.actions if action.what.startswith(starts_with))
 
 
-def _owner(ekby: Ekby, agency: str, unit: str, person: str | None) -> dict[str, int | None]:
+class Owner(TypedDict):
+    """Who owns an action, as ActionData's keyword arguments."""
+
+    owner_agency_id: int | None
+    owner_unit_id: int | None
+    owner_person_id: int | None
+
+
+def _owner(ekby: Ekby, agency: str, unit: str, person: str | None) -> Owner:
     return {
         "owner_agency_id": ekby.agencies[agency].id,
         "owner_unit_id": ekby.units[unit].id,
@@ -162,7 +171,7 @@ def _elsa_plan(ekby: Ekby) -> None:
             need_id=speech.id,
             starts_on=_day(ekby, -9),
             due_on=_day(ekby, 45),
-            **_owner(ekby, PRESCHOOLS, "Solrosen", "sara"),  # type: ignore[arg-type]
+            **_owner(ekby, PRESCHOOLS, "Solrosen", "sara"),
         ),
     )
     add_action(
@@ -185,7 +194,7 @@ def _elsa_plan(ekby: Ekby) -> None:
             need_id=speech.id,
             starts_on=_day(ekby, -9),
             due_on=_day(ekby, 30),
-            **_owner(ekby, HABILITATION, "Child habilitation", "hanna"),  # type: ignore[arg-type]
+            **_owner(ekby, HABILITATION, "Child habilitation", "hanna"),
         ),
     )
     _views(
@@ -265,7 +274,7 @@ def _omar_plan(ekby: Ekby) -> None:
             need_id=sleep.id,
             starts_on=_day(ekby, -30),
             due_on=_day(ekby, -22),
-            **_owner(ekby, BUP, "BUP outpatient team", "karin"),  # type: ignore[arg-type]
+            **_owner(ekby, BUP, "BUP outpatient team", "karin"),
         ),
     )
     add_action(
@@ -276,7 +285,7 @@ def _omar_plan(ekby: Ekby) -> None:
             need_id=sleep.id,
             starts_on=_day(ekby, -15),
             due_on=_day(ekby, -8),
-            **_owner(ekby, BUP, "BUP outpatient team", "karin"),  # type: ignore[arg-type]
+            **_owner(ekby, BUP, "BUP outpatient team", "karin"),
         ),
     )
     _views(
@@ -415,7 +424,7 @@ def _leo_plan(ekby: Ekby) -> None:
             need_id=need.id,
             starts_on=_day(ekby, -28),
             due_on=_day(ekby, 20),
-            **_owner(ekby, SCHOOL, "Class 4–6", "lars"),  # type: ignore[arg-type]
+            **_owner(ekby, SCHOOL, "Class 4–6", "lars"),
         ),
     )
     _views(
@@ -458,7 +467,7 @@ def _noah_plan(ekby: Ekby) -> None:
             need_id=need.id,
             starts_on=_day(ekby, -17),
             due_on=_day(ekby, 25),
-            **_owner(ekby, SCHOOL, "Class 7–9", "maria"),  # type: ignore[arg-type]
+            **_owner(ekby, SCHOOL, "Class 7–9", "maria"),
         ),
     )
     _views(
@@ -561,7 +570,7 @@ def _alva_plan(ekby: Ekby) -> None:
             need_id=need.id,
             starts_on=_day(ekby, -20),
             due_on=_day(ekby, 30),
-            **_owner(ekby, SCHOOL, "Class 1–3", "maria"),  # type: ignore[arg-type]
+            **_owner(ekby, SCHOOL, "Class 1–3", "maria"),
         ),
     )
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, Form, FormField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, Field, FieldList, Form, FormField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
@@ -78,11 +79,11 @@ class IdentityNumberField(StringField):
         return ""
 
 
-def _add_error(field, message: object) -> None:
+def _add_error(field: Field, message: object) -> None:
     field.errors = [*list(field.errors or ()), message]
 
 
-def _parse_date(field) -> date | None:
+def _parse_date(field: Field) -> date | None:
     """A date from an ``<input type=date>`` (YYYY-MM-DD); an error next to the field when it is not one."""
     text = (field.data or "").strip()
     if not text:
@@ -186,7 +187,7 @@ class RegistrationForm(FlaskForm):
     expected_birth_date = StringField(_l("Expected date of birth"), filters=[_strip])
     guardians = FieldList(FormField(GuardianForm), min_entries=MAX_GUARDIANS, max_entries=MAX_GUARDIANS)
 
-    def __init__(self, *args, units: list[Unit], **kwargs) -> None:
+    def __init__(self, *args: Any, units: list[Unit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._units = {unit.public_id: unit for unit in units}
         choices = [SelectChoice(unit.public_id, unit.name) for unit in units]
@@ -199,7 +200,7 @@ class RegistrationForm(FlaskForm):
         self._data: RegistrationData | None = None
 
     # -- checks --------------------------------------------------------------------------------------------
-    def validate(self, extra_validators=None) -> bool:
+    def validate(self, extra_validators: Any = None) -> bool:
         super().validate(extra_validators)
         unit = self._check_unit()
         child = self._check_child()

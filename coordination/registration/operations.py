@@ -34,7 +34,6 @@ from sqlalchemy.orm import joinedload
 from agencies.models import Unit
 from coordination import audit, events
 from coordination.access import (
-    STAFF,
     Actor,
     ChildAccess,
     link_decision_basis,
@@ -56,6 +55,7 @@ from coordination.children.operations import (
 from coordination.clock import now, today
 from coordination.database import db
 from coordination.errors import OperationError
+from coordination.registration.access import registrable_units
 from coordination.registration.models import PendingLink
 
 MAX_NAME_LENGTH = 100
@@ -103,19 +103,6 @@ class RegistrationResult:
     outcome: Literal["registered", "pending_link", "already_enrolled"]
     child: Child | None = None  # the newly registered child ("registered" only)
     pending_link: PendingLink | None = None  # the link created or reused ("registered", "pending_link")
-
-
-# -- who may register, where ------------------------------------------------------------------------------
-def registrable_units(actor: Actor) -> list[Unit]:
-    """The units of the acting agency where the actor is a practitioner, by name."""
-    if actor.kind != STAFF or actor.acting_agency is None:
-        return []
-    units = {m.unit_id: m.unit for m in actor.memberships if m.is_practitioner and m.ended_at is None}
-    return sorted(units.values(), key=lambda unit: (unit.name, unit.id))
-
-
-def may_register(actor: Actor) -> bool:
-    return bool(registrable_units(actor))
 
 
 # -- registering ------------------------------------------------------------------------------------------
@@ -308,7 +295,7 @@ def _decide(actor: Actor, link: PendingLink, state: Literal["approved", "rejecte
         .values(state=state, decided_by_id=actor.account.staff_person_id, decided_at=now())
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
         raise LinkAlreadyDecided("The request has already been decided", "link")
     db.session.refresh(link)
     return basis

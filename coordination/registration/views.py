@@ -23,17 +23,19 @@ from sqlalchemy.exc import IntegrityError
 
 from coordination import audit
 from coordination.access import (
-    STAFF,
     Actor,
+    ChildAccess,
     admin_decides_for,
     get_child_for_links_or_404,
     identity_lookup_allowed,
     relations_to,
+    staff_or_404,
 )
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.form_writes import commit
-from coordination.policies import current_actor, policy
+from coordination.policies import policy, signed_in_actor
+from coordination.registration.access import get_registrable_units_or_404
 from coordination.registration.forms import DecisionForm, RegistrationForm
 from coordination.registration.operations import (
     IDENTITY_LOOKUP_REFUSED_ACTION,
@@ -43,7 +45,6 @@ from coordination.registration.operations import (
     get_link_to_decide_or_404,
     pending_links_to_decide,
     register_child_for_unit,
-    registrable_units,
     reject_pending_link,
 )
 
@@ -54,38 +55,23 @@ MAX_RECEIPTS = 3
 MAX_TOKEN_LENGTH = 64
 
 
-def _staff_actor():
-    actor = current_actor()
-    if actor is None or actor.kind != STAFF or actor.acting_agency is None:
-        abort(404)
-    return actor
-
-
-def _registering_actor():
-    """Only staff with a practitioner membership in the acting agency register children; others get 404."""
-    actor = _staff_actor()
-    units = registrable_units(actor)
-    if not units:
-        abort(404)
-    return actor, units
-
-
 # -- register a child ------------------------------------------------------------------------------------
-def _form_page(form: RegistrationForm, status: int = 200):
+def _form_page(form: RegistrationForm, status: int = 200) -> ResponseReturnValue:
     return render_template("registration/new.html", form=form), status
 
 
 @registration.get("/children/new")
 @policy("staff")
 def new() -> ResponseReturnValue:
-    _actor, units = _registering_actor()
+    units = get_registrable_units_or_404(signed_in_actor())
     return _form_page(RegistrationForm(units=units))
 
 
 @registration.post("/children/new")
 @policy("staff")
 def create() -> ResponseReturnValue:
-    actor, units = _registering_actor()
+    actor = signed_in_actor()
+    units = get_registrable_units_or_404(actor)
     form = RegistrationForm(units=units)
     if not form.validate_on_submit():
         return _form_page(form, 422)
@@ -154,7 +140,7 @@ def _receipt_entry(token: str) -> dict[str, str] | None:
 @registration.get("/children/registered/<token>")
 @policy("staff")
 def receipt(token: str) -> ResponseReturnValue:
-    _staff_actor()
+    signed_in_actor()
     entry = _receipt_entry(token)
     if entry is None:
         abort(404)
@@ -174,7 +160,7 @@ def _agency_queue_url(actor: Actor) -> str | None:
     return None
 
 
-def _links_page(actor: Actor, access, status: int = 200, error: str | None = None):
+def _links_page(actor: Actor, access: ChildAccess, status: int = 200, error: str | None = None) -> ResponseReturnValue:
     child_url = None
     if access.relations and "children.overview" in current_app.view_functions:
         child_url = url_for("children.overview", child_id=access.child.public_id)
@@ -194,7 +180,7 @@ def _links_page(actor: Actor, access, status: int = 200, error: str | None = Non
 @registration.get("/children/<child_id>/links")
 @policy("child")
 def links(child_id: str) -> ResponseReturnValue:
-    actor = _staff_actor()
+    actor = staff_or_404(signed_in_actor(), child_id, "view_child_links")
     access = get_child_for_links_or_404(actor, child_id, "view_child_links")
     return _links_page(actor, access)
 
@@ -211,8 +197,8 @@ def reject(child_id: str, link_id: str) -> ResponseReturnValue:
     return _decide(child_id, link_id, approving=False)
 
 
-def _decide(child_id: str, link_id: str, *, approving: bool):
-    actor = _staff_actor()
+def _decide(child_id: str, link_id: str, *, approving: bool) -> ResponseReturnValue:
+    actor = staff_or_404(signed_in_actor(), child_id, "decide_child_link")
     # Reads and refusals on the way are audited as "decide_child_link"; the decision itself is written
     # as "approve_child_link" or "reject_child_link".
     access = get_child_for_links_or_404(actor, child_id, "decide_child_link")

@@ -9,12 +9,14 @@ back into a page (``IdentityNumberField``). Query-free: the view fills choices t
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, Field, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from coordination.clock import today
@@ -33,11 +35,11 @@ def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-def _add_error(field, message: object) -> None:
+def _add_error(field: Field, message: object) -> None:
     field.errors = [*list(field.errors or ()), message]
 
 
-def _parse_date(field) -> date | None:
+def _parse_date(field: Field) -> date | None:
     """A date from an ``<input type=date>``; an error next to the field when it is not one or is in the
     future (a birth date)."""
     text = (field.data or "").strip()
@@ -107,7 +109,7 @@ class ReportForm(FlaskForm):
     )
     agency = SelectField(_l("Social services agency"), validate_choice=False)
 
-    def __init__(self, *args, agencies: list[tuple[str, str]], **kwargs) -> None:
+    def __init__(self, *args: Any, agencies: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._agency_ids = [public_id for public_id, _name in agencies]
         choices = list(agencies)
@@ -124,7 +126,7 @@ class ReportForm(FlaskForm):
     def offers_agency_choice(self) -> bool:
         return len(self._agency_ids) > 1
 
-    def validate(self, extra_validators=None) -> bool:
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         super().validate(extra_validators)
         if len(self._agency_ids) == 1:
             self.agency.data = self._agency_ids[0]
@@ -174,7 +176,7 @@ class ReportForm(FlaskForm):
 class AcknowledgeForm(FlaskForm):
     acknowledge_confirm = _confirm(_l("I confirm that social services has received this report"))
 
-    def validate(self, extra_validators=None) -> bool:
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         ok = super().validate(extra_validators)
         if not self.acknowledge_confirm.data:
             _add_error(self.acknowledge_confirm, _("Tick the box to confirm the acknowledgement."))
@@ -188,7 +190,7 @@ class MatchForm(FlaskForm):
     match_child = RadioField(_l("The child"), choices=[], validate_choice=False)
     match_confirm = _confirm(_l("I have checked that this is the child the report is about"))
 
-    def validate(self, extra_validators=None) -> bool:
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         super().validate(extra_validators)
         if not (self.match_child.data or "").strip() or len(self.match_child.data or "") > MAX_KEY_LENGTH:
             _add_error(self.match_child, _("Choose the child the report is about."))
@@ -203,7 +205,7 @@ class SearchChildForm(FlaskForm):
     search_name = _name(_l("Name"), _l("The name can be at most %(limit)s characters.", limit=NAME_MAX))
     search_birth_date = StringField(_l("Birth date"), filters=[_strip])
 
-    def validate(self, extra_validators=None) -> bool:
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         ok = super().validate(extra_validators)
         self.parsed_birth_date = _parse_date(self.search_birth_date)
         if not self.search_name.data and not self.search_birth_date.data:
@@ -223,12 +225,12 @@ class RegisterChildForm(FlaskForm):
     register_birth_date = StringField(_l("Birth date"), filters=[_strip])
     register_confirm = _confirm(_l("I have checked that this child is not registered already"))
 
-    def __init__(self, *args, needs_birth_date: bool, **kwargs) -> None:
+    def __init__(self, *args: Any, needs_birth_date: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.needs_birth_date = needs_birth_date
         self.parsed_birth_date: date | None = None
 
-    def validate(self, extra_validators=None) -> bool:
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         super().validate(extra_validators)
         if not self.register_given_name.data and not self.register_given_name.errors:
             _add_error(self.register_given_name, _("Enter the child's given name."))
@@ -257,7 +259,7 @@ class DuplicateForm(FlaskForm):
     )
     duplicate_confirm = _confirm(_l("I confirm that both reports are about the same event"))
 
-    def validate(self, extra_validators=None) -> bool:
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         super().validate(extra_validators)
         if not self.duplicate_reference.data and not self.duplicate_reference.errors:
             _add_error(self.duplicate_reference, _("Enter the reference of the other report."))
@@ -269,12 +271,12 @@ class DuplicateForm(FlaskForm):
 class AssignForm(FlaskForm):
     unit = SelectField(_l("Unit"), validate_choice=False)
 
-    def __init__(self, *args, units: list[tuple[str, str]], **kwargs) -> None:
+    def __init__(self, *args: Any, units: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._unit_ids = [public_id for public_id, _name in units]
         self.unit.choices = [("", _("Choose the unit")), *units]
 
-    def validate(self, extra_validators=None) -> bool:
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         super().validate(extra_validators)
         if (self.unit.data or "") not in self._unit_ids:
             _add_error(self.unit, _("Choose one of your agency's units."))

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import select
 
 from agencies.models import Agency, Unit
 from coordination import events
+from coordination.access import Actor
 from coordination.audit import record_write, refusals_audited
 from coordination.children.models import Child
 from coordination.children.operations import ChildData, protect_number, register_child
@@ -73,18 +74,20 @@ def new_reference() -> str:
     raise RuntimeError("could not find a free report reference")  # 32^8 references: not in practice
 
 
-def _staff_person_id(actor) -> int:
-    person_id = actor.account.staff_person_id if getattr(actor, "account", None) is not None else None
-    if actor.kind != "staff" or person_id is None or actor.acting_agency is None:
+def _staff_acting(actor: Actor) -> tuple[int, Agency]:
+    """The staff person's id and the agency they act for; refused for anyone else."""
+    person_id = actor.account.staff_person_id
+    agency = actor.acting_agency
+    if actor.kind != "staff" or person_id is None or agency is None:
         raise OperationError(_("Only staff acting for an agency can do this"))
-    return int(person_id)
+    return int(person_id), agency
 
 
 @refusals_audited("file_report")
-def file_report(actor, data: ReportData) -> ReportOfConcern:
+def file_report(actor: Actor, data: ReportData) -> ReportOfConcern:
     """File a report of concern with a social-services agency. The number, if any, is stored encrypted
     with its keyed hash and is NOT looked up: intake matches the report to a child."""
-    person_id = _staff_person_id(actor)
+    person_id, acting_agency = _staff_acting(actor)
     if data.social_services_agency.kind != "social_services":
         raise OperationError(_("Choose a social services agency"), "agency")
     what_happened = (data.what_happened or "").strip()
@@ -108,7 +111,7 @@ def file_report(actor, data: ReportData) -> ReportOfConcern:
     report = ReportOfConcern(
         reference=new_reference(),
         reporter_person_id=person_id,
-        reporter_agency_id=actor.acting_agency.id,
+        reporter_agency_id=acting_agency.id,
         reporter_phone=phone,
         social_services_agency_id=data.social_services_agency.id,
         identity_number_encrypted=encrypted,
@@ -137,17 +140,17 @@ def file_report(actor, data: ReportData) -> ReportOfConcern:
 
 
 # -- intake ------------------------------------------------------------------------------------------------
-def _check_intake(actor, report: ReportOfConcern) -> int:
+def _check_intake(actor: Actor, report: ReportOfConcern) -> int:
     """A backstop for the views' check: the actor is an intake member of the report's agency."""
-    person_id = _staff_person_id(actor)
-    if actor.acting_agency.id != report.social_services_agency_id or not any(
+    person_id, acting_agency = _staff_acting(actor)
+    if acting_agency.id != report.social_services_agency_id or not any(
         membership.is_intake and membership.ended_at is None for membership in actor.memberships
     ):
         raise OperationError(_("Only intake at the agency the report was sent to can do this"))
     return person_id
 
 
-def _audit(actor, action: str, report: ReportOfConcern, detail: dict[str, object] | None = None) -> None:
+def _audit(actor: Actor, action: str, report: ReportOfConcern, detail: dict[str, object] | None = None) -> None:
     record_write(
         actor.audit_actor(),
         action,
@@ -159,7 +162,9 @@ def _audit(actor, action: str, report: ReportOfConcern, detail: dict[str, object
     )
 
 
-def _chronology(report: ReportOfConcern, kind: str, *, author_person_id: int | None, occurred_at=None) -> None:
+def _chronology(
+    report: ReportOfConcern, kind: str, *, author_person_id: int | None, occurred_at: datetime | None = None
+) -> None:
     assert report.child_id is not None
     record_event(
         report.child_id,
@@ -175,7 +180,7 @@ def _chronology(report: ReportOfConcern, kind: str, *, author_person_id: int | N
 
 
 @refusals_audited("acknowledge_report")
-def acknowledge_report(actor, report: ReportOfConcern) -> None:
+def acknowledge_report(actor: Actor, report: ReportOfConcern) -> None:
     """Tell the reporter that social services has received the report (irreversible)."""
     person_id = _check_intake(actor, report)
     if report.state == "acknowledged":
@@ -192,7 +197,7 @@ def acknowledge_report(actor, report: ReportOfConcern) -> None:
 
 
 @refusals_audited("match_report")
-def match_report(actor, report: ReportOfConcern, child: Child) -> None:
+def match_report(actor: Actor, report: ReportOfConcern, child: Child) -> None:
     """Match the report to a child: intake (and an assigned unit) gain their relation to the child, and
     the report's history enters the child's chronology, each entry at the time it happened."""
     person_id = _check_intake(actor, report)
@@ -236,7 +241,7 @@ def _report_number(report: ReportOfConcern) -> IdentityNumber | None:
 
 
 @refusals_audited("register_child_for_report")
-def register_child_for_report(actor, report: ReportOfConcern, data: IntakeChildData) -> Child:
+def register_child_for_report(actor: Actor, report: ReportOfConcern, data: IntakeChildData) -> Child:
     """Register the child a report is about (with the report's number, or without one: missing reason
     "none") and match the report to it."""
     _check_intake(actor, report)
@@ -276,7 +281,7 @@ def register_child_for_report(actor, report: ReportOfConcern, data: IntakeChildD
 
 
 @refusals_audited("mark_report_duplicate")
-def mark_report_duplicate(actor, report: ReportOfConcern, original: ReportOfConcern) -> None:
+def mark_report_duplicate(actor: Actor, report: ReportOfConcern, original: ReportOfConcern) -> None:
     """Link a report as a duplicate of another report to the same agency (no cycles)."""
     _check_intake(actor, report)
     if original.social_services_agency_id != report.social_services_agency_id:
@@ -298,7 +303,7 @@ def mark_report_duplicate(actor, report: ReportOfConcern, original: ReportOfConc
 
 
 @refusals_audited("assign_report")
-def assign_report(actor, report: ReportOfConcern, unit: Unit) -> None:
+def assign_report(actor: Actor, report: ReportOfConcern, unit: Unit) -> None:
     """Assign the report to a unit of the same social-services agency: its practitioners gain the
     "investigating unit" relation to the child once the report is matched."""
     person_id = _check_intake(actor, report)

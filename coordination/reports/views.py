@@ -12,12 +12,17 @@ with the message next to its field and status 422, nothing written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
 
 from coordination.access import Actor
+from coordination.children.models import Child
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.form_writes import commit
@@ -87,7 +92,7 @@ def _report_form() -> ReportForm:
     return ReportForm(agencies=[(agency.public_id, agency.name) for agency in social_services_agencies()])
 
 
-def _form_page(form: ReportForm, status: int = 200):
+def _form_page(form: ReportForm, status: int = 200) -> tuple[str, int]:
     return render_template("reports/new.html", form=form, has_agency=bool(form.agency.choices)), status
 
 
@@ -168,9 +173,9 @@ def _report_page(
     register: RegisterChildForm | None = None,
     duplicate: DuplicateForm | None = None,
     assign: AssignForm | None = None,
-    found: list | None = None,  # type: ignore[type-arg]
+    found: list[Child] | None = None,
     searched: bool = False,
-):
+) -> tuple[str, int]:
     view = IntakeReportView.of(report)
     number_child = registered_child_with_number(actor, report)
     number_candidate = candidates([number_child])[0] if number_child is not None else None
@@ -225,7 +230,7 @@ def intake_report(report_id: str) -> ResponseReturnValue:
     return _report_page(actor, report)
 
 
-def _write(form, write) -> bool:
+def _write(form: FlaskForm, write: Callable[[], object]) -> bool:
     """Run one write and commit it; on a refusal roll back and put the message next to its field."""
     try:
         write()
@@ -245,7 +250,7 @@ def _write(form, write) -> bool:
     return True
 
 
-def _back(report_id: str):
+def _back(report_id: str) -> Response:
     return redirect(url_for("reports.intake_report", report_id=report_id))
 
 

@@ -34,7 +34,7 @@ from coordination.teams.operations import CANCEL_REASON_MAX, PLACE_MAX, ROLE_NOT
 MAX_KEY_LENGTH = 80
 DECISION_BLOCKS = 3  # blank decision blocks offered on the outcome form (no JavaScript needed)
 MAX_DECISION_BLOCKS = 20
-AREA_CHOICES = [SelectChoice(area.code, area.label) for area in AREAS]  # type: ignore[arg-type]
+AREA_CHOICES = [SelectChoice(area.code, area.label) for area in AREAS]
 TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
@@ -43,7 +43,7 @@ def _max(length: int) -> Length:
 
 
 def _choices(pairs: Iterable[tuple[str, object]]) -> list[SelectChoice]:
-    return [SelectChoice(str(value), label) for value, label in pairs]  # type: ignore[arg-type]
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 def apply_operation_error(form: FlaskForm, error: OperationError) -> None:
@@ -53,7 +53,7 @@ def apply_operation_error(form: FlaskForm, error: OperationError) -> None:
     target = form._fields.get(name)
     if target is None and name.startswith("decisions-") and "decisions" in form._fields:
         _prefix, index, sub = name.split("-", 2)
-        entries = form.decisions.entries  # type: ignore[attr-defined]
+        entries = form.decisions.entries
         if index.isdecimal() and int(index) < len(entries):
             target = entries[int(index)].form._fields.get(sub)
     if target is not None and not isinstance(target, FieldList):
@@ -89,14 +89,14 @@ class AddMemberForm(FlaskForm):
     )
 
     def set_choices(self, pairs: Iterable[tuple[str, object]]) -> None:
-        self.member.choices = [SelectChoice("", _l("Choose a member of staff")), *_choices(pairs)]  # type: ignore[arg-type]
+        self.member.choices = [SelectChoice("", _l("Choose a member of staff")), *_choices(pairs)]
 
 
 class InviteFamilyForm(FlaskForm):
     invitee = SelectField(_l("Invite"), choices=[], validators=[InputRequired(_l("Choose whom to invite"))])
 
     def set_choices(self, pairs: Iterable[tuple[str, object]]) -> None:
-        self.invitee.choices = [SelectChoice("", _l("Choose whom to invite")), *_choices(pairs)]  # type: ignore[arg-type]
+        self.invitee.choices = [SelectChoice("", _l("Choose whom to invite")), *_choices(pairs)]
 
 
 class ConfirmForm(FlaskForm):
@@ -198,7 +198,7 @@ class OutcomeForm(FlaskForm):
         units: Iterable[tuple[str, object]],
         persons: Iterable[tuple[str, object]],
     ) -> None:
-        self.attendees.choices = _choices(attendees)  # type: ignore[assignment]
+        self.attendees.choices = _choices(attendees)
         none = SelectChoice("", _l("None"))
         agency_choices = [none, *_choices(agencies)]
         unit_choices = [none, *_choices(units)]

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from agencies.models import StaffPerson, Unit
@@ -37,10 +39,12 @@ from coordination.teams.access import (
     CHILD_KEY,
     STATE_LABELS,
     WITHHELD_REASONS,
+    OutcomeChoices,
     agenda_text,
     build_meeting_view,
     build_team_view,
     family_invitees,
+    get_team_member_or_404,
     in_team,
     meeting_or_404,
     open_concern_areas,
@@ -96,7 +100,7 @@ def _keeper_access(child_id: str, action: str) -> tuple[Actor, ChildAccess]:
     return actor, access
 
 
-def _write(form, write: Callable[[], None]) -> int | None:
+def _write(form: FlaskForm, write: Callable[[], object]) -> int | None:
     """One write, committed; or the status of the page shown again with nothing written: 422 with the
     refusal next to its field (decision blocks included), 409 when the meeting changed meanwhile."""
     return write_and_commit(form, write, apply_operation_error)
@@ -110,12 +114,12 @@ def _team_url(child_id: str) -> str:
 def _team_page(
     access: ChildAccess,
     *,
-    member_form=None,
-    invite_form=None,
-    withhold_form=None,
+    member_form: AddMemberForm | None = None,
+    invite_form: InviteFamilyForm | None = None,
+    withhold_form: WithholdForm | None = None,
     withhold_target: str | None = None,
     status: int = 200,
-):
+) -> tuple[str, int]:
     view = build_team_view(access)
     # the own agency's memberships: the "Withhold from guardians" control, and the reasons beside the badge
     # (read only when the viewer's agency has a member on the team)
@@ -177,43 +181,16 @@ def add_member(child_id: str) -> ResponseReturnValue:
         form.member.errors = [_("Choose a member of staff")]
         return _team_page(access, member_form=form, status=422)
     data = MemberData(staff_person_id=person_id, unit_id=unit_id, role_note=form.role_note.data)
-    status = _write(form, lambda: add_team_member(actor, child, data) and None)
+    status = _write(form, lambda: add_team_member(actor, child, data))
     if status:
         return _team_page(access, member_form=form, status=status)
     flash(_("Added to the team. They can open the child's pages from now on."))
     return redirect(_team_url(child_id))
 
 
-def _member_or_404(actor: Actor, access: ChildAccess, member_id: str, action: str) -> TeamMember:
-    wanted = (member_id or "")[:MAX_ID_LENGTH]
-    member = db.session.scalar(
-        select(TeamMember).where(
-            TeamMember.public_id == wanted, TeamMember.child_id == access.child.id, TeamMember.ended_at.is_(None)
-        )
-    )
-    if member is None:
-        audit.note_denied(
-            actor.audit_actor(),
-            action,
-            child_id=access.child.id,
-            object_type="team_member",
-            object_id=wanted,
-            detail={"reason": "not_a_current_member"},
-        )
-        abort(404)
-    audit.note_read(
-        actor.audit_actor(),
-        action,
-        child_id=access.child.id,
-        object_type="team_member",
-        object_id=member.public_id,
-        legal_basis=access.legal_basis,
-    )
-    return member
-
-
-def _confirm_page(access: ChildAccess, form: ConfirmForm, *, mode: str, name: str | None, status: int = 200):
-
+def _confirm_page(
+    access: ChildAccess, form: ConfirmForm, *, mode: str, name: str | None, status: int = 200
+) -> tuple[str, int]:
     return (
         render_template(
             "teams/confirm.html",
@@ -229,7 +206,6 @@ def _confirm_page(access: ChildAccess, form: ConfirmForm, *, mode: str, name: st
 
 
 def _member_name(member: TeamMember, access: ChildAccess) -> str | None:
-
     if access.child.has_protected_identity and not in_team(access):
         return None
     return member.staff_person.full_name
@@ -239,7 +215,7 @@ def _member_name(member: TeamMember, access: ChildAccess) -> str | None:
 @policy("staff")
 def remove_member_page(child_id: str, member_id: str) -> ResponseReturnValue:
     actor, access = _keeper_access(child_id, "open_remove_team_member_page")
-    member = _member_or_404(actor, access, member_id, "open_remove_team_member_page")
+    member = get_team_member_or_404(actor, access, member_id, "open_remove_team_member_page")
     return _confirm_page(access, ConfirmForm(), mode="remove", name=_member_name(member, access))
 
 
@@ -247,7 +223,7 @@ def remove_member_page(child_id: str, member_id: str) -> ResponseReturnValue:
 @policy("staff")
 def remove_member(child_id: str, member_id: str) -> ResponseReturnValue:
     actor, access = _keeper_access(child_id, "open_remove_team_member")
-    member = _member_or_404(actor, access, member_id, "open_remove_team_member")
+    member = get_team_member_or_404(actor, access, member_id, "open_remove_team_member")
     name = _member_name(member, access)
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -320,7 +296,7 @@ def invite(child_id: str) -> ResponseReturnValue:
         if guardian_id is None:
             form.invitee.errors = [_("Choose whom to invite")]
             return _team_page(access, invite_form=form, status=422)
-    status = _write(form, lambda: invite_family(actor, access.child, guardian_id) and None)
+    status = _write(form, lambda: invite_family(actor, access.child, guardian_id))
     if status:
         return _team_page(access, invite_form=form, status=status)
     flash(_("Invited to the team."))
@@ -328,8 +304,7 @@ def invite(child_id: str) -> ResponseReturnValue:
 
 
 # -- proposing a meeting -----------------------------------------------------------------------------------
-def _new_meeting_page(access: ChildAccess, form: MeetingForm, status: int = 200):
-
+def _new_meeting_page(access: ChildAccess, form: MeetingForm, status: int = 200) -> tuple[str, int]:
     return (
         render_template(
             "teams/new_meeting.html",
@@ -347,7 +322,7 @@ def new_meeting(child_id: str) -> ResponseReturnValue:
     _actor, access = _keeper_access(child_id, "open_new_meeting_page")
     form = MeetingForm(formdata=None)
     areas = open_concern_areas(access)
-    chosen = [code for code in request.args.getlist("area")[:8] if code in {c for c, _label in form.areas.choices}]  # type: ignore[misc]
+    chosen = [code for code in request.args.getlist("area")[:8] if code in {c for c, _label in form.areas.choices}]
     form.areas.data = list(dict.fromkeys([*areas, *chosen]))
     form.agenda.data = agenda_text(areas)
     start = (now() + timedelta(days=7)).astimezone(aware_zone()).replace(minute=0, second=0, microsecond=0, tzinfo=None)
@@ -356,8 +331,7 @@ def new_meeting(child_id: str) -> ResponseReturnValue:
     return _new_meeting_page(access, form)
 
 
-def aware_zone():
-
+def aware_zone() -> ZoneInfo:
     return current_clock().zone
 
 
@@ -384,7 +358,7 @@ def propose(child_id: str) -> ResponseReturnValue:
 
 
 # -- one meeting -------------------------------------------------------------------------------------------
-def _outcome_form(access: ChildAccess, form: OutcomeForm | None = None) -> tuple[OutcomeForm, object]:
+def _outcome_form(access: ChildAccess, form: OutcomeForm | None = None) -> tuple[OutcomeForm, OutcomeChoices]:
     choices = outcome_choices(access)
     if form is None:
         form = OutcomeForm(formdata=None)
@@ -397,7 +371,7 @@ def _outcome_form(access: ChildAccess, form: OutcomeForm | None = None) -> tuple
     return form, choices
 
 
-def _set_version(form, version: int) -> None:
+def _set_version(form: RescheduleForm | OutcomeForm | CancelForm, version: int) -> None:
     """The form carries the meeting's current version (after a 409 too: the user may then send it again)."""
     form.version.data = version
     form.version.raw_data = [str(version)]
@@ -407,10 +381,10 @@ def _meeting_page(
     access: ChildAccess,
     meeting: Meeting,
     *,
-    reschedule_form=None,
-    outcome_form=None,
+    reschedule_form: RescheduleForm | None = None,
+    outcome_form: OutcomeForm | None = None,
     status: int = 200,
-):
+) -> tuple[str, int]:
     """The meeting page; a posted form is shown again (with its messages) even when the meeting's state no
     longer offers it, so the refusal is seen next to what was typed."""
     view = build_meeting_view(access, meeting)
@@ -469,7 +443,7 @@ def reschedule(child_id: str, meeting_id: str) -> ResponseReturnValue:
     return redirect(url_for("teams.meeting", child_id=child_id, meeting_id=meeting_id))
 
 
-def _cancel_page(access: ChildAccess, found: Meeting, form: CancelForm, status: int = 200):
+def _cancel_page(access: ChildAccess, found: Meeting, form: CancelForm, status: int = 200) -> tuple[str, int]:
     view = build_meeting_view(access, found)
     _set_version(form, view.version)
     return (
@@ -515,7 +489,7 @@ def record_outcome(child_id: str, meeting_id: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _meeting_page(access, found, outcome_form=form, status=422)
     picked = set(form.attendees.data or ())
-    decisions = []
+    decisions: list[DecisionData] = []
     for entry in form.decisions.entries:
         block = entry.form
         if block.is_blank():
@@ -524,15 +498,15 @@ def record_outcome(child_id: str, meeting_id: str) -> ResponseReturnValue:
             DecisionData(
                 text=block.text.data,
                 areas=list(block.areas.data or ()),
-                owner_agency_id=choices.agency_ids.get(block.owner_agency.data or ""),  # type: ignore[attr-defined]
-                owner_unit_id=choices.unit_ids.get(block.owner_unit.data or ""),  # type: ignore[attr-defined]
-                owner_person_id=choices.person_ids.get(block.owner_person.data or ""),  # type: ignore[attr-defined]
+                owner_agency_id=choices.agency_ids.get(block.owner_agency.data or ""),
+                owner_unit_id=choices.unit_ids.get(block.owner_unit.data or ""),
+                owner_person_id=choices.person_ids.get(block.owner_person.data or ""),
                 due_on=block.due_on.data,
             )
         )
     data = OutcomeData(
-        staff_person_ids=[choices.staff_ids[k] for k in picked if k in choices.staff_ids],  # type: ignore[attr-defined]
-        guardian_ids=[choices.guardian_ids[k] for k in picked if k in choices.guardian_ids],  # type: ignore[attr-defined]
+        staff_person_ids=[choices.staff_ids[k] for k in picked if k in choices.staff_ids],
+        guardian_ids=[choices.guardian_ids[k] for k in picked if k in choices.guardian_ids],
         child_attended=CHILD_KEY in picked,
         child_views=form.child_views.data,
         family_views=form.family_views.data,

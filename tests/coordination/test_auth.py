@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 
 from agencies.models import StaffPerson, Unit
 from agencies.operations import (
-    OperationError,
     StaffData,
     add_membership,
     create_staff_person,
@@ -28,6 +27,7 @@ from coordination.access import SYSTEM_ACTOR
 from coordination.children.operations import create_staff_account
 from coordination.database import db as database
 from coordination.demo.ekby import AGENCIES, ANALYST, FAMILY_GUARDIANS, PERSONAS, PLATFORM_ADMIN, STAFF, YOUNG_PEOPLE
+from coordination.errors import OperationError
 from coordination.models import Account, AuditEvent, LoginSession, LoginThrottle
 from tests.helpers import csrf_token, login, logout, post_form
 

@@ -29,6 +29,7 @@ from coordination.database import db as shared_db
 from coordination.errors import OperationError
 from coordination.identity_numbers import make_identity_number
 from coordination.models import Account, AuditEvent
+from coordination.registration.access import registrable_units
 from coordination.registration.models import PendingLink
 from coordination.registration.operations import (
     GuardianEntry,
@@ -38,7 +39,6 @@ from coordination.registration.operations import (
     approve_pending_link,
     links_awaiting_agency_admin,
     register_child_for_unit,
-    registrable_units,
     reject_pending_link,
 )
 from tests.conftest import LOG_STATE

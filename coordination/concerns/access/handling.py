@@ -32,6 +32,7 @@ from agencies.models import Agency, Membership, StaffPerson
 from coordination import audit
 from coordination.access import (
     STAFF,
+    Actor,
     ChildAccess,
     Decision,
     consent_picture,
@@ -276,7 +277,7 @@ class ConcernView:
                 withheld = WITHHELD_TEXT_REASONS.get(
                     decision.reason, WITHHELD_TEXT_REASONS["no_consent_for_your_agency"]
                 )
-            return cls(agency_name=None, withheld_reason=withheld, **common)  # type: ignore[arg-type]
+            return cls(agency_name=None, withheld_reason=withheld, **common)
         return cls(
             agency_name=concern.author_agency.name,
             withheld_reason=None,
@@ -295,7 +296,7 @@ class ConcernView:
             close_note=concern.close_note,
             closed_at=concern.closed_at,
             acknowledged_at=concern.acknowledged_at,
-            **common,  # type: ignore[arg-type]
+            **common,
         )
 
 
@@ -338,7 +339,7 @@ def handling_steps(access: ChildAccess, concern: Concern) -> tuple[HandlingStep,
 
 
 # -- requests to become Support Coordinator --------------------------------------------------------------
-def nominee_may_open(actor, request: CoordinatorRequest) -> bool:
+def nominee_may_open(actor: Actor, request: CoordinatorRequest) -> bool:
     """Only the nominee, acting for the nominee agency."""
     return (
         actor.kind == STAFF
@@ -437,7 +438,9 @@ class CoordinatorRequestView:
         return self.state == "pending"
 
 
-def get_coordinator_request_or_404(actor, child_public_id: str, request_public_id: str, action: str):
+def get_coordinator_request_or_404(
+    actor: Actor, child_public_id: str, request_public_id: str, action: str
+) -> tuple[Child, CoordinatorRequest]:
     """The request, reached by its public id AND its child's, for the nominee acting for the nominee
     agency only, and only while that agency's coordination consent for the child is in effect (it is
     the basis on which the nominee learns the child's name). Everyone else: 404, the refusal audited."""
@@ -453,7 +456,7 @@ def get_coordinator_request_or_404(actor, child_public_id: str, request_public_i
             .options(joinedload(CoordinatorRequest.requested_by))
         )
     reason = None
-    if request is None:
+    if child is None or request is None:  # (no child: no request either)
         reason = "not_this_childs_request"
     elif not nominee_may_open(actor, request):
         reason = "not_the_nominee"
@@ -481,7 +484,7 @@ def get_coordinator_request_or_404(actor, child_public_id: str, request_public_i
     return child, request
 
 
-def coordinator_request_view(child, request: CoordinatorRequest) -> CoordinatorRequestView:
+def coordinator_request_view(child: Child, request: CoordinatorRequest) -> CoordinatorRequestView:
 
     asked_by = request.requested_by
     agency_name = db.session.scalar(select(Agency.name).where(Agency.id == request.requested_by_agency_id)) or ""

@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask import abort
 from sqlalchemy import Select, false, select
 
 from agencies.models import Unit
-from coordination.access import STAFF, Actor
+from coordination import audit
+from coordination.access import STAFF, Actor, mask_digits
 from coordination.children.models import Child, age_in_years
 from coordination.clock import today
 from coordination.concerns.models import Concern
@@ -17,6 +19,7 @@ from coordination.concerns.operations.unmatched import concern_birth_date
 from coordination.database import db
 
 MAX_ID_LENGTH = 64
+REGISTER_UNMATCHED_ACTION = "register_unmatched_concern_child"
 
 
 def _admin_agency_id(actor: Actor) -> int | None:
@@ -55,6 +58,36 @@ def unmatched_concern_or_none(actor: Actor, public_id: str | None) -> Concern | 
     if not public_id or len(public_id) > MAX_ID_LENGTH:
         return None
     return db.session.scalar(unmatched_concerns(actor).where(Concern.public_id == public_id))
+
+
+def agency_admin_or_404(actor: Actor) -> Actor:
+    """The actor, when they administer the agency they act for; anyone else: 404."""
+    if actor.kind != STAFF or actor.acting_agency is None or not actor.is_agency_admin:
+        abort(404)
+    return actor
+
+
+def get_unmatched_concern_or_404(actor: Actor, public_id: str) -> Concern:
+    """A report of concern not yet matched to a child, for the administrator of the agency it went to
+    (the read is audited); anything else: 404 (audited, with the id as given, digits masked)."""
+    concern = unmatched_concern_or_none(actor, public_id)
+    if concern is None:
+        audit.note_denied(
+            actor.audit_actor(),
+            REGISTER_UNMATCHED_ACTION,
+            object_type="concern",
+            object_id=mask_digits((public_id or "")[:MAX_ID_LENGTH]),
+        )
+        abort(404)
+    audit.note_read(
+        actor.audit_actor(),
+        REGISTER_UNMATCHED_ACTION,
+        child_id=concern.child_id,
+        object_type="concern",
+        object_id=concern.public_id,
+        legal_basis="agency_administration",
+    )
+    return concern
 
 
 def agency_units(actor: Actor) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -23,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from agencies.models import Membership, StaffPerson
 from coordination import events
-from coordination.access import ConsentPicture, consent_picture, current_child_contact
+from coordination.access import Actor, ConsentPicture, consent_picture, current_child_contact
 from coordination.audit import record_write, refusals_audited
 from coordination.children.models import Child, RoleAssignment
 from coordination.chronology.record import record_event
@@ -76,7 +77,7 @@ def consented_agency_ids(picture: ConsentPicture) -> set[int]:
     }
 
 
-def _require_child_contact(actor, child_id: int) -> None:
+def _require_child_contact(actor: Actor, child_id: int) -> None:
     contact = current_child_contact(child_id)
     if (
         contact is None
@@ -99,7 +100,7 @@ class NomineeKey:
 
 @refusals_audited("request_support_coordinator")
 def request_support_coordinator(
-    actor,
+    actor: Actor,
     child: Child,
     nominees: Sequence[NomineeKey],
     message: str | None = None,
@@ -205,7 +206,7 @@ def request_support_coordinator(
 
 
 # -- answering -----------------------------------------------------------------------------------------
-def _require_nominee(actor, request: CoordinatorRequest) -> None:
+def _require_nominee(actor: Actor, request: CoordinatorRequest) -> None:
     if (
         actor.kind != "staff"
         or actor.acting_agency is None
@@ -222,7 +223,7 @@ def _require_pending(request: CoordinatorRequest) -> None:
         raise OperationError(str(_l("This request has already been answered")))
 
 
-def _mark_taken(actor, request: CoordinatorRequest, moment) -> None:
+def _mark_taken(actor: Actor, request: CoordinatorRequest, moment: datetime) -> None:
     request.state = TAKEN
     request.decided_at = moment
     record_write(
@@ -237,7 +238,7 @@ def _mark_taken(actor, request: CoordinatorRequest, moment) -> None:
 
 
 @refusals_audited("accept_coordinator_request")
-def accept_coordinator_request(actor, request: CoordinatorRequest) -> str:
+def accept_coordinator_request(actor: Actor, request: CoordinatorRequest) -> str:
     """ACCEPTED: the actor is now the child's Support Coordinator. TAKEN: someone else accepted first
     (the request is marked "taken"; the caller commits that and says so)."""
     _require_nominee(actor, request)
@@ -320,7 +321,7 @@ def accept_coordinator_request(actor, request: CoordinatorRequest) -> str:
 
 
 @refusals_audited("decline_coordinator_request")
-def decline_coordinator_request(actor, request: CoordinatorRequest, reason: str | None) -> None:
+def decline_coordinator_request(actor: Actor, request: CoordinatorRequest, reason: str | None) -> None:
     _require_nominee(actor, request)
     _require_pending(request)
     text = (reason or "").strip()

@@ -23,7 +23,7 @@ from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
 
-from coordination.access import current_child_contact
+from coordination.access import Actor, current_child_contact
 from coordination.audit import record_write, refusals_audited
 from coordination.chronology.record import record_event
 from coordination.clock import current_clock, now, today
@@ -35,7 +35,7 @@ LEGAL_BASIS = "relation_child_contact"
 CLOSE_REASONS_BY_CHILD_CONTACT: tuple[str, ...] = ("handled_within_agency", "no_further_action", "other")
 
 
-def _require_child_contact(actor, concern: Concern) -> None:
+def _require_child_contact(actor: Actor, concern: Concern) -> None:
     """The current Child Contact, acting for the agency of the assignment."""
     contact = current_child_contact(concern.child_id) if concern.child_id is not None else None
     if (
@@ -57,27 +57,38 @@ def _text(value: str | None, field: str, *, required_message: object) -> str:
     return text
 
 
-def _record(actor, concern: Concern, kind: str, areas: Iterable[str], **kwargs) -> None:
+def _record(
+    actor: Actor,
+    concern: Concern,
+    kind: str,
+    areas: Iterable[str],
+    *,
+    summary: str | None = None,
+    occurred_at: datetime | None = None,
+) -> None:
     assert concern.child_id is not None
-    areas = list(areas)
+    # Every caller has passed ``_require_child_contact``, which refuses an actor acting for no agency.
+    assert actor.acting_agency is not None
+    codes = list(areas)
     record_event(
         concern.child_id,
         kind,
         owner_agency_id=actor.acting_agency.id,
         # Free text inherits the concern's areas (RULES.md §4). The Child Contact was given no areas of a
         # signal, so a note on one cannot be scoped by area: it stays the Child Contact's agency's own.
-        audience="coordination" if areas else "own_agency",
-        areas=areas,
+        audience="coordination" if codes else "own_agency",
+        areas=codes,
         tone="neutral",
         author_person_id=actor.account.staff_person_id,
         object_type="concern",
         object_public_id=concern.public_id,
-        **kwargs,
+        summary=summary,
+        occurred_at=occurred_at,
     )
 
 
 @refusals_audited("acknowledge_concern")
-def acknowledge_concern(actor, concern: Concern, areas: Iterable[str] = ()) -> None:
+def acknowledge_concern(actor: Actor, concern: Concern, areas: Iterable[str] = ()) -> None:
     _require_child_contact(actor, concern)
     if concern.state != "open":
         raise OperationError(str(_l("This concern has already been acknowledged")))
@@ -113,7 +124,7 @@ def _moment_of(day: date) -> datetime:
 
 
 @refusals_audited("record_conversation")
-def record_conversation(actor, concern: Concern, data: ConversationData, areas: Iterable[str] = ()) -> None:
+def record_conversation(actor: Actor, concern: Concern, data: ConversationData, areas: Iterable[str] = ()) -> None:
     """A conversation with the family and/or the child about the concern: a chronology entry whose
     summary is the text."""
     _require_child_contact(actor, concern)
@@ -141,7 +152,9 @@ def record_conversation(actor, concern: Concern, data: ConversationData, areas: 
 
 
 @refusals_audited("close_concern")
-def close_concern(actor, concern: Concern, reason: str | None, note: str | None, areas: Iterable[str] = ()) -> None:
+def close_concern(
+    actor: Actor, concern: Concern, reason: str | None, note: str | None, areas: Iterable[str] = ()
+) -> None:
     """Close the concern for good, with a reason and a required note (irreversible)."""
     _require_child_contact(actor, concern)
     if concern.state == "closed":

@@ -11,7 +11,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import and_, or_, select
 
 from coordination import events
-from coordination.access import current_child_contact
+from coordination.access import AnyActor, current_child_contact
 from coordination.audit import record_write
 from coordination.chronology.record import record_event
 from coordination.clock import now
@@ -28,7 +28,7 @@ def match_window_days() -> int:
     return DEFAULT_MATCH_WINDOW_DAYS
 
 
-def match_concern(actor, concern: Concern) -> list[MatchingAlert]:
+def match_concern(actor: AnyActor, concern: Concern) -> list[MatchingAlert]:
     """After routing: another agency's concern or signal about the same child within the window makes one
     alert per pair (the lower id first; never twice) to the current Child Contact (RULES.md §5)."""
     if concern.child_id is None or concern.routing == "unmatched":

@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from agencies.models import Membership
 from childplan.compass import AREA_CODES
 from coordination import events
-from coordination.access import current_child_contact, look_up_identity_number
+from coordination.access import Actor, AnyActor, current_child_contact, look_up_identity_number
 from coordination.audit import refusals_audited
 from coordination.children.models import Child, RoleAssignment
 from coordination.children.operations import number_hash, protect_number
@@ -127,22 +127,26 @@ def _check_agreement(method: str | None, on: date | None) -> None:
         raise OperationError(_("The agreement must be from the last 12 months"), "agreement_on")
 
 
-def _author_unit_id(actor) -> int | None:
+def _author_unit_id(actor: Actor) -> int | None:
     units = sorted((m.unit for m in actor.memberships if m.ended_at is None), key=lambda unit: (unit.name, unit.id))
     return units[0].id if units else None
 
 
-def _author_ids(actor, data: ConcernData) -> tuple[int, int, int | None]:
+def _author_ids(actor: AnyActor, data: ConcernData) -> tuple[int, int, int | None]:
     """(person, agency, unit) of the author: the staff actor, or ``data.author`` when the platform itself
     raises the concern (the demo loader)."""
     if data.author is not None:
         membership = data.author
         return membership.staff_person_id, membership.agency_id, membership.unit_id
+    # The platform (``SystemActor``) raises a concern only with ``data.author`` given (the demo loader).
+    assert isinstance(actor, Actor)
     person, agency = staff_author(actor)
     return person.id, agency.id, _author_unit_id(actor)
 
 
-def _new_concern(actor, areas: list[str], texts: dict[str, str | None], data: ConcernData, **columns) -> Concern:
+def _new_concern(
+    actor: AnyActor, areas: list[str], texts: dict[str, str | None], data: ConcernData, **columns: object
+) -> Concern:
     person_id, agency_id, unit_id = _author_ids(actor, data)
     concern = Concern(
         author_person_id=person_id,
@@ -166,7 +170,7 @@ def _new_concern(actor, areas: list[str], texts: dict[str, str | None], data: Co
 
 # -- raising ----------------------------------------------------------------------------------------------
 @refusals_audited("raise_concern")
-def raise_concern(actor, child: Child, data: ConcernData) -> Concern:
+def raise_concern(actor: AnyActor, child: Child, data: ConcernData) -> Concern:
     """A concern about a child the practitioner may see (the view reached it through
     ``access.get_child_or_404``), routed as RULES.md §5 says."""
     areas, texts = _check_concern(data)
@@ -199,7 +203,7 @@ def raise_concern(actor, child: Child, data: ConcernData) -> Concern:
 
 
 @refusals_audited("raise_concern_by_number")
-def raise_concern_by_number(actor, data: ConcernByNumberData) -> Concern:
+def raise_concern_by_number(actor: Actor, data: ConcernByNumberData) -> Concern:
     """A concern by identity number (RULES.md §5): the caller has checked the rate limit; the lookup is
     audited as every lookup by number is. The caller answers "delivered" whatever happens here."""
 
@@ -241,7 +245,7 @@ def raise_concern_by_number(actor, data: ConcernByNumberData) -> Concern:
     return concern
 
 
-def _deliver(actor, concern: Concern, child: Child, contact: RoleAssignment | None, *, note: str) -> None:
+def _deliver(actor: AnyActor, concern: Concern, child: Child, contact: RoleAssignment | None, *, note: str) -> None:
     """Route a new concern, audit it, put it in the chronology, announce it, and look for a match."""
     route(actor, concern, child, contact, note=note)
     db.session.flush()

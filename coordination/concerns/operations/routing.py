@@ -21,7 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from agencies.models import Agency, StaffPerson, Unit
-from coordination.access import consent_picture
+from coordination.access import Actor, AnyActor, consent_picture
 from coordination.audit import record_write
 from coordination.children.models import Child, Custody, Enrolment, RoleAssignment
 from coordination.chronology.record import record_event
@@ -66,7 +66,7 @@ def young_person_may_agree(
     )
 
 
-def staff_author(actor) -> tuple[StaffPerson, Agency]:
+def staff_author(actor: Actor) -> tuple[StaffPerson, Agency]:
     """The staff person and acting agency of the actor (who raises a concern, or sends a sibling request)."""
     person = actor.account.staff_person
     if person is None or actor.acting_agency is None:
@@ -75,7 +75,7 @@ def staff_author(actor) -> tuple[StaffPerson, Agency]:
 
 
 # -- the audit row and the chronology entries ---------------------------------------------------------------
-def audit_concern(actor, concern: Concern, *, child_id: int | None, action: str = "raise_concern") -> None:
+def audit_concern(actor: AnyActor, concern: Concern, *, child_id: int | None, action: str = "raise_concern") -> None:
     record_write(
         actor.audit_actor(),
         action,
@@ -159,7 +159,7 @@ def everyone_agreed(concern: Concern, child: Child, contact: RoleAssignment) -> 
     return bool(custodians) and custodians <= guardians
 
 
-def route(actor, concern: Concern, child: Child, contact: RoleAssignment | None, *, note: str) -> None:
+def route(actor: AnyActor, concern: Concern, child: Child, contact: RoleAssignment | None, *, note: str) -> None:
     """Set the concern's routing and recipient (the module's docstring says how); ``note`` is the evidence
     note of an agreement consent recorded on the way."""
     if contact is None:
@@ -236,7 +236,7 @@ def _young_person_consent_in_place(child: Child, agency_id: int, areas: set[str]
 
 
 def _record_agreement_consent(
-    actor, concern: Concern, child: Child, contact: RoleAssignment, *, note: str
+    actor: AnyActor, concern: Concern, child: Child, contact: RoleAssignment, *, note: str
 ) -> Consent | None:
     """The coordination consent for the Child Contact's agency, limited to the concern's areas (RULES.md
     §5), given by those who agreed, on the agreement date, recorded by the author. None when the ledger

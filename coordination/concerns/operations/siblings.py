@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 
 from coordination import events
+from coordination.access import Actor
 from coordination.audit import record_write, refusals_audited
 from coordination.children.models import Child, RoleAssignment, SiblingLink
 from coordination.chronology.record import record_event
@@ -61,7 +62,7 @@ def has_concerns(child_id: int) -> bool:
 
 
 @refusals_audited("send_sibling_request")
-def send_sibling_request(actor, child: Child, sibling: Sibling) -> SiblingContactRequest:
+def send_sibling_request(actor: Actor, child: Child, sibling: Sibling) -> SiblingContactRequest:
     """The Child Contact of a child with concerns asks a sibling's Child Contact, content-free, to get in
     touch. The caller has established that the actor is the child's Child Contact."""
     person, agency = staff_author(actor)

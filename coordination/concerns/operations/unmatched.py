@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from agencies.models import Unit
 from coordination import events
-from coordination.access import Actor, current_child_contact
+from coordination.access import Actor, AnyActor, current_child_contact
 from coordination.audit import refusals_audited
 from coordination.children.models import Child
 from coordination.children.operations import ChildData, _keys, enrol_child, register_child
@@ -38,7 +38,7 @@ from coordination.identity_numbers import decrypt_identity_number
 
 
 # -- a Child Contact is assigned ----------------------------------------------------------------------------
-def reroute_waiting_concerns(actor, child: Child) -> list[Concern]:
+def reroute_waiting_concerns(actor: AnyActor, child: Child) -> list[Concern]:
     """The child has just got a Child Contact: concerns still waiting for one ("agency_admin", open) are
     routed as when raised — same agency, or across agencies shared when the agreement rows say everyone
     agreed, otherwise a signal — announced again, and matched."""
@@ -80,7 +80,7 @@ def concern_birth_date(concern: Concern) -> date | None:
 
 
 @refusals_audited("register_unmatched_concern_child")
-def register_unmatched_child(actor, concern: Concern, data: UnmatchedRegistration) -> Child:
+def register_unmatched_child(actor: Actor, concern: Concern, data: UnmatchedRegistration) -> Child:
     """The agency admin registers the child of an unmatched concern with the stored number and enrols it at
     one of the agency's units; the concern then waits for a Child Contact ("agency_admin").
 
@@ -120,7 +120,7 @@ def register_unmatched_child(actor, concern: Concern, data: UnmatchedRegistratio
     return child
 
 
-def _match_to_child(actor, concern: Concern, child: Child) -> None:
+def _match_to_child(actor: AnyActor, concern: Concern, child: Child) -> None:
     concern.child_id = child.id
     concern.identity_number_encrypted = None  # the child holds the number now (minimisation)
     concern.identity_number_hash = None
@@ -136,7 +136,7 @@ def _match_to_child(actor, concern: Concern, child: Child) -> None:
     match_concern(actor, concern)
 
 
-def _reroute_on_assignment(_sender: object, *, actor: Actor, child: Child, **_payload: object) -> None:
+def _reroute_on_assignment(_sender: object, *, actor: AnyActor, child: Child, **_payload: object) -> None:
     reroute_waiting_concerns(actor, child)
 
 

@@ -13,6 +13,7 @@ plain form (no JavaScript needed): the error summary, the message next to the fi
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -22,15 +23,15 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from agencies.models import Agency, StaffPerson
-from coordination import audit
 from coordination.access import (
-    STAFF,
     Actor,
     ChildAccess,
     get_child_as_child_contact_or_404,
     get_child_or_404,
     may_know_other_agencies,
+    staff_or_404,
 )
+from coordination.children.models import Child
 from coordination.children.view import WITHHELD_REASONS
 from coordination.children.views import child_tabs
 from coordination.clock import today
@@ -74,9 +75,11 @@ from coordination.concerns.operations.handling import (
 from coordination.consent.view import ChildHeading
 from coordination.database import db
 from coordination.form_writes import write_and_commit
-from coordination.policies import current_actor, policy
+from coordination.policies import policy, signed_in_actor
 
 concern = Blueprint("concern", __name__)
+
+T = TypeVar("T")
 
 VIEW_CONCERN = "view_concern"
 ACKNOWLEDGE = "acknowledge_concern_page"
@@ -87,25 +90,9 @@ VIEW_REQUEST = "view_coordinator_request"
 
 
 # -- reaching the child and the concern ------------------------------------------------------------------
-def _staff_actor(child_id: str, action: str) -> Actor:
-    actor = current_actor()
-    if actor is None:
-        abort(404)
-    if actor.kind != STAFF or actor.acting_agency is None:
-        audit.note_denied(
-            actor.audit_actor(),
-            action,
-            object_type="child",
-            object_id=(child_id or "")[:MAX_ID_LENGTH],
-            detail={"reason": "not_staff"},
-        )
-        abort(404)
-    return actor
-
-
 def _child_contact_access(child_id: str, action: str) -> tuple[Actor, ChildAccess]:
     """The child's current Child Contact acting for the assignment's agency; anyone else 404 (audited)."""
-    actor = _staff_actor(child_id, action)
+    actor = staff_or_404(signed_in_actor(), child_id, action)
     return actor, get_child_as_child_contact_or_404(actor, child_id, action)
 
 
@@ -115,10 +102,10 @@ def _areas_known(access: ChildAccess, item: Concern) -> frozenset[str]:
     return item.area_codes if mode == FULL else frozenset()
 
 
-def _write(form: FlaskForm, write: Callable[[], object]) -> tuple[int | None, object]:
+def _write(form: FlaskForm, write: Callable[[], T]) -> tuple[int | None, T | None]:
     """One write through ``write_and_commit``: (None, its result) on success; otherwise (422 or 409, None)
     with the refusal on the form and nothing written."""
-    results: list[object] = []
+    results: list[T] = []
     status = write_and_commit(form, lambda: results.append(write()), apply_operation_error)
     return status, (results[0] if status is None else None)
 
@@ -135,7 +122,7 @@ def _show(
     conversation_form: ConversationForm | None = None,
     close_form: CloseConcernForm | None = None,
     status: int = 200,
-):
+) -> tuple[str, int]:
     view = ConcernView.for_actor(item, access)
     assert view is not None  # get_concern_or_404 let it through
     may_act = is_acting_child_contact(access)
@@ -165,7 +152,7 @@ def _show(
 @concern.get("/children/<child_id>/concerns/<concern_id>")
 @policy("staff")
 def show(child_id: str, concern_id: str) -> ResponseReturnValue:
-    actor = _staff_actor(child_id, VIEW_CONCERN)
+    actor = staff_or_404(signed_in_actor(), child_id, VIEW_CONCERN)
     access = get_child_or_404(actor, child_id, action=VIEW_CONCERN)
     item = get_concern_or_404(access, concern_id, VIEW_CONCERN)
     return _show(access, item)
@@ -209,7 +196,7 @@ def add_conversation(child_id: str, concern_id: str) -> ResponseReturnValue:
     return redirect(_concern_url(access.child.public_id, item.public_id))
 
 
-def _close_page(access: ChildAccess, item: Concern, form: CloseConcernForm, status: int = 200):
+def _close_page(access: ChildAccess, item: Concern, form: CloseConcernForm, status: int = 200) -> tuple[str, int]:
     """The concern's page with the confirmation step for closing it at the place of the actions."""
     return _show(access, item, close_form=form, status=status)
 
@@ -240,7 +227,9 @@ def close_post(child_id: str, concern_id: str) -> ResponseReturnValue:
 
 
 # -- asking for a Support Coordinator ----------------------------------------------------------------------
-def _request_page(access: ChildAccess, form: CoordinatorRequestForm, concern_id: str | None, status: int = 200):
+def _request_page(
+    access: ChildAccess, form: CoordinatorRequestForm, concern_id: str | None, status: int = 200
+) -> tuple[str, int]:
     """The picker: active practitioners of agencies whose coordination consent is in effect; the other
     agencies named with the reason, but only to a viewer who may know other agencies' consents."""
     actor = access.actor
@@ -257,6 +246,9 @@ def _request_page(access: ChildAccess, form: CoordinatorRequestForm, concern_id:
             )
         )
     }
+    # A staff account always has its staff person (a check constraint on the account table), and only
+    # staff reach this page (``_child_contact_access``).
+    assert actor.account.staff_person_id is not None
     agencies = (
         coordinator_candidates(consented, {actor.account.staff_person_id, *pending})
         if own_consent and coordinator is None
@@ -266,14 +258,16 @@ def _request_page(access: ChildAccess, form: CoordinatorRequestForm, concern_id:
     not_offered = (
         agencies_without_coordination_consent(consented) if own_consent and may_know_other_agencies(access) else []
     )
-    asked = []
+    asked: list[str] = []
     if pending and own_consent:
-        names = dict(
+        names: dict[int, str] = dict(
             db.session.execute(
                 select(StaffPerson.id, StaffPerson.given_name + " " + StaffPerson.family_name).where(
                     StaffPerson.id.in_(list(pending))
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         asked = sorted(names.values())
     return (
@@ -328,7 +322,7 @@ def send_coordinator_requests(child_id: str) -> ResponseReturnValue:
     )
     if status:
         return _request_page(access, form, concern_id, status)
-    count = len(made or [])  # type: ignore[arg-type]
+    count = len(made or [])
     flash(
         ngettext(
             "%(num)d person asked to become Support Coordinator.",
@@ -344,7 +338,7 @@ def send_coordinator_requests(child_id: str) -> ResponseReturnValue:
 def _nominee_keys(values: list[str]) -> list[NomineeKey] | None:
     """ "<person public id>.<agency public id>" → ids; None when any is not a (person, agency) pair at all
     (the operation then decides about each real pair: active, consented, not yet asked)."""
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for value in values:
         person_public, _sep, agency_public = (value or "")[: 2 * MAX_ID_LENGTH + 1].partition(".")
         if not person_public or not agency_public:
@@ -352,17 +346,19 @@ def _nominee_keys(values: list[str]) -> list[NomineeKey] | None:
         pairs.append((person_public, agency_public))
     if not pairs:
         return []
-    people = dict(
+    people: dict[str, int] = dict(
         db.session.execute(
             select(StaffPerson.public_id, StaffPerson.id).where(StaffPerson.public_id.in_([p for p, _a in pairs]))
-        ).all()
+        )
+        .tuples()
+        .all()
     )
-    agencies = dict(
-        db.session.execute(
-            select(Agency.public_id, Agency.id).where(Agency.public_id.in_([a for _p, a in pairs]))
-        ).all()
+    agencies: dict[str, int] = dict(
+        db.session.execute(select(Agency.public_id, Agency.id).where(Agency.public_id.in_([a for _p, a in pairs])))
+        .tuples()
+        .all()
     )
-    keys = []
+    keys: list[NomineeKey] = []
     for person_public, agency_public in pairs:
         if person_public not in people or agency_public not in agencies:
             return None
@@ -371,7 +367,9 @@ def _nominee_keys(values: list[str]) -> list[NomineeKey] | None:
 
 
 # -- the nominee's page -------------------------------------------------------------------------------------
-def _nominee_page(child, item: CoordinatorRequest, decline_form: DeclineForm, status: int = 200, error=None):
+def _nominee_page(
+    child: Child, item: CoordinatorRequest, decline_form: DeclineForm, status: int = 200, error: str | None = None
+) -> tuple[str, int]:
     return (
         render_template(
             "concerns/coordinator_request.html",
@@ -384,14 +382,10 @@ def _nominee_page(child, item: CoordinatorRequest, decline_form: DeclineForm, st
     )
 
 
-def _nominee_actor(child_id: str, action: str) -> Actor:
-    return _staff_actor(child_id, action)
-
-
 @concern.get("/children/<child_id>/coordinator-requests/<request_id>")
 @policy("staff")
 def coordinator_request(child_id: str, request_id: str) -> ResponseReturnValue:
-    actor = _nominee_actor(child_id, VIEW_REQUEST)
+    actor = staff_or_404(signed_in_actor(), child_id, VIEW_REQUEST)
     child, item = get_coordinator_request_or_404(actor, child_id, request_id, VIEW_REQUEST)
     return _nominee_page(child, item, DeclineForm(formdata=None))
 
@@ -399,7 +393,7 @@ def coordinator_request(child_id: str, request_id: str) -> ResponseReturnValue:
 @concern.post("/children/<child_id>/coordinator-requests/<request_id>/accept")
 @policy("staff")
 def accept(child_id: str, request_id: str) -> ResponseReturnValue:
-    actor = _nominee_actor(child_id, "accept_coordinator_request_page")
+    actor = staff_or_404(signed_in_actor(), child_id, "accept_coordinator_request_page")
     child, item = get_coordinator_request_or_404(actor, child_id, request_id, "accept_coordinator_request_page")
     form = AcceptForm()
     if not form.validate_on_submit():
@@ -418,7 +412,7 @@ def accept(child_id: str, request_id: str) -> ResponseReturnValue:
 @concern.post("/children/<child_id>/coordinator-requests/<request_id>/decline")
 @policy("staff")
 def decline(child_id: str, request_id: str) -> ResponseReturnValue:
-    actor = _nominee_actor(child_id, "decline_coordinator_request_page")
+    actor = staff_or_404(signed_in_actor(), child_id, "decline_coordinator_request_page")
     child, item = get_coordinator_request_or_404(actor, child_id, request_id, "decline_coordinator_request_page")
     form = DeclineForm()
     if not form.validate_on_submit():

@@ -15,12 +15,11 @@ from typing import NoReturn
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from coordination import audit
 from coordination.access import (
-    STAFF,
     Actor,
     ChildAccess,
     current_child_contact,
@@ -53,7 +52,7 @@ from coordination.consent.view import ChildHeading
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.form_writes import commit
-from coordination.policies import current_actor, policy
+from coordination.policies import policy, signed_in_actor
 from coordination.registration.operations import IDENTITY_LOOKUP_REFUSED_ACTION
 
 concerns = Blueprint("concerns", __name__)
@@ -64,13 +63,6 @@ SIBLINGS_PAGE = "concern_siblings_page"
 QUEUE_PAGE = "concern_unmatched_queue"
 YOUNG_PERSON_KEY = "young_person"
 MAX_ID_LENGTH = 64
-
-
-def _staff_actor() -> Actor:
-    actor = current_actor()
-    if actor is None or actor.kind != STAFF or actor.acting_agency is None:
-        abort(404)
-    return actor
 
 
 def _report_url() -> str | None:
@@ -144,7 +136,7 @@ def _agreement_offer(access: ChildAccess) -> tuple[Situation, list[tuple[str, ob
     return situation, pairs, keys
 
 
-def select_guardians():
+def select_guardians() -> Select[tuple[int, str, str, str]]:
     return (
         select(Guardian.id, Guardian.public_id, Guardian.given_name, Guardian.family_name)
         .join(Custody, Custody.guardian_id == Guardian.id)
@@ -152,8 +144,10 @@ def select_guardians():
     )
 
 
-def _new_for_child_page(child_id: str, form: RaiseConcernForm | None, status: int = 200):
-    actor = _staff_actor()
+def _new_for_child_page(
+    child_id: str, form: RaiseConcernForm | None, status: int = 200
+) -> tuple[Actor, ChildAccess, ChildHeading, Situation, dict[str, int | None], RaiseConcernForm]:
+    actor = signed_in_actor()
     access = get_child_or_404(actor, child_id, action=NEW_PAGE)
     heading = ChildHeading.of(access)
     situation, pairs, keys = _agreement_offer(access)
@@ -163,7 +157,9 @@ def _new_for_child_page(child_id: str, form: RaiseConcernForm | None, status: in
     return actor, access, heading, situation, keys, form
 
 
-def _render_new_for_child(heading, situation, form, status: int = 200):
+def _render_new_for_child(
+    heading: ChildHeading, situation: Situation, form: RaiseConcernForm, status: int = 200
+) -> tuple[str, int]:
     return (
         render_template(
             "concerns/new.html",
@@ -192,7 +188,7 @@ def create_for_child(child_id: str) -> ResponseReturnValue:
         return _render_new_for_child(heading, situation, form, 422)
     chosen = list(form.agreed.data or ())
     data = form.concern_data(
-        agreed_guardian_ids=[keys[key] for key in chosen if keys.get(key) is not None],
+        agreed_guardian_ids=[guardian_id for key in chosen if (guardian_id := keys.get(key)) is not None],
         young_person_agreed=YOUNG_PERSON_KEY in chosen,
     )
     child_public_id = heading.public_id
@@ -213,14 +209,14 @@ def create_for_child(child_id: str) -> ResponseReturnValue:
 
 
 # -- by identity number --------------------------------------------------------------------------------------
-def _render_by_number(form: RaiseConcernByNumberForm, status: int = 200):
+def _render_by_number(form: RaiseConcernByNumberForm, status: int = 200) -> tuple[str, int]:
     return render_template("concerns/new_by_number.html", form=form, report_url=_report_url()), status
 
 
 @concerns.get("/concerns/new")
 @policy("staff")
 def new() -> ResponseReturnValue:
-    _staff_actor()
+    signed_in_actor()
     return _render_by_number(RaiseConcernByNumberForm())
 
 
@@ -229,7 +225,7 @@ def new() -> ResponseReturnValue:
 def create() -> ResponseReturnValue:
     """Always "delivered" (RULES.md §5): the same redirect and the same page whether the number is unknown,
     known but out of the practitioner's scope, or in scope. Only a bad number or bad input is an error."""
-    actor = _staff_actor()
+    actor = signed_in_actor()
     form = RaiseConcernByNumberForm()
     if not form.validate_on_submit() or form.number is None:
         return _render_by_number(form, 422)
@@ -261,22 +257,15 @@ def create() -> ResponseReturnValue:
 @concerns.get("/concerns/delivered")
 @policy("staff")
 def delivered() -> ResponseReturnValue:
-    _staff_actor()
+    signed_in_actor()
     return render_template("concerns/delivered.html", report_url=_report_url())
 
 
 # -- the agency admin's queue ------------------------------------------------------------------------------------
-def _admin_actor() -> Actor:
-    actor = _staff_actor()
-    if not actor.is_agency_admin:
-        abort(404)
-    return actor
-
-
 @concerns.get("/agency/concerns")
 @policy("agency_admin")
 def unmatched() -> ResponseReturnValue:
-    actor = _admin_actor()
+    actor = raise_access.agency_admin_or_404(signed_in_actor())
     unmatched_rows = db.session.scalars(raise_access.unmatched_concerns(actor)).all()
     waiting_rows = [tuple(row) for row in db.session.execute(raise_access.waiting_concerns(actor)).all()]
     basis = "agency_administration"
@@ -301,44 +290,25 @@ def unmatched() -> ResponseReturnValue:
     return render_template(
         "concerns/unmatched.html",
         unmatched=[raise_access.UnmatchedLine.of(concern) for concern in unmatched_rows],
-        waiting=raise_access.waiting_lines(waiting_rows),  # type: ignore[arg-type]
+        waiting=raise_access.waiting_lines(waiting_rows),
     )
-
-
-def _unmatched_or_404(actor: Actor, concern_id: str) -> Concern:
-    concern = raise_access.unmatched_concern_or_none(actor, concern_id)
-    if concern is None:
-        audit.note_denied(
-            actor.audit_actor(),
-            "register_unmatched_concern_child",
-            object_type="concern",
-            object_id=audit_safe(concern_id),
-        )
-        abort(404)
-    audit.note_read(
-        actor.audit_actor(),
-        "register_unmatched_concern_child",
-        child_id=concern.child_id,
-        object_type="concern",
-        object_id=concern.public_id,
-        legal_basis="agency_administration",
-    )
-    return concern
 
 
 def audit_safe(text: str) -> str:
     return mask_digits((text or "")[:MAX_ID_LENGTH])
 
 
-def _render_register(line: raise_access.UnmatchedLine, form: RegisterUnmatchedForm, status: int = 200):
+def _render_register(
+    line: raise_access.UnmatchedLine, form: RegisterUnmatchedForm, status: int = 200
+) -> tuple[str, int]:
     return render_template("concerns/unmatched_register.html", line=line, form=form), status
 
 
 @concerns.get("/agency/concerns/<concern_id>/register")
 @policy("agency_admin")
 def register_unmatched_form(concern_id: str) -> ResponseReturnValue:
-    actor = _admin_actor()
-    concern = _unmatched_or_404(actor, concern_id)
+    actor = raise_access.agency_admin_or_404(signed_in_actor())
+    concern = raise_access.get_unmatched_concern_or_404(actor, concern_id)
     form = RegisterUnmatchedForm().set_units(raise_access.agency_units(actor))
     return _render_register(raise_access.UnmatchedLine.of(concern), form)
 
@@ -346,8 +316,8 @@ def register_unmatched_form(concern_id: str) -> ResponseReturnValue:
 @concerns.post("/agency/concerns/<concern_id>/register")
 @policy("agency_admin")
 def register_unmatched(concern_id: str) -> ResponseReturnValue:
-    actor = _admin_actor()
-    concern = _unmatched_or_404(actor, concern_id)
+    actor = raise_access.agency_admin_or_404(signed_in_actor())
+    concern = raise_access.get_unmatched_concern_or_404(actor, concern_id)
     line = raise_access.UnmatchedLine.of(concern)
     form = RegisterUnmatchedForm().set_units(raise_access.agency_units(actor))
     if not form.validate_on_submit():
@@ -394,7 +364,7 @@ class SiblingLine:
 
 
 def _child_contact_access(child_id: str, action: str) -> tuple[Actor, ChildAccess]:
-    actor = _staff_actor()
+    actor = signed_in_actor()
     return actor, get_child_as_child_contact_or_404(actor, child_id, action)
 
 
@@ -421,7 +391,7 @@ def _render_siblings(
     confirm: int | None = None,
     form: SiblingRequestForm | None = None,
     error: str | None = None,
-):
+) -> tuple[str, int]:
     lines = _sibling_lines(actor, access.child.id)
     audit.note_read(
         actor.audit_actor(),

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from agencies.models import Membership, StaffPerson, Unit
 from coordination import events
-from coordination.access import KEEPER_BASES
+from coordination.access import KEEPER_BASES, Actor
 from coordination.audit import record_write, refusals_audited
 from coordination.children.models import Child, RoleAssignment
 from coordination.chronology.record import record_event
@@ -75,7 +76,7 @@ def _place(value: str | None) -> str:
 
 
 @refusals_audited("propose_meeting")
-def propose_meeting(actor, child: Child, data: MeetingData) -> Meeting:
+def propose_meeting(actor: Actor, child: Child, data: MeetingData) -> Meeting:
     keeper = keeper_or_refuse(actor, child)
     _check_times(data.starts_at, data.ends_at)
     place = _place(data.place)
@@ -107,7 +108,12 @@ def propose_meeting(actor, child: Child, data: MeetingData) -> Meeting:
 
 
 def _chronicle(
-    actor, keeper: RoleAssignment, meeting: Meeting, kind: str, areas=None, occurred_at: datetime | None = None
+    actor: Actor,
+    keeper: RoleAssignment,
+    meeting: Meeting,
+    kind: str,
+    areas: Collection[str] | None = None,
+    occurred_at: datetime | None = None,
 ) -> None:
     """A meeting's entry in the chronology: team information, the keeper's agency's record, never the
     place (protected identity keeps places within the team, RULES.md §7)."""
@@ -124,7 +130,7 @@ def _chronicle(
     )
 
 
-def _audit_meeting(actor, keeper: RoleAssignment, meeting: Meeting, action: str, **detail: object) -> None:
+def _audit_meeting(actor: Actor, keeper: RoleAssignment, meeting: Meeting, action: str, **detail: object) -> None:
     record_write(
         actor.audit_actor(),
         action,
@@ -141,13 +147,17 @@ def _claim_version(meeting: Meeting, version: int | None) -> None:
     so two editors of the same version cannot both win."""
     if version is None or version != meeting.version:
         raise StaleVersion(_("Someone changed this meeting after you opened it. Check it and try again."), "form")
-    result = db.session.execute(
-        update(Meeting)
-        .where(Meeting.id == meeting.id, Meeting.version == version)
-        .values(version=version + 1, changed_at=now())
-        .execution_options(synchronize_session="fetch")
+    # An UPDATE's result is a CursorResult (Session.execute is typed with the general Result): its rowcount.
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Meeting)
+            .where(Meeting.id == meeting.id, Meeting.version == version)
+            .values(version=version + 1, changed_at=now())
+            .execution_options(synchronize_session="fetch")
+        ),
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise StaleVersion(_("Someone changed this meeting after you opened it. Check it and try again."), "form")
 
 
@@ -157,7 +167,7 @@ def _meeting_of(child: Child, meeting: Meeting) -> None:
 
 
 @refusals_audited("reschedule_meeting")
-def reschedule_meeting(actor, child: Child, meeting: Meeting, version: int | None, data: MeetingData) -> None:
+def reschedule_meeting(actor: Actor, child: Child, meeting: Meeting, version: int | None, data: MeetingData) -> None:
     """A planned meeting gets a new (future) time, and a new place if given."""
     keeper = keeper_or_refuse(actor, child)
     _meeting_of(child, meeting)
@@ -177,7 +187,7 @@ def reschedule_meeting(actor, child: Child, meeting: Meeting, version: int | Non
 
 
 @refusals_audited("cancel_meeting")
-def cancel_meeting(actor, child: Child, meeting: Meeting, version: int | None, reason: str | None) -> None:
+def cancel_meeting(actor: Actor, child: Child, meeting: Meeting, version: int | None, reason: str | None) -> None:
     keeper = keeper_or_refuse(actor, child)
     _meeting_of(child, meeting)
     if meeting.state != "planned":
@@ -290,7 +300,9 @@ def _check_decision(index: int, decision: DecisionData, owners: set[int], meetin
 
 
 @refusals_audited("record_meeting_outcome")
-def record_meeting_outcome(actor, child: Child, meeting: Meeting, version: int | None, data: OutcomeData) -> None:
+def record_meeting_outcome(
+    actor: Actor, child: Child, meeting: Meeting, version: int | None, data: OutcomeData
+) -> None:
     """Record a meeting that has started: who attended, the child's and family's views, disagreements,
     notes and decisions (each with areas, optionally an owner and a due date: a draft action)."""
     keeper = keeper_or_refuse(actor, child)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from agencies.models import Membership, StaffPerson
 from coordination import events
-from coordination.access import KEEPER_BASES, consent_picture, plan_keeper
+from coordination.access import KEEPER_BASES, Actor, consent_picture, plan_keeper
 from coordination.audit import record_write, refusals_audited
 from coordination.children.models import Child, Custody, age_in_years
 from coordination.chronology.record import record_event
@@ -36,7 +36,7 @@ class MemberData:
 
 
 @refusals_audited("add_team_member")
-def add_team_member(actor, child: Child, data: MemberData) -> TeamMember:
+def add_team_member(actor: Actor, child: Child, data: MemberData) -> TeamMember:
     """Add a practitioner of an agency whose consent for team meetings is in effect. Refused (field
     "member"): no such current practitioner membership, a deactivated person, no consent for team
     meetings for their agency, someone already on the team."""
@@ -97,7 +97,7 @@ def add_team_member(actor, child: Child, data: MemberData) -> TeamMember:
     return member
 
 
-def _end_member(actor, child: Child, member: TeamMember, reason: str, basis: str, owner_agency_id: int) -> None:
+def _end_member(actor: Actor, child: Child, member: TeamMember, reason: str, basis: str, owner_agency_id: int) -> None:
     if member.child_id != child.id:
         raise OperationError(_("That person is not on the team"), "member")
     if member.ended_at is not None:
@@ -127,15 +127,16 @@ def _end_member(actor, child: Child, member: TeamMember, reason: str, basis: str
 
 
 @refusals_audited("remove_team_member")
-def remove_team_member(actor, child: Child, member: TeamMember) -> None:
+def remove_team_member(actor: Actor, child: Child, member: TeamMember) -> None:
     """The plan keeper removes a member: the relation ends, so the member loses access on the next request."""
     keeper = keeper_or_refuse(actor, child)
     _end_member(actor, child, member, "removed", KEEPER_BASES[keeper.role], keeper.agency_id)
 
 
 @refusals_audited("leave_team")
-def leave_team(actor, child: Child, member: TeamMember) -> None:
+def leave_team(actor: Actor, child: Child, member: TeamMember) -> None:
     """A member leaves the team themself (only their own membership, for the agency they act for)."""
+    assert actor.acting_agency is not None  # staff act for an agency (the views reach the child only so)
     if member.staff_person_id != actor.account.staff_person_id or member.agency_id != actor.acting_agency.id:
         raise OperationError(_("You can only leave the team yourself"), "member")
     keeper = plan_keeper(child.id)
@@ -152,7 +153,7 @@ def child_may_be_invited(child: Child) -> bool:
 
 
 @refusals_audited("invite_family")
-def invite_family(actor, child: Child, guardian_id: int | None) -> TeamFamilyInvitation:
+def invite_family(actor: Actor, child: Child, guardian_id: int | None) -> TeamFamilyInvitation:
     """Invite a guardian with current custody (``guardian_id``), or the child (None) by age or maturity."""
     keeper = keeper_or_refuse(actor, child)
     if guardian_id is not None:
