@@ -24,7 +24,7 @@ from sqlalchemy import select
 from agencies.models import StaffPerson, Unit
 from childplan.forms import WithholdForm
 from childplan.operations import mark_withheld_from_guardians
-from childplan.withholding_view import own_team_member, own_withheld_member_reasons
+from childplan.withholding_view import own_withheld_member_reasons
 from coordination import audit
 from coordination.access import STAFF, Actor, ChildAccess, get_child_or_404, is_keeper, plan_keeper, refuse_404
 from coordination.children.models import Guardian
@@ -44,6 +44,7 @@ from coordination.teams.access import (
     build_meeting_view,
     build_team_view,
     family_invitees,
+    get_own_team_member_or_404,
     get_team_member_or_404,
     in_team,
     meeting_or_404,
@@ -540,18 +541,7 @@ def withhold_member(child_id: str, member_id: str) -> ResponseReturnValue:
     (RULES.md §6); another agency's membership, or none: 404, audited."""
     action = "withhold_team_member"
     actor, access = _child(child_id, action)
-    wanted = (member_id or "")[:MAX_ID_LENGTH]
-    member = own_team_member(access, wanted)
-    if member is None:
-        audit.note_denied(
-            actor.audit_actor(),
-            action,
-            child_id=access.child.id,
-            object_type="team_member",
-            object_id=wanted,
-            detail={"reason": "not_a_member_of_your_agency"},
-        )
-        abort(404)
+    member = get_own_team_member_or_404(actor, access, member_id, action)
     form = WithholdForm(prefix=_withhold_prefix(member.public_id))
     target = member.public_id
     if not form.validate_on_submit():

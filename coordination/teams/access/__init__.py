@@ -47,7 +47,7 @@ from coordination.teams.access.meeting_view import (
     build_meeting_view,
     meeting_or_404,
 )
-from coordination.teams.access.members import get_team_member_or_404
+from coordination.teams.access.members import get_own_team_member_or_404, get_team_member_or_404
 from coordination.teams.access.team_view import FamilyLine, MeetingLine, MemberLine, TeamView, build_team_view
 
 __all__ = [
@@ -71,6 +71,7 @@ __all__ = [
     "build_meeting_view",
     "build_team_view",
     "family_invitees",
+    "get_own_team_member_or_404",
     "get_team_member_or_404",
     "in_team",
     "may_see_meeting",
