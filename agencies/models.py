@@ -38,6 +38,7 @@ class Agency(PublicIdMixin, Base):
     level: Mapped[str] = mapped_column(String(20))
     phone: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]  # ended: kept for the record, closed to new memberships and work
 
     units: Mapped[list[Unit]] = relationship(back_populates="agency", order_by="Unit.name")
 
@@ -54,6 +55,7 @@ class Unit(PublicIdMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]  # ended: kept for the record, closed to new memberships and work
 
     agency: Mapped[Agency] = relationship(back_populates="units")
 
