@@ -7,18 +7,25 @@ not see on either side is left out of both sides, so the diff never shows it as 
 the viewer is told how many such items there are only while its agency holds coordination consent (as the
 Plan tab shows withheld lines only then). Unit and staff names follow ``sees_protected_details``.
 
+The plan's own texts (why, overall responsibility, the child's and the guardians' views, disagreements,
+the next review) are the keeper agency's record covering every area, as on the Plan tab: compared only
+when the viewer may see them on both sides, otherwise left out (and said so while its agency holds
+coordination consent). Dates are ``datetime.date`` values for the template to show in the viewer's locale.
+
 Computed on every call and holding plain values only; the page that shows it audits the read."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from agencies.models import Agency
+from childplan.compass import AREA_CODES
 from childplan.models import PlanVersion
 from coordination.access import STAFF, ChildAccess, may_see_item, sees_protected_details
 from coordination.database import db
@@ -36,6 +43,14 @@ GOAL_FIELDS = {
     "outcome": _l("Outcome"),
     "evidence": _l("How we will know"),
 }
+PLAN_FIELDS = {
+    "why": _l("Why there is a plan"),
+    "overall_responsibility": _l("Who has overall responsibility"),
+    "child_views": _l("The child's views"),
+    "guardian_views": _l("The guardians' views"),
+    "disagreements": _l("Where views differ"),
+    "next_review_on": _l("Next review"),
+}
 ACTION_FIELDS = {
     "what": _l("What"),
     "owner": _l("Owner"),
@@ -43,6 +58,8 @@ ACTION_FIELDS = {
     "due_on": _l("Due"),
     "status": _l("Status"),
 }
+DATE_FIELDS = frozenset({"starts_on", "due_on", "next_review_on"})
+ALL_AREAS = list(AREA_CODES)
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,10 @@ class FieldChange:
     label: object
     old: Any
     new: Any
+
+    @property
+    def is_date(self) -> bool:
+        return self.code in DATE_FIELDS
 
 
 @dataclass(frozen=True)
@@ -81,16 +102,20 @@ class VersionDiff:
     to_number: int
     needs: list[ItemDiff] = field(default_factory=list)
     actions: list[ItemDiff] = field(default_factory=list)
+    texts: tuple[FieldChange, ...] = ()  # the plan's own texts that changed (when the viewer may see them)
+    texts_withheld: bool = False  # the plan's own texts are left out (said only while the agency has consent)
     not_shown: int | None = None  # items the viewer may not see; None when its agency holds no consent
 
     @property
     def is_empty(self) -> bool:
-        return not self.needs and not self.actions
+        return not self.needs and not self.actions and not self.texts
 
 
 def _agency_ids(contents: Iterable[dict[str, Any]]) -> dict[str, int]:
     public_ids: set[str] = set()
     for content in contents:
+        if (content.get("plan") or {}).get("agency"):
+            public_ids.add(content["plan"]["agency"]["public_id"])
         for need in content.get("needs", []):
             if need.get("agency"):
                 public_ids.add(need["agency"]["public_id"])
@@ -118,6 +143,22 @@ def _owner(action: dict[str, Any], names: bool) -> str:
     return ", ".join(part for part in parts if part)
 
 
+def _day(value: Any) -> date | None:
+    """A frozen ISO date as a date (for the viewer's locale); anything else unreadable as None."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _plan_values(texts: dict[str, Any]) -> dict[str, Any]:
+    values = {code: texts.get(code) for code in PLAN_FIELDS}
+    values["next_review_on"] = _day(texts.get("next_review_on"))
+    return values
+
+
 def _need_values(need: dict[str, Any]) -> dict[str, Any]:
     return {"description": need.get("description"), "areas": tuple(need.get("areas") or ())}
 
@@ -126,8 +167,8 @@ def _action_values(action: dict[str, Any], names: bool) -> dict[str, Any]:
     return {
         "what": action.get("what"),
         "owner": _owner(action, names),
-        "starts_on": action.get("starts_on"),
-        "due_on": action.get("due_on"),
+        "starts_on": _day(action.get("starts_on")),
+        "due_on": _day(action.get("due_on")),
         "status": action.get("status"),
     }
 
@@ -240,6 +281,12 @@ def build_diff(access: ChildAccess, older: PlanVersion, newer: PlanVersion) -> V
             diff.actions.append(
                 ItemDiff(public_id, REMOVED, action.get("what"), fields=_values(ACTION_FIELDS, values, "old"))
             )
+
+    old_texts, new_texts = old_content.get("plan") or {}, new_content.get("plan") or {}
+    if all(_visible(access, texts.get("agency"), ALL_AREAS, ids) for texts in (old_texts, new_texts)):
+        diff.texts = _compare(PLAN_FIELDS, _plan_values(old_texts), _plan_values(new_texts))
+    else:
+        diff.texts_withheld = consented
 
     if consented:
         diff.not_shown = len(hidden)

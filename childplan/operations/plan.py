@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, select, update
 
 from agencies.models import Agency
 from childplan.compass import AREA_CODES
@@ -151,15 +151,31 @@ def plan_content(plan: Plan) -> dict[str, Any]:
 
 @refusals_audited("publish_plan_version")
 def publish_version(actor: Actor, plan: Plan) -> PlanVersion:
-    """Freeze the plan as it stands into the next numbered version; an empty plan is not published."""
+    """Freeze the plan as it stands into the next numbered version; an empty plan is not published, nor a
+    plan that has not changed since its last published version (that would be an empty version)."""
     keeper = keeper_of_active_plan(actor, plan)
     if not plan.needs and not plan.actions:
         raise OperationError(_("Add a need or an action before publishing the plan"), "form")
-    previous = db.session.scalar(select(func.max(PlanVersion.number)).where(PlanVersion.plan_id == plan.id)) or 0
+    latest = db.session.execute(
+        select(PlanVersion.number, PlanVersion.content)
+        .where(PlanVersion.plan_id == plan.id)
+        .order_by(PlanVersion.number.desc())
+        .limit(1)
+    ).first()
+    content = plan_content(plan)
+    if latest is not None and latest.content == content:
+        raise OperationError(
+            _(
+                "Nothing has changed since version %(number)s was published: there is nothing new to publish",
+                number=latest.number,
+            ),
+            "form",
+        )
+    previous = latest.number if latest is not None else 0
     version = PlanVersion(
         plan_id=plan.id,
         number=previous + 1,
-        content=plan_content(plan),
+        content=content,
         published_by_id=actor.account.staff_person_id,
         published_at=now(),
     )

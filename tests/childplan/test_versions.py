@@ -18,18 +18,21 @@ from childplan.operations import (
     ActionData,
     ActionUpdateData,
     PlanData,
+    PlanTextsData,
     add_action,
     publish_version,
     start_plan,
     update_action,
+    update_plan_texts,
 )
 from coordination.access import SYSTEM_ACTOR
 from coordination.clock import now, today
 from coordination.consent.ledger import ConsentData, GiverData, record_consent
 from coordination.database import db as database
+from coordination.errors import OperationError
 from coordination.models import AuditEvent
 from tests.childplan.test_plan_operations import _actor_of, _add_to_team
-from tests.childplan.test_plan_page import login
+from tests.childplan.test_plan_page import _post, login
 from tests.teams.support import BUP, SCHOOL, Family, agency, make_family, person
 
 SCHOOL_SECRET = "School reading hour, achieving only"
@@ -182,6 +185,105 @@ def test_the_versions_are_listed_with_number_and_a_link_to_what_changed(
             select(PlanVersion.number).join(Plan).where(Plan.public_id == plan_id).order_by(PlanVersion.number)
         ).all()
         assert numbers == [1, 2]
+
+
+CHILD_VIEW = "Leo says reading aloud is the worst part"
+GUARDIAN_VIEW = "The guardians want more time for homework"
+DISAGREEMENT = "The school and the guardians differ on extra lessons"
+
+
+@pytest.fixture()
+def texts_changed(app: Flask, db: Any) -> tuple[Family, str, str]:
+    """Like ``versions``, but between v1 and v2 only the plan's own texts change (views, disagreements and a
+    next review on 5 March of next year); the actions stay as they were."""
+    family = make_family(app, consents=(SCHOOL,))
+    with app.app_context():
+        _add_to_team(family, "Karin", BUP)
+        _bup_consent_for_healthy_only(family)
+        maria = _actor_of("maria")
+        plan = start_plan(maria, family.child(), PlanData("Reading is hard", "Maria, the school"))
+        add_action(maria, plan, ActionData(SCHOOL_SHARED, agency(SCHOOL).id, areas=["healthy"]))
+        first = publish_version(maria, plan)
+        review_on = today().replace(year=today().year + 1, month=3, day=5)
+        update_plan_texts(
+            maria,
+            plan,
+            plan.version,
+            PlanTextsData("Reading is hard", "Maria, the school", CHILD_VIEW, GUARDIAN_VIEW, DISAGREEMENT, review_on),
+        )
+        second = publish_version(maria, plan)
+        database.session.commit()
+        return family, first.public_id, second.public_id
+
+
+def test_a_viewer_whose_consent_does_not_cover_every_area_gets_no_plan_texts_in_the_diff(
+    app: Flask, client: FlaskClient, texts_changed: tuple[Family, str, str]
+) -> None:
+    family, first, second = texts_changed
+    login(client, "karin")  # BUP's consent covers "healthy" only; the plan's own texts cover every area
+    html = client.get(_paths(family, first, second)[1]).get_data(as_text=True)
+    for text in (CHILD_VIEW, GUARDIAN_VIEW, DISAGREEMENT):
+        assert text not in html
+    assert 'data-section="texts-diff"' not in html and 'data-field="next_review_on"' not in html
+    assert "data-texts-withheld" in html
+
+
+def test_the_diff_shows_the_plans_own_texts_and_dates_in_the_viewers_locale(
+    app: Flask, client: FlaskClient, texts_changed: tuple[Family, str, str]
+) -> None:
+    family, first, second = texts_changed
+    login(client, "maria")
+    html = client.get(_paths(family, first, second)[1]).get_data(as_text=True)
+    section = html.split('data-section="texts-diff"')[1].split("</section>")[0]
+    for code, text in (("child_views", CHILD_VIEW), ("guardian_views", GUARDIAN_VIEW), ("disagreements", DISAGREEMENT)):
+        row = section.split(f'data-field="{code}"')[1].split("</tr>")[0]
+        assert "(none)" in row.split("data-new")[0] and text in row.split("data-new")[1]
+    with app.app_context():
+        year = today().year + 1
+    review = section.split('data-field="next_review_on"')[1].split("</tr>")[0]
+    assert f"5 Mar {year}" in review and f"{year}-03-05" not in review
+    assert 'data-field="why"' not in section  # unchanged texts are not listed
+    assert "data-diff-empty" not in html and "data-texts-withheld" not in html
+    assert _post(client, "/language", {"language": "sv", "next": "/"}).status_code == 302
+    swedish = client.get(_paths(family, first, second)[1]).get_data(as_text=True)
+    review = swedish.split('data-field="next_review_on"')[1].split("</tr>")[0]
+    assert f"5 mars {year}" in review
+
+
+def test_action_dates_in_the_diff_are_not_iso(app: Flask, client: FlaskClient, db: Any) -> None:
+    family = make_family(app, consents=(SCHOOL,))
+    with app.app_context():
+        due = today().replace(year=today().year + 1, month=11, day=20)
+        maria = _actor_of("maria")
+        plan = start_plan(maria, family.child(), PlanData("Plan"))
+        add_action(maria, plan, ActionData("Old action", agency(SCHOOL).id, areas=["healthy"]))
+        first = publish_version(maria, plan)
+        add_action(maria, plan, ActionData("New action", agency(SCHOOL).id, areas=["healthy"], due_on=due))
+        second = publish_version(maria, plan)
+        database.session.commit()
+        path = f"/children/{family.public_id}/plan/versions/{first.public_id}...{second.public_id}"
+    login(client, "maria")
+    html = client.get(path).get_data(as_text=True)
+    row = html.split('data-field="due_on"')[1].split("</tr>")[0]
+    assert f"20 Nov {due.year}" in row and due.isoformat() not in html
+
+
+def test_publishing_with_no_change_since_the_last_version_is_refused_and_writes_nothing(
+    app: Flask, client: FlaskClient, versions: tuple[Family, str, str]
+) -> None:
+    family, _first, _second = versions
+    with app.app_context():
+        before = database.session.scalar(select(func.count(PlanVersion.id)))
+        plan = database.session.scalar(select(Plan).where(Plan.child_id == family.child_id))
+        with pytest.raises(OperationError, match="Nothing has changed since version 2 was published"):
+            publish_version(_actor_of("maria"), plan)
+        database.session.rollback()
+    login(client, "maria")
+    answer = _post(client, f"/children/{family.public_id}/plan/publish", {})
+    assert answer.status_code == 422, answer.status_code
+    assert "Nothing has changed since version 2 was published" in answer.get_data(as_text=True)
+    with app.app_context():
+        assert database.session.scalar(select(func.count(PlanVersion.id))) == before
 
 
 # -- statement count ---------------------------------------------------------------------------------------
