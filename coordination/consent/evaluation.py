@@ -50,6 +50,7 @@ CONSENT_STATUSES: tuple[str, ...] = (
     "requested",  # asked for, not given: grants nothing
     "withdrawn",  # someone withdrew it (or the request was cancelled)
     "expired",  # its period has ended
+    "replaced",  # a newer consent with more areas replaced it (widening)
 )
 CONSENT_STATUS_LABELS = {
     "active": _l("Consent given"),
@@ -59,6 +60,7 @@ CONSENT_STATUS_LABELS = {
     "requested": _l("Consent requested, not given yet"),
     "withdrawn": _l("Consent withdrawn"),
     "expired": _l("Consent has ended"),
+    "replaced": _l("Replaced by a wider consent"),
 }
 
 
@@ -143,6 +145,12 @@ def _in_period(consent: Consent, day: date) -> bool:
     return consent.valid_from <= day and (consent.valid_until is None or day <= consent.valid_until)
 
 
+def is_replaced(consent: Consent, day: date) -> bool:
+    """Whether a wider consent has replaced this one by ``day`` (it counts only before the newer one's
+    first day)."""
+    return consent.replaced_from is not None and day >= consent.replaced_from
+
+
 def _withdrawn(consent: Consent) -> bool:
     return consent.withdrawn_at is not None or any(g.withdrawn_at is not None for g in consent.givers)
 
@@ -219,6 +227,8 @@ def in_effect(
         consent.state == "recorded"
         and not _withdrawn(consent)
         and _in_period(consent, day)
+        and not is_replaced(consent, day)
+        and bool(consent.area_codes)
         and _given_by_the_right_people(
             consent, custodial_guardian_ids, mature_agency_ids, day, birth_date, maturity_min_age
         )
@@ -235,8 +245,9 @@ def effective_areas(
     maturity_min_age: int = DEFAULT_MATURITY_MIN_AGE,
 ) -> dict[tuple[int, str], frozenset[str]]:
     """For one child's consents: (agency_id, purpose) → the union of the areas of the consents in
-    effect on ``today``. A consent is in effect when its state is "recorded"; valid_from ≤ today ≤
-    valid_until (no end: open); neither it nor any giver is withdrawn; and either its legal basis is a
+    effect on ``today`` (an area withdrawn on its own no longer counts). A consent is in effect when its
+    state is "recorded"; valid_from ≤ today ≤ valid_until (no end: open); no wider consent has replaced it
+    by today (``replaced_from``); neither it nor any giver is withdrawn; and either its legal basis is a
     social-services decision, or — where the young person decides (see ``young_person_decides``: for an
     agency in ``mature_agency_ids`` while the child is at least ``maturity_min_age``, and for every agency
     from 18) — a not withdrawn young-person giver exists (guardians neither suffice nor are needed), or
@@ -257,7 +268,7 @@ def effective_areas(
             birth_date=birth_date,
             maturity_min_age=maturity_min_age,
         ):
-            result[(consent.agency_id, consent.purpose)].update(a.area for a in consent.areas)
+            result[(consent.agency_id, consent.purpose)].update(consent.area_codes)
     return {key: frozenset(areas) for key, areas in result.items() if areas}
 
 
@@ -281,6 +292,8 @@ def _ended_on(consent: Consent) -> date:
     ended ones."""
     if consent.state == "withdrawn" and consent.withdrawn_at is not None:
         return local_date(consent.withdrawn_at)
+    if consent.replaced_from is not None:
+        return consent.replaced_from
     return (consent.valid_until or consent.valid_from) + timedelta(days=1)
 
 
@@ -298,9 +311,10 @@ def consent_status(
     The most telling state wins: "active" or "expires_soon" (in effect; at most 30 days left, counted to
     the latest end among the consents in effect) › "partial" (recorded, current and not withdrawn, but
     not everyone who must give it has) › "upcoming" (given, starts later) › "requested" (open request) ›
-    otherwise the most recently ended: "withdrawn" (a withdrawal, or a cancelled request) or "expired"
-    (its period is over; also a request whose period passed). ``birth_date`` and ``maturity_min_age``
-    as for ``effective_areas``; an upcoming consent is judged by the child's age on its first day."""
+    otherwise the most recently ended: "withdrawn" (a withdrawal, or a cancelled request), "replaced" (a
+    wider consent replaced it) or "expired" (its period is over; also a request whose period passed).
+    ``birth_date`` and ``maturity_min_age`` as for ``effective_areas``; an upcoming consent is judged by
+    the child's age on its first day."""
     grouped: dict[tuple[int, str], list[Consent]] = defaultdict(list)
     for consent in consents:
         grouped[(consent.agency_id, consent.purpose)].append(consent)
@@ -322,7 +336,7 @@ def _status_of(
             return "active"
         last_day = max(end for end in ends if end is not None)
         return "expires_soon" if (last_day - day).days <= EXPIRES_SOON_DAYS else "active"
-    live = [c for c in group if c.state == "recorded" and not _withdrawn(c)]
+    live = [c for c in group if c.state == "recorded" and not _withdrawn(c) and not is_replaced(c, day)]
     if any(_in_period(c, day) for c in live):
         return "partial"
     if any(
@@ -335,4 +349,6 @@ def _status_of(
     if any(c.state == "requested" and (c.valid_until is None or c.valid_until >= day) for c in group):
         return "requested"
     latest = max(group, key=lambda c: (_ended_on(c), c.state == "withdrawn", c.id or 0))
-    return "withdrawn" if latest.state == "withdrawn" or _withdrawn(latest) else "expired"
+    if latest.state == "withdrawn" or _withdrawn(latest):
+        return "withdrawn"
+    return "replaced" if is_replaced(latest, day) else "expired"

@@ -1,4 +1,5 @@
-"""The consent ledger's writes: request, record, add a giver, withdraw, record maturity.
+"""The consent ledger's writes: request, record (a wider consent replaces the older one), add a giver,
+withdraw (the whole consent, or one of its areas), record maturity.
 
 ``verb_noun(actor, ..., data)``: everything is validated before the session is touched, so a refusal
 (``OperationError(message, field)``) writes nothing; each write flushes and is audited in the same
@@ -37,6 +38,7 @@ from coordination.consent.lookups import (
     has_maturity_assessment,
     newest_open_requests,
     overlapping_consent,
+    overlapping_consents,
 )
 from coordination.consent.models import (
     CONSENT_METHODS,
@@ -301,7 +303,13 @@ def record_consent(
     version or language
     ("consent_text_version"); no active recorder ("recorded_by"); an overlap — a recorded, not withdrawn
     consent of the same child, agency and purpose sharing an area and a giver, whose period intersects
-    ("valid_from").
+    ("valid_from") — unless it is a **widening**.
+
+    Widening: when every such overlapping consent covers fewer areas than this recording (its current
+    areas a strict subset of the new ones), the new consent **replaces** each of them: the older one gets
+    ``replaced_by_id`` and ``replaced_from`` (the new one's first day), counts only until the day before,
+    and stays in the ledger (audited "replace_consent"). Nothing is refused then. The new consent may
+    still wait for another guardian: the older one ends all the same (the safer side).
 
     ``agency_hidden``: the recorder may not see this agency's consents (RULES.md §4), so an overlap is
     not refused (that would reveal them): the consent is recorded — evaluation takes the union of the
@@ -323,10 +331,9 @@ def record_consent(
     parties: set[int | str] = {giver_key(giver.guardian_id) for giver, _note in givers}
     if data.legal_basis == "social_services_decision":
         parties.add("decision")
-    if (
-        not agency_hidden
-        and overlapping_consent(child, agency, purposes, areas, data.valid_from, data.valid_until, parties) is not None
-    ):
+    clashes = overlapping_consents(child, agency, purposes, areas, data.valid_from, data.valid_until, parties)
+    widened = [c for c in clashes if c.area_codes < areas]
+    if not agency_hidden and len(widened) < len(clashes):
         raise OperationError(
             _("A consent for this agency, purpose and area from the same person already covers part of this period"),
             "valid_from",
@@ -376,7 +383,26 @@ def record_consent(
             ),
         )
         chronicle(actor, consent, "consent_recorded", areas)
+    by_purpose = {consent.purpose: consent for consent in recorded}
+    for older in widened:
+        _replace(actor, older, by_purpose[older.purpose])
     return recorded
+
+
+def _replace(actor: AnyActor, older: Consent, newer: Consent) -> None:
+    """A wider consent replaces an older one: the older counts until the day before the newer starts."""
+    older.replaced_by_id = newer.id
+    older.replaced_from = newer.valid_from
+    db.session.flush()
+    record_write(
+        actor.audit_actor(),
+        "replace_consent",
+        child_id=older.child_id,
+        object_type="consent",
+        object_id=older.public_id,
+        legal_basis=older.legal_basis,
+        detail=_consent_detail(older, replaced_by=newer.public_id, replaced_from=newer.valid_from.isoformat()),
+    )
 
 
 @refusals_audited("add_consent_giver")
@@ -475,9 +501,66 @@ def withdraw_consent(
         legal_basis=consent.legal_basis,
         detail=_consent_detail(consent, young_person=giver_guardian_id is None, recorded_by_id=recorded_by.id),
     )
-    chronicle(actor, consent, "consent_withdrawn", {area.area for area in consent.areas})
+    chronicle(actor, consent, "consent_withdrawn", consent.area_codes)
     if had_coordination and not coordination_in_effect(consent):
         tell_role_holders(consent)
+
+
+@refusals_audited("withdraw_consent_area")
+def withdraw_consent_area(
+    actor: AnyActor,
+    consent: Consent,
+    area: str,
+    giver_guardian_id: int | None,
+    recorded_by: StaffPerson | None,
+) -> None:
+    """Withdraw one Needs Compass area of a recorded consent: the consent goes on for its other areas.
+    One giver's withdrawal is enough (as for the whole consent); it takes effect on the next request —
+    data shared under that area is withheld again from the agency unless another consent in effect
+    covers it (RULES.md §3, §4). The area row keeps when, by which giver and who recorded it; audited
+    "withdraw_consent_area", and a "consent_withdrawn" chronology entry for that area only.
+
+    Refused, nothing written: a consent withdrawn, requested (cancel the request), ended or replaced
+    ("giver"); an area it does not cover, or no longer ("area"); its last area (withdraw the whole
+    consent: "area"); a person who has not given it, or has withdrawn ("giver")."""
+    _check_recorder(recorded_by)
+    assert recorded_by is not None
+    if consent.state == "withdrawn":
+        raise OperationError(_("The consent has already been withdrawn"), "giver")
+    if consent.state != "recorded":
+        raise OperationError(_("A request gives no access: cancel the request instead"), "giver")
+    day = today()
+    if consent.valid_until is not None and consent.valid_until < day:
+        raise OperationError(_("The consent has ended: there is nothing to withdraw"), "giver")
+    if consent.replaced_from is not None and consent.replaced_from <= day:
+        raise OperationError(_("A wider consent has replaced this one: withdraw the area there"), "giver")
+    row = next((a for a in consent.areas if a.area == area), None)
+    if row is None:
+        raise OperationError(_("This consent does not cover that area"), "area")
+    if row.withdrawn_at is not None:
+        raise OperationError(_("That area has already been withdrawn"), "area")
+    if consent.area_codes == {area}:
+        raise OperationError(_("This is the consent's last area: withdraw the whole consent instead"), "area")
+    key = giver_key(giver_guardian_id)
+    giver = next((g for g in consent.givers if giver_key(g.guardian_id) == key and g.withdrawn_at is None), None)
+    if giver is None:
+        raise OperationError(_("That person has not given this consent"), "giver")
+    row.withdrawn_at = now()
+    row.withdrawn_by_giver_id = giver.id
+    row.withdrawal_recorded_by_id = recorded_by.id
+    db.session.flush()
+    record_write(
+        actor.audit_actor(),
+        "withdraw_consent_area",
+        child_id=consent.child_id,
+        object_type="consent",
+        object_id=consent.public_id,
+        legal_basis=consent.legal_basis,
+        detail=_consent_detail(
+            consent, area=area, young_person=giver_guardian_id is None, recorded_by_id=recorded_by.id
+        ),
+    )
+    chronicle(actor, consent, "consent_withdrawn", {area})
 
 
 @refusals_audited("record_maturity")

@@ -4,7 +4,7 @@ assessments, the consents a new one would overlap, and the open requests a recor
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -35,9 +35,20 @@ def has_maturity_assessment(child_id: int, agency_id: int) -> bool:
     )
 
 
+def _counting_until(consent: Consent) -> date | None:
+    """The last day a consent counts: its end, or the day before a wider consent replaced it."""
+    if consent.replaced_from is None:
+        return consent.valid_until
+    last = consent.replaced_from - timedelta(days=1)
+    return last if consent.valid_until is None else min(last, consent.valid_until)
+
+
 def _periods_intersect(consent: Consent, valid_from: date, valid_until: date | None) -> bool:
+    until = _counting_until(consent)
+    if until is not None and until < consent.valid_from:  # replaced before it began: never counts
+        return False
     starts_in_time = valid_until is None or consent.valid_from <= valid_until
-    ends_in_time = consent.valid_until is None or consent.valid_until >= valid_from
+    ends_in_time = until is None or until >= valid_from
     return starts_in_time and ends_in_time
 
 
@@ -62,6 +73,24 @@ def overlapping_consent(
 ) -> Consent | None:
     """A recorded, not withdrawn consent of the same child, agency and purpose sharing an area and a
     party, whose period intersects."""
+    clashes = overlapping_consents(child, agency, purposes, areas, valid_from, valid_until, parties, besides=besides)
+    return clashes[0] if clashes else None
+
+
+def overlapping_consents(
+    child: Child,
+    agency: Agency,
+    purposes: Collection[str],
+    areas: Collection[str],
+    valid_from: date,
+    valid_until: date | None,
+    parties: set[int | str],
+    *,
+    besides: Consent | None = None,
+) -> list[Consent]:
+    """Every recorded, not withdrawn consent of the same child, agency and purpose sharing a current
+    (not withdrawn) area and a party, whose period — up to a replacement by a wider consent —
+    intersects."""
     existing = db.session.scalars(
         select(Consent)
         .where(
@@ -72,14 +101,15 @@ def overlapping_consent(
         )
         .options(selectinload(Consent.areas), selectinload(Consent.givers))
     ).all()
+    clashes: list[Consent] = []
     for consent in existing:
         if besides is not None and consent.id == besides.id:
             continue
         if consent.withdrawn_at is not None or not _periods_intersect(consent, valid_from, valid_until):
             continue
-        if {a.area for a in consent.areas} & set(areas) and _parties(consent) & parties:
-            return consent
-    return None
+        if consent.area_codes & set(areas) and _parties(consent) & parties:
+            clashes.append(consent)
+    return clashes
 
 
 def newest_open_requests(child: Child, agency: Agency, purposes: Collection[str]) -> dict[str, Consent]:

@@ -52,6 +52,7 @@ class Consent(PublicIdMixin, Base):
         CheckConstraint(f"state IN ({in_list(CONSENT_STATES)})", name="state_known"),
         CheckConstraint("valid_until IS NULL OR valid_until >= valid_from", name="ends_after_start"),
         CheckConstraint("(state = 'withdrawn') = (withdrawn_at IS NOT NULL)", name="withdrawn_when_withdrawn"),
+        CheckConstraint("(replaced_by_id IS NULL) = (replaced_from IS NULL)", name="replaced_from_when_replaced"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,21 +69,39 @@ class Consent(PublicIdMixin, Base):
     recorded_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # Widening (RULES.md §3, docs/access-rules.md): a newer consent of the same child, agency and purpose
+    # with more areas replaced this one; it stops counting on ``replaced_from`` (the newer one's first day).
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("consent.id"), index=True)
+    replaced_from: Mapped[date | None] = mapped_column(Date)
 
     areas: Mapped[list[ConsentArea]] = relationship(back_populates="consent", cascade="all, delete-orphan")
     givers: Mapped[list[ConsentGiver]] = relationship(back_populates="consent", cascade="all, delete-orphan")
 
+    @property
+    def area_codes(self) -> frozenset[str]:
+        """The areas the consent covers now: its areas less those withdrawn one by one."""
+        return frozenset(row.area for row in self.areas if row.withdrawn_at is None)
+
 
 class ConsentArea(Base):
+    """One Needs Compass area of a consent. An area may be withdrawn on its own (``withdrawn_at``, by one
+    of the consent's givers, recorded by staff): the consent then goes on for its other areas."""
+
     __tablename__ = "consent_area"
     __table_args__ = (
         UniqueConstraint("consent_id", "area"),
         CheckConstraint(f"area IN ({in_list(AREA_CODES)})", name="area_known"),
+        CheckConstraint(
+            "(withdrawn_at IS NULL) = (withdrawal_recorded_by_id IS NULL)", name="withdrawal_recorded_when_withdrawn"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consent_id: Mapped[int] = mapped_column(ForeignKey("consent.id"), index=True)
     area: Mapped[str] = mapped_column(String(20))
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by_giver_id: Mapped[int | None] = mapped_column(ForeignKey("consent_giver.id"), index=True)
+    withdrawal_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_person.id"), index=True)
 
     consent: Mapped[Consent] = relationship(back_populates="areas")
 
