@@ -7,10 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import abort
+from flask import abort, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from childplan.access import PURPOSE as PLAN_PURPOSE
+from childplan.models import Action, ActionArea, NeedArea
 from coordination import audit
 from coordination.access import WITHHELD_NO_CONSENT, ChildAccess, is_keeper, may_see_item
 from coordination.clock import now
@@ -85,6 +87,33 @@ class DecisionLine:
     due_on: date | None
     is_draft_action: bool
     withheld: str | None
+    is_adopted: bool = False  # adopted as an action of the Child's Plan (no longer a draft)
+    action_url: str | None = None  # the adopted action on the Plan tab, when the viewer may see it
+
+
+def _adopted_actions(access: ChildAccess, decision_ids: list[int]) -> dict[int, str | None]:
+    """The actions adopted from these decisions: decision id → the action's place on the Plan tab, or None
+    when the viewer may not see the action (its owner agency's, through consent for team meetings covering
+    its areas and its need's, as the Plan tab decides). One statement, and only when a decision was adopted."""
+    if not decision_ids:
+        return {}
+    rows = db.session.execute(
+        select(Action.decision_id, Action.public_id, Action.owner_agency_id, ActionArea.area, NeedArea.area)
+        .outerjoin(ActionArea, ActionArea.action_id == Action.id)
+        .outerjoin(NeedArea, NeedArea.need_id == Action.need_id)
+        .where(Action.decision_id.in_(decision_ids), Action.child_id == access.child.id)
+    ).all()
+    actions: dict[int, tuple[str, int, set[str]]] = {}
+    for decision_id, public_id, agency_id, action_area, need_area in rows:
+        _public_id, _agency_id, areas = actions.setdefault(decision_id, (public_id, agency_id, set()))
+        areas.update(area for area in (action_area, need_area) if area is not None)
+    found: dict[int, str | None] = {}
+    for decision_id, (public_id, agency_id, areas) in actions.items():
+        visible = may_see_item(access, agency_id, PLAN_PURPOSE, frozenset(areas))
+        found[decision_id] = (
+            f"{url_for('plan.index', child_id=access.child.public_id)}#action-{public_id}" if visible else None
+        )
+    return found
 
 
 @dataclass
@@ -161,6 +190,7 @@ def build_meeting_view(access: ChildAccess, meeting: Meeting) -> MeetingView:
         )
         .order_by(MeetingDecision.id)
     ).all()
+    adopted = _adopted_actions(access, [d.id for d in rows if d.adopted_at is not None])
     for decision in rows:
         # A decision is the keeper's record in the meeting's agency; others see it through team-meeting
         # consent covering its areas (the meeting's notes are team information).
@@ -178,6 +208,8 @@ def build_meeting_view(access: ChildAccess, meeting: Meeting) -> MeetingView:
                 due_on=decision.due_on,
                 is_draft_action=decision.is_draft_action,
                 withheld=PROTECTED if protected and (decision.owner_unit_id or decision.owner_person_id) else None,
+                is_adopted=decision.adopted_at is not None or decision.id in adopted,
+                action_url=adopted.get(decision.id),
             )
         )
     state = meeting_state(meeting, now())
