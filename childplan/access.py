@@ -717,3 +717,17 @@ def get_versions_or_404(access: ChildAccess, from_id: str, to_id: str, action: s
     if from_id not in found or to_id not in found:
         refuse_404(access, action, "no_such_version")
     return found[from_id], found[to_id]
+
+
+def get_version_or_404(access: ChildAccess, version_id: str, action: str) -> PlanVersion:
+    """One published version of the child's plan, by its public id AND the plan (one statement); no plan, or
+    an id that is not a version of it, is 404 with the refusal audited (as ``get_versions_or_404``)."""
+    the_plan = plan_of(access)
+    if the_plan is None or len(version_id) > MAX_ID_LENGTH:
+        refuse_404(access, action, "no_such_version")
+    version = db.session.scalar(
+        select(PlanVersion).where(PlanVersion.plan_id == the_plan.id, PlanVersion.public_id == version_id)
+    )
+    if version is None:
+        refuse_404(access, action, "no_such_version")
+    return version

@@ -291,3 +291,96 @@ def build_diff(access: ChildAccess, older: PlanVersion, newer: PlanVersion) -> V
     if consented:
         diff.not_shown = len(hidden)
     return diff
+
+
+# -- one published version on its own page ------------------------------------------------------------------
+@dataclass(frozen=True)
+class VersionField:
+    """One value of the frozen plan: its code, label and value (plain text, a tuple of areas or a date)."""
+
+    code: str
+    label: object
+    value: Any
+
+    @property
+    def is_date(self) -> bool:
+        return self.code in DATE_FIELDS
+
+
+@dataclass(frozen=True)
+class VersionGoal:
+    public_id: str
+    outcome: str | None
+    evidence: str | None
+
+
+@dataclass(frozen=True)
+class VersionItem:
+    """A need (with its goals) or an action as it stood in the version."""
+
+    public_id: str
+    title: str | None
+    fields: tuple[VersionField, ...]
+    goals: tuple[VersionGoal, ...] = ()
+
+
+@dataclass
+class VersionPage:
+    public_id: str
+    number: int
+    published_at: Any
+    texts: tuple[VersionField, ...] = ()
+    texts_withheld: bool = False  # said only while the viewer's agency holds coordination consent
+    needs: list[VersionItem] = field(default_factory=list)
+    actions: list[VersionItem] = field(default_factory=list)
+    not_shown: int | None = None  # items the viewer may not see; None when its agency holds no consent
+
+
+def _fields(labels: dict[str, object], values: dict[str, Any]) -> tuple[VersionField, ...]:
+    return tuple(VersionField(code, label, values.get(code)) for code, label in labels.items())
+
+
+def build_version(access: ChildAccess, version: PlanVersion) -> VersionPage:
+    """One published version as it was frozen, filtered for a member of staff who reached the child through
+    ``get_child_or_404`` with the rule of the diff (and the Plan tab)."""
+    actor = access.actor
+    if actor.kind != STAFF or actor.acting_agency is None or not access.relations:
+        raise ValueError("build_version is for staff with a relation to the child")
+    content = version.content or {}
+    ids = _agency_ids((content,))
+    names = sees_protected_details(access)
+    consented = bool(access.picture.areas_for(actor.acting_agency.id, PURPOSE))
+    page = VersionPage(version.public_id, version.number, version.published_at)
+    hidden = 0
+    texts = content.get("plan") or {}
+    if _visible(access, texts.get("agency"), ALL_AREAS, ids):
+        page.texts = _fields(PLAN_FIELDS, _plan_values(texts))
+    else:
+        page.texts_withheld = consented
+    for need in content.get("needs", []):
+        if not _visible(access, need.get("agency"), need.get("areas") or [], ids):
+            hidden += 1
+            continue
+        page.needs.append(
+            VersionItem(
+                need["public_id"],
+                need.get("description"),
+                _fields({"areas": NEED_FIELDS["areas"]}, _need_values(need)),
+                tuple(
+                    VersionGoal(goal["public_id"], goal.get("outcome"), goal.get("evidence"))
+                    for goal in need.get("goals") or []
+                ),
+            )
+        )
+    for action in content.get("actions", []):
+        if not _visible(access, action.get("owner_agency"), action.get("areas") or [], ids):
+            hidden += 1
+            continue
+        values = _action_values(action, names) | {"areas": tuple(action.get("areas") or ())}
+        labels = {code: label for code, label in ACTION_FIELDS.items() if code != "what"} | {
+            "areas": NEED_FIELDS["areas"]
+        }
+        page.actions.append(VersionItem(action["public_id"], action.get("what"), _fields(labels, values)))
+    if consented:
+        page.not_shown = hidden
+    return page

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 
 from agencies.models import Agency, StaffPerson, Unit
+from childplan.models import Plan, PlanVersion
 from coordination.children.models import Child, Guardian
 from coordination.database import db as database
 from coordination.demo.ekby import NAMED_CHILDREN
@@ -117,6 +118,11 @@ def demo_objects(app: Flask) -> dict[str, str]:
             )
 
         ids["omar_member_karin"] = member(omar, karin)
+        ids["omar_plan_version"] = _one(
+            select(PlanVersion.public_id)
+            .join(Plan, Plan.id == PlanVersion.plan_id)
+            .where(Plan.child_id == omar, PlanVersion.number == 1)
+        )
         ids["elsa_member_sara"] = member(elsa, sara)
         ids["maja_report"] = _one(
             select(ReportOfConcern.public_id).where(ReportOfConcern.reporter_person_id == _person_id("Erik"))

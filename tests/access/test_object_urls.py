@@ -82,6 +82,8 @@ GET_URLS: dict[str, str] = {
     "alva_team": "/children/{Alva}/team",
     "elsa_raise_concern": "/children/{Elsa}/concerns/new",
     "maja_raise_concern": "/children/{Maja}/concerns/new",
+    # one published version of Omar's plan (issue 16): as the child's Plan tab, staff with a relation only
+    "omar_plan_version": "/children/{Omar}/plan/versions/{omar_plan_version}",
 }
 
 # Who gets 200. Everyone else gets 404 (deny by default).
@@ -130,6 +132,7 @@ CHILD_PAGES: dict[str, str] = {
     "alva_team": "Alva",
     "elsa_raise_concern": "Elsa",
     "maja_raise_concern": "Maja",
+    "omar_plan_version": "Omar",
 }
 
 

@@ -26,6 +26,7 @@ from childplan.operations import (
     update_plan_texts,
 )
 from coordination.access import SYSTEM_ACTOR
+from coordination.children.models import Child
 from coordination.clock import now, today
 from coordination.consent.ledger import ConsentData, GiverData, record_consent
 from coordination.database import db as database
@@ -284,6 +285,126 @@ def test_publishing_with_no_change_since_the_last_version_is_refused_and_writes_
     assert "Nothing has changed since version 2 was published" in answer.get_data(as_text=True)
     with app.app_context():
         assert database.session.scalar(select(func.count(PlanVersion.id))) == before
+
+
+# -- one version on its own page -----------------------------------------------------------------------------
+def _version_path(family: Family, version: str) -> str:
+    return f"/children/{family.public_id}/plan/versions/{version}"
+
+
+def test_someone_outside_the_plan_gets_404_on_a_single_version_and_the_refusal_is_audited(
+    app: Flask, client: FlaskClient, versions: tuple[Family, str, str]
+) -> None:
+    family, first, _second = versions
+    for outsider in ("erik", "ida", "anna"):  # the police; intake; a Child Contact of other children
+        session = app.test_client()
+        login(session, outsider)
+        answer = session.get(_version_path(family, first))
+        assert answer.status_code == 404, outsider
+        html = answer.get_data(as_text=True)
+        assert SCHOOL_SHARED not in html and SCHOOL_SECRET not in html
+    with app.app_context():
+        refused = database.session.scalar(
+            select(func.count(AuditEvent.id)).where(
+                AuditEvent.child_id == family.child_id,
+                AuditEvent.outcome == "denied",
+                AuditEvent.action == "view_plan_version",
+            )
+        )
+        assert refused == 3
+
+
+def test_a_version_of_another_childs_plan_or_an_unknown_id_is_404_on_the_single_version_page(
+    app: Flask, client: FlaskClient, versions: tuple[Family, str, str]
+) -> None:
+    family, first, _second = versions
+    other = make_family(app)
+    with app.app_context():
+        maria = _actor_of("maria")
+        plan = start_plan(maria, other.child(), PlanData("Another child's plan"))
+        add_action(maria, plan, ActionData("Other action", agency(SCHOOL).id, areas=["healthy"]))
+        foreign = publish_version(maria, plan).public_id
+        database.session.commit()
+    login(client, "maria")
+    assert client.get(_version_path(family, foreign)).status_code == 404
+    assert client.get(_version_path(family, "no-such-version")).status_code == 404
+    assert client.get(_version_path(family, "x" * 200)).status_code == 404
+    assert client.get(_version_path(other, first)).status_code == 404
+    with app.app_context():
+        refused = database.session.scalar(
+            select(func.count(AuditEvent.id)).where(
+                AuditEvent.outcome == "denied",
+                AuditEvent.action == "view_plan_version",
+                AuditEvent.child_id.in_((family.child_id, other.child_id)),
+            )
+        )
+        assert refused == 4
+
+
+def test_a_guardian_gets_404_on_the_staff_version_pages(app: Flask, client: FlaskClient, db: Any) -> None:
+    """The published versions hold what is withheld from guardians: the family reads the plan on its own pages
+    (/family/...), never on the staff's version pages. ahmed is Omar's guardian; Omar's plan has two versions."""
+    with app.app_context():
+        omar = database.session.scalar(select(Child).where(Child.given_name == "Omar"))
+        assert omar is not None
+        plan_id = database.session.scalar(select(Plan.id).where(Plan.child_id == omar.id))
+        ids = database.session.scalars(
+            select(PlanVersion.public_id).where(PlanVersion.plan_id == plan_id).order_by(PlanVersion.number)
+        ).all()
+        child_id = omar.public_id
+    assert len(ids) == 2
+    login(client, "ahmed")
+    base = f"/children/{child_id}/plan/versions"
+    for path in (base, f"{base}/{ids[0]}", f"{base}/{ids[0]}...{ids[1]}"):
+        assert client.get(path).status_code == 404, path
+
+
+def test_a_viewer_sees_only_the_items_its_consent_covers_in_a_single_version(
+    app: Flask, client: FlaskClient, versions: tuple[Family, str, str]
+) -> None:
+    family, _first, second = versions
+    with app.app_context():
+        secret_id = database.session.scalar(select(Action.public_id).where(Action.what == SCHOOL_SECRET))
+    login(client, "karin")  # BUP: coordination consent for "healthy" only
+    page = client.get(_version_path(family, second))
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert SCHOOL_SECRET not in html and secret_id not in html
+    assert "Reading is hard" not in html and "data-texts-withheld" in html  # the plan's own texts: every area
+    assert SCHOOL_SHARED in html and 'data-not-shown="1"' in html
+    with app.app_context():
+        read = database.session.scalar(
+            select(func.count(AuditEvent.id)).where(
+                AuditEvent.child_id == family.child_id,
+                AuditEvent.outcome != "denied",
+                AuditEvent.action == "view_plan_version",
+                AuditEvent.object_id == second,
+            )
+        )
+        assert read == 1, "the read is audited"
+
+
+def test_the_keeper_opens_one_version_with_its_texts_dates_in_her_locale_and_no_double_colons(
+    app: Flask, client: FlaskClient, texts_changed: tuple[Family, str, str]
+) -> None:
+    family, first, second = texts_changed
+    login(client, "maria")
+    listing = client.get(f"/children/{family.public_id}/plan/versions").get_data(as_text=True)
+    assert _version_path(family, first) in listing and _version_path(family, second) in listing
+    html = client.get(_version_path(family, second)).get_data(as_text=True)
+    assert "Version 2 of the plan" in html and "::" not in html.split("<main")[-1]
+    texts = html.split('data-section="texts"')[1].split("</section>")[0]
+    assert CHILD_VIEW in texts and GUARDIAN_VIEW in texts and DISAGREEMENT in texts
+    with app.app_context():
+        year = today().year + 1
+    review = texts.split('data-field="next_review_on"')[1].split("</dd>")[0]
+    assert f"5 Mar {year}" in review and f"{year}-03-05" not in review
+    assert SCHOOL_SHARED in html.split('data-section="actions"')[1]
+    older = client.get(_version_path(family, first)).get_data(as_text=True)
+    assert CHILD_VIEW not in older and "Version 1 of the plan" in older
+    assert _post(client, "/language", {"language": "sv", "next": "/"}).status_code == 302
+    swedish = client.get(_version_path(family, second)).get_data(as_text=True)
+    assert f"5 mars {year}" in swedish.split('data-field="next_review_on"')[1].split("</dd>")[0]
 
 
 # -- statement count ---------------------------------------------------------------------------------------
