@@ -24,6 +24,7 @@ from coordination.teams.operations import (
     MemberData,
     OutcomeData,
     add_team_member,
+    current_members,
     invite_family,
     propose_meeting,
     record_meeting_outcome,
@@ -131,7 +132,11 @@ def _accept(ekby: Ekby, nominee: str, unit: str, request: CoordinatorRequest) ->
 
 def _add_members(ekby: Ekby, child: str, keeper: str, members: tuple[tuple[str, str], ...]) -> None:
     actor = persona(ekby, keeper)
+    # the Support Coordinator joined the team when she accepted (accept_coordinator_request)
+    on_team = {member.staff_person_id for member in current_members(ekby.children[child].id)}
     for username, unit in members:
+        if ekby.staff[username].id in on_team:
+            continue
         add_team_member(actor, ekby.children[child], MemberData(ekby.staff[username].id, ekby.units[unit].id))
 
 

@@ -33,6 +33,7 @@ from coordination.concerns.models import Concern, CoordinatorRequest
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.models import Account
+from coordination.teams.operations import join_team_as_support_coordinator
 
 MESSAGE_MAX = 1000
 DECLINE_REASON_MAX = 1000
@@ -314,6 +315,8 @@ def accept_coordinator_request(actor: Actor, request: CoordinatorRequest) -> str
         object_type="coordinator_request",
         object_public_id=request.public_id,
     )
+    # she is a member of the team she now coordinates (in this transaction; no-op when she already is)
+    join_team_as_support_coordinator(actor, request.child_id, membership)
     db.session.flush()
     for answered in (request, *others):
         events.coordinator_request_answered.send(None, request=answered)

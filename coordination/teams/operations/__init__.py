@@ -44,6 +44,7 @@ from coordination.teams.operations.members import (
     add_team_member,
     child_may_be_invited,
     invite_family,
+    join_team_as_support_coordinator,
     leave_team,
     remove_team_member,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "decision_owner_agency_ids",
     "invite_family",
     "invited_guardian_ids",
+    "join_team_as_support_coordinator",
     "leave_team",
     "local_date",
     "propose_meeting",

@@ -97,6 +97,49 @@ def add_team_member(actor: Actor, child: Child, data: MemberData) -> TeamMember:
     return member
 
 
+def join_team_as_support_coordinator(actor: Actor, child_id: int, membership: Membership) -> TeamMember | None:
+    """The Support Coordinator who has just accepted joins the child's team from the membership she
+    accepted with, in the caller's transaction (the role and the membership are one write). Idempotent:
+    someone already a current member is left as they are (None). Audited on her consent for
+    coordination (the acceptance checked it) and put in the chronology; no inbox item (she is the one who
+    acted, so ``events.team_member_added`` is not sent)."""
+    if any(m.staff_person_id == membership.staff_person_id for m in current_members(child_id)):
+        return None
+    member = TeamMember(
+        child_id=child_id,
+        staff_person_id=membership.staff_person_id,
+        agency_id=membership.agency_id,
+        unit_id=membership.unit_id,
+        added_by_id=membership.staff_person_id,
+        joined_at=now(),
+    )
+    db.session.add(member)
+    db.session.flush()
+    record_write(
+        actor.audit_actor(),
+        "add_team_member",
+        child_id=child_id,
+        object_type="team_member",
+        object_id=member.public_id,
+        legal_basis="consent",
+        detail={
+            "agency_id": member.agency_id,
+            "staff_person_id": member.staff_person_id,
+            "basis": "support_coordinator",
+        },
+    )
+    record_event(
+        child_id,
+        "team_member_added",
+        owner_agency_id=member.agency_id,
+        audience="team",
+        author_person_id=member.staff_person_id,
+        object_type="team_member",
+        object_public_id=member.public_id,
+    )
+    return member
+
+
 def _end_member(actor: Actor, child: Child, member: TeamMember, reason: str, basis: str, owner_agency_id: int) -> None:
     if member.child_id != child.id:
         raise OperationError(_("That person is not on the team"), "member")
