@@ -4,7 +4,8 @@ operations check again); times are entered as local date and time (the app's tim
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -34,6 +35,7 @@ from coordination.teams.operations import CANCEL_REASON_MAX, PLACE_MAX, ROLE_NOT
 MAX_KEY_LENGTH = 80
 DECISION_BLOCKS = 3  # blank decision blocks offered on the outcome form (no JavaScript needed)
 MAX_DECISION_BLOCKS = 20
+REFRESH = "refresh"  # a post of the outcome form that only shows it again (the owner's units and people)
 AREA_CHOICES = [SelectChoice(area.code, area.label) for area in AREAS]
 TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -161,8 +163,11 @@ class DecisionForm(FlaskForm):
     text = TextAreaField(_l("Decision"), validators=[Optional(), _max(TEAM_TEXT_MAX)], render_kw={"rows": 2})
     areas = MultiCheckboxField(_l("Areas"), choices=AREA_CHOICES)
     owner_agency = SelectField(_l("Owner agency (makes it a draft action)"), choices=[], default="")
-    owner_unit = SelectField(_l("Unit"), choices=[], default="")
-    owner_person = SelectField(_l("Person"), choices=[], default="")
+    # Offered: only the chosen owner agency's units and people (``OutcomeForm.set_choices``). Not checked
+    # against that list here: a unit or person of another agency is refused by the operation, with its
+    # message next to the field (record_meeting_outcome checks that the owner belongs to the agency).
+    owner_unit = SelectField(_l("Unit"), choices=[], default="", validate_choice=False)
+    owner_person = SelectField(_l("Person"), choices=[], default="", validate_choice=False)
     due_on = DateField(_l("Due date"), validators=[Optional()])
 
     def is_blank(self) -> bool:
@@ -195,15 +200,32 @@ class OutcomeForm(FlaskForm):
         self,
         attendees: Iterable[tuple[str, object]],
         agencies: Iterable[tuple[str, object]],
-        units: Iterable[tuple[str, object]],
-        persons: Iterable[tuple[str, object]],
+        units_by_agency: Mapping[str, Iterable[tuple[str, object]]],
+        persons_by_agency: Mapping[str, Iterable[tuple[str, object]]],
+        refresh_url: str | None = None,
     ) -> None:
+        """Each decision block offers the units and people of the agency chosen in it (none before an
+        agency is chosen). With ``refresh_url`` choosing an agency re-renders the block through htmx (a
+        POST with ``refresh``: nothing is written); without JavaScript the block's "Show the agency's units
+        and people" button does the same for the whole form, keeping what was typed."""
         self.attendees.choices = _choices(attendees)
         none = SelectChoice("", _l("None"))
         agency_choices = [none, *_choices(agencies)]
-        unit_choices = [none, *_choices(units)]
-        person_choices = [none, *_choices(persons)]
-        for entry in self.decisions.entries:
-            entry.form.owner_agency.choices = agency_choices
-            entry.form.owner_unit.choices = unit_choices
-            entry.form.owner_person.choices = person_choices
+        units = {key: [none, *_choices(pairs)] for key, pairs in units_by_agency.items()}
+        persons = {key: [none, *_choices(pairs)] for key, pairs in persons_by_agency.items()}
+        for index, entry in enumerate(self.decisions.entries):
+            block = entry.form
+            chosen = block.owner_agency.data or ""
+            block.owner_agency.choices = agency_choices
+            block.owner_unit.choices = units.get(chosen, [none])
+            block.owner_person.choices = persons.get(chosen, [none])
+            if refresh_url is not None:
+                block.owner_agency.render_kw = {
+                    "hx-post": refresh_url,
+                    "hx-trigger": "change",
+                    "hx-include": "closest form",
+                    "hx-vals": json.dumps({REFRESH: str(index)}),
+                    "hx-select": f'[data-decision-block="{index}"]',
+                    "hx-target": "closest fieldset",
+                    "hx-swap": "outerHTML",
+                }

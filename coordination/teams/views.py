@@ -52,6 +52,7 @@ from coordination.teams.access import (
     outcome_choices,
 )
 from coordination.teams.forms import (
+    REFRESH,
     AddMemberForm,
     CancelForm,
     ConfirmForm,
@@ -359,15 +360,18 @@ def propose(child_id: str) -> ResponseReturnValue:
 
 
 # -- one meeting -------------------------------------------------------------------------------------------
-def _outcome_form(access: ChildAccess, form: OutcomeForm | None = None) -> tuple[OutcomeForm, OutcomeChoices]:
+def _outcome_form(
+    access: ChildAccess, meeting_id: str, form: OutcomeForm | None = None
+) -> tuple[OutcomeForm, OutcomeChoices]:
     choices = outcome_choices(access)
     if form is None:
         form = OutcomeForm(formdata=None)
     form.set_choices(
         ((c.value, c.label) for c in choices.attendees),
         ((c.value, c.label) for c in choices.agencies),
-        ((c.value, c.label) for c in choices.units),
-        ((c.value, c.label) for c in choices.persons),
+        {key: [(c.value, c.label) for c in found] for key, found in choices.units_by_agency.items()},
+        {key: [(c.value, c.label) for c in found] for key, found in choices.persons_by_agency.items()},
+        refresh_url=url_for("teams.record_outcome", child_id=access.child.public_id, meeting_id=meeting_id),
     )
     return form, choices
 
@@ -395,7 +399,7 @@ def _meeting_page(
         reschedule_form.ends_at.data = meeting.ends_at.astimezone(aware_zone()).replace(tzinfo=None)
         reschedule_form.place.data = meeting.place
     if outcome_form is None and view.may_record:
-        outcome_form, _choices = _outcome_form(access)
+        outcome_form, _choices = _outcome_form(access, meeting.public_id)
     for form in (reschedule_form, outcome_form):
         if form is not None:
             _set_version(form, view.version)
@@ -486,7 +490,11 @@ def cancel(child_id: str, meeting_id: str) -> ResponseReturnValue:
 @policy("staff")
 def record_outcome(child_id: str, meeting_id: str) -> ResponseReturnValue:
     actor, access, found = _keeper_meeting(child_id, meeting_id, "open_record_meeting_outcome")
-    form, choices = _outcome_form(access, OutcomeForm())
+    form, choices = _outcome_form(access, found.public_id, OutcomeForm())
+    if REFRESH in request.form:
+        # "Show the agency's units and people" (or htmx on choosing an agency): the form again, as typed,
+        # with each block's units and people of its chosen agency; nothing is validated or written
+        return _meeting_page(access, found, outcome_form=form)
     if not form.validate_on_submit():
         return _meeting_page(access, found, outcome_form=form, status=422)
     picked = set(form.attendees.data or ())

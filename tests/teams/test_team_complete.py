@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -17,7 +18,20 @@ from childplan.operations import PlanData, adopt_decision, start_plan
 from coordination.database import db as database
 from coordination.teams.models import MeetingDecision
 from tests.childplan.test_plan_operations import _actor_of, _add_to_team
-from tests.teams.support import BUP, SCHOOL, give_consent, insert_meetings, local, make_family, post
+from tests.teams.support import (
+    BUP,
+    CLASS_4_6,
+    SCHOOL,
+    add_member,
+    counts,
+    field_error,
+    give_consent,
+    insert_meetings,
+    local,
+    make_family,
+    post,
+    proposed_meeting,
+)
 from tests.teams.test_meetings import _now
 
 SCRIPT = "<script>alert(1)</script>"
@@ -131,3 +145,96 @@ def test_the_meeting_page_reads_the_adopted_actions_in_one_statement_for_1_and_f
         meeting_id, _decisions, _actions = _adopted(app, family, number)
         found.append(counted(f"/children/{family.public_id}/meetings/{meeting_id}"))
     assert found == [baseline + 1, baseline + 1]
+
+
+# -- the decision block's owner: only the chosen agency's units and people --------------------------------
+@pytest.fixture()
+def awaiting_outcome(app: Flask, db: Any, as_user, clock):  # type: ignore[no-untyped-def]
+    """A meeting of a fresh child (karin of BUP on the team) whose start has passed: its outcome is due."""
+    family = make_family(app)
+    maria = as_user("maria")
+    assert add_member(maria, family, "Karin", BUP).status_code == 302
+    meeting_id = proposed_meeting(maria, family, _now(app) + timedelta(days=2))
+    clock.advance(timedelta(days=2, hours=2))
+    return family, meeting_id
+
+
+def _options(html: str, name: str) -> list[str]:
+    match = re.search(rf'<select[^>]*name="{re.escape(name)}"[^>]*>(.*?)</select>', html, re.S)
+    assert match is not None, name
+    return re.findall(r'<option[^>]*value="([^"]*)"', match.group(1))
+
+
+def _public_ids(app: Flask) -> dict[str, str]:
+    from agencies.models import Agency, StaffPerson, Unit
+
+    with app.app_context():
+        school = database.session.scalar(select(Agency).where(Agency.name == SCHOOL))
+        bup = database.session.scalar(select(Agency).where(Agency.name == BUP))
+        assert school is not None and bup is not None
+        return {
+            "school": school.public_id,
+            "class": database.session.scalar(select(Unit.public_id).where(Unit.name == CLASS_4_6)) or "",
+            "bup_unit": database.session.scalar(select(Unit.public_id).where(Unit.agency_id == bup.id)) or "",
+            "karin": database.session.scalar(select(StaffPerson.public_id).where(StaffPerson.given_name == "Karin"))
+            or "",
+        }
+
+
+def test_before_an_agency_is_chosen_a_decision_block_offers_no_unit_and_no_person(
+    app: Flask, db: Any, as_user, awaiting_outcome
+) -> None:  # type: ignore[no-untyped-def]
+    family, meeting_id = awaiting_outcome
+    html = as_user("maria").get(f"/children/{family.public_id}/meetings/{meeting_id}").get_data(as_text=True)
+    assert _options(html, "decisions-0-owner_unit") == [""]
+    assert _options(html, "decisions-0-owner_person") == [""]
+    url = f"/children/{family.public_id}/meetings/{meeting_id}/outcome"
+    assert f'hx-post="{url}"' in html and 'hx-select="[data-decision-block=&#34;0&#34;]"' in html
+    assert 'name="refresh" value="0"' in html  # without JavaScript: the button
+
+
+def test_showing_the_agencys_units_writes_nothing_keeps_the_input_and_offers_only_that_agency(
+    app: Flask, db: Any, as_user, awaiting_outcome
+) -> None:  # type: ignore[no-untyped-def]
+    family, meeting_id = awaiting_outcome
+    maria = as_user("maria")
+    ids = _public_ids(app)
+    before = counts(app, family.child_id)
+    data = {
+        "version": "1",
+        "notes": f"Kept notes {SCRIPT}",
+        "decisions-0-text": "Kept decision",
+        "decisions-0-owner_agency": ids["school"],
+        "refresh": "0",
+    }
+    response = post(maria, f"/children/{family.public_id}/meetings/{meeting_id}/outcome", data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert counts(app, family.child_id) == before
+    assert "Kept notes &lt;script&gt;" in html and "Kept decision" in html and SCRIPT not in html
+    units = _options(html, "decisions-0-owner_unit")
+    assert ids["class"] in units and ids["bup_unit"] not in units
+    assert ids["karin"] not in _options(html, "decisions-0-owner_person")
+    assert _options(html, "decisions-1-owner_unit") == [""], "another block, no agency chosen"
+
+
+def test_a_unit_of_another_agency_is_still_refused_by_the_server(
+    app: Flask, db: Any, as_user, awaiting_outcome
+) -> None:  # type: ignore[no-untyped-def]
+    family, meeting_id = awaiting_outcome
+    maria = as_user("maria")
+    ids = _public_ids(app)
+    before = counts(app, family.child_id)
+    data = {
+        "version": "1",
+        "decisions-0-text": "Kept decision",
+        "decisions-0-areas": ["achieving"],
+        "decisions-0-owner_agency": ids["school"],
+        "decisions-0-owner_unit": ids["bup_unit"],
+    }
+    response = post(maria, f"/children/{family.public_id}/meetings/{meeting_id}/outcome", data)
+    assert response.status_code == 422
+    assert (
+        field_error(response.get_data(as_text=True), "decisions-0-owner_unit") == "Choose a unit of the owning agency"
+    )
+    assert counts(app, family.child_id) == before

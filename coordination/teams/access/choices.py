@@ -99,6 +99,9 @@ class OutcomeChoices:
     agencies: list[Choice]
     units: list[Choice]
     persons: list[Choice]
+    # agency public id → its units / its active staff: a decision block offers only its chosen agency's
+    units_by_agency: dict[str, list[Choice]]
+    persons_by_agency: dict[str, list[Choice]]
     # value → id maps, so that a post is parsed without reloading after a rollback
     staff_ids: dict[str, int]
     guardian_ids: dict[str, int]
@@ -138,7 +141,7 @@ def outcome_choices(access: ChildAccess) -> OutcomeChoices:
     agencies = db.session.scalars(select(Agency).where(Agency.id.in_(list(owner_ids))).order_by(Agency.name)).all()
     units = (
         db.session.execute(
-            select(Unit, Agency.name)
+            select(Unit, Agency.name, Agency.public_id)
             .join(Agency, Agency.id == Unit.agency_id)
             .where(Unit.agency_id.in_(list(owner_ids)))
             .order_by(Agency.name, Unit.name)
@@ -148,7 +151,7 @@ def outcome_choices(access: ChildAccess) -> OutcomeChoices:
     )
     persons = (
         db.session.execute(
-            select(StaffPerson, Agency.name)
+            select(StaffPerson, Agency.name, Agency.public_id)
             .join(Membership, Membership.staff_person_id == StaffPerson.id)
             .join(Agency, Agency.id == Membership.agency_id)
             .where(
@@ -163,20 +166,29 @@ def outcome_choices(access: ChildAccess) -> OutcomeChoices:
     )
     seen_persons: dict[str, int] = {}
     person_choices: list[Choice] = []
-    for person, agency_name in persons:
+    persons_by_agency: dict[str, list[Choice]] = {}
+    for person, agency_name, agency_key in persons:
+        in_agency = persons_by_agency.setdefault(agency_key, [])
+        if all(choice.value != person.public_id for choice in in_agency):
+            in_agency.append(Choice(person.public_id, person.full_name))
         if person.public_id in seen_persons:
             continue
         seen_persons[person.public_id] = person.id
         person_choices.append(Choice(person.public_id, f"{person.full_name} – {agency_name}"))
+    units_by_agency: dict[str, list[Choice]] = {}
+    for unit, _agency_name, agency_key in units:
+        units_by_agency.setdefault(agency_key, []).append(Choice(unit.public_id, unit.name))
     return OutcomeChoices(
         attendees=attendees,
         agencies=[Choice(a.public_id, a.name) for a in agencies],
-        units=[Choice(u.public_id, f"{u.name} – {agency_name}") for u, agency_name in units],
+        units=[Choice(u.public_id, f"{u.name} – {agency_name}") for u, agency_name, _key in units],
         persons=person_choices,
+        units_by_agency=units_by_agency,
+        persons_by_agency=persons_by_agency,
         staff_ids=staff_ids,
         guardian_ids=guardian_ids,
         agency_ids={a.public_id: a.id for a in agencies},
-        unit_ids={u.public_id: u.id for u, _name in units},
+        unit_ids={u.public_id: u.id for u, _name, _key in units},
         person_ids=seen_persons,
     )
 
