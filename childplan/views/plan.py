@@ -10,7 +10,7 @@ form gets 404, with the refusal audited."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -81,6 +81,7 @@ from coordination.teams.models import MeetingDecision
 
 VIEW_PLAN = "view_child_plan"
 MAX_ID_LENGTH = 64
+ACTION_REFRESH = "action-refresh"  # a post of the action form that only shows it again (see new_action)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,10 @@ class Choices:
     people: list[tuple[int, str, str]]
     needs: list[tuple[int, str, str]]  # the needs the keeper sees
     drafts: list[DraftAction]
+    # the agency of each unit, and the agencies of each person (public ids): the form offers only the
+    # chosen agency's units and people
+    unit_agency: dict[str, str] = field(default_factory=dict)
+    person_agencies: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _draft(decision: MeetingDecision) -> DraftAction:
@@ -126,14 +131,14 @@ def _choices(access: ChildAccess, keeper: RoleAssignment, the_plan: Plan, view: 
         )
     ]
     names = {agency_id: name for agency_id, _p, name in agencies}
-    units = [
-        (row.id, row.public_id, f"{names[row.agency_id]}: {row.name}")
-        for row in db.session.execute(
-            select(Unit.id, Unit.public_id, Unit.name, Unit.agency_id)
-            .where(Unit.agency_id.in_(agency_ids))
-            .order_by(Unit.name, Unit.id)
-        )
-    ]
+    agency_keys = {agency_id: public_id for agency_id, public_id, _n in agencies}
+    unit_rows = db.session.execute(
+        select(Unit.id, Unit.public_id, Unit.name, Unit.agency_id)
+        .where(Unit.agency_id.in_(agency_ids))
+        .order_by(Unit.name, Unit.id)
+    ).all()
+    units = [(row.id, row.public_id, f"{names[row.agency_id]}: {row.name}") for row in unit_rows]
+    unit_agency = {row.public_id: agency_keys[row.agency_id] for row in unit_rows}
     people_rows = db.session.execute(
         select(
             StaffPerson.id, StaffPerson.public_id, StaffPerson.given_name, StaffPerson.family_name, Membership.agency_id
@@ -149,7 +154,9 @@ def _choices(access: ChildAccess, keeper: RoleAssignment, the_plan: Plan, view: 
     )
     people: list[tuple[int, str, str]] = []
     seen: set[int] = set()
+    person_agencies: dict[str, set[str]] = {}
     for row in people_rows:
+        person_agencies.setdefault(row.public_id, set()).add(agency_keys[row.agency_id])
         if row.id not in seen:
             seen.add(row.id)
             people.append((row.id, row.public_id, f"{row.given_name} {row.family_name} ({names[row.agency_id]})"))
@@ -160,14 +167,21 @@ def _choices(access: ChildAccess, keeper: RoleAssignment, the_plan: Plan, view: 
         if public_id in shown
     ]
     drafts = [_draft(decision) for decision in draft_actions_to_adopt(access)]
-    return Choices(agencies, units, people, needs, drafts)
+    return Choices(agencies, units, people, needs, drafts, unit_agency, person_agencies)
 
 
 def _set_action_choices(form: ActionForm, choices: Choices) -> None:
+    """Units and people of the agency chosen on the form only (none before one is chosen); a posted unit
+    or person of another agency is then not offered, and the form refuses it next to its field."""
+    chosen = form.owner_agency.data or ""
     form.set_choices(
         [(public_id, name) for _i, public_id, name in choices.agencies],
-        [(public_id, name) for _i, public_id, name in choices.units],
-        [(public_id, name) for _i, public_id, name in choices.people],
+        [(public_id, name) for _i, public_id, name in choices.units if choices.unit_agency.get(public_id) == chosen],
+        [
+            (public_id, name)
+            for _i, public_id, name in choices.people
+            if chosen in choices.person_agencies.get(public_id, ())
+        ],
         [(public_id, text[:80]) for _i, public_id, text in choices.needs],
     )
 
@@ -381,6 +395,10 @@ def new_action(child_id: str) -> ResponseReturnValue:
     choices = _choices(access, keeper, the_plan, view)
     form = ActionForm(prefix="action-")
     _set_action_choices(form, choices)
+    if ACTION_REFRESH in request.form:
+        # "Show the agency's units and people" (or htmx on choosing the agency): the form again as typed,
+        # with the chosen agency's units and people; nothing is validated or written
+        return _page(actor, access, action_form=form)
     if not form.validate_on_submit():
         return _page(actor, access, action_form=form, status=422)
 
