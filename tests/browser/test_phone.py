@@ -126,7 +126,7 @@ def test_on_a_phone_the_header_is_compact_and_the_menu_opens_without_javascript(
 def test_the_closed_menu_never_widens_the_page(device, served, width: int) -> None:  # type: ignore[no-untyped-def]
     app, _base_url = served
     page = device("johan", {"width": width, "height": 740})
-    for path in ("/worklist", omar_plan(app)):
+    for path in ("/", "/worklist", omar_plan(app), omar_plan(app) + "/versions"):
         go(page, path)
         assert page_width(page) <= width + TOLERANCE, (path, page_width(page))
 
