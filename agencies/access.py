@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import abort
-from sqlalchemy import ColumnElement, Exists, Select, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Exists, Select, exists, false, func, literal, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -334,3 +334,236 @@ def agency_assignable_member_or_none(actor: Any, staff_public_id: str | None) ->
     return db.session.scalars(
         agency_assignable_members(actor).where(StaffPerson.public_id == staff_public_id).limit(1)
     ).first()
+
+
+# -- what an agency or a unit still carries (ending them: RULES.md §1, issue 16) ----------------------
+@dataclass(frozen=True)
+class Responsibilities:
+    """Counts of what keeps an agency or a unit open; never which children. Ending is refused while any
+    is above zero."""
+
+    memberships: int = 0  # current memberships of staff
+    roles: int = 0  # current Child Contact and Support Coordinator roles held for the agency
+    enrolments: int = 0  # children currently enrolled at the unit(s)
+    open_actions: int = 0  # plan actions planned or in progress, owned by the agency or unit
+    pending_links: int = 0  # requests to link the unit(s) to a child, not yet decided
+    team_members: int = 0  # current places in children's teams
+
+    @property
+    def any(self) -> bool:
+        return any(
+            (
+                self.memberships,
+                self.roles,
+                self.enrolments,
+                self.open_actions,
+                self.pending_links,
+                self.team_members,
+            )
+        )
+
+
+def _table(name: str) -> Any:
+    # The children's, plans', links' and teams' tables by name: the agencies package reads their counts
+    # without importing those packages (which import this one's models).
+    return Agency.metadata.tables[name]
+
+
+def responsibilities(*, agency_id: int | None = None, unit_id: int | None = None) -> Responsibilities:
+    """What the agency (every unit of it) or the one unit still carries: one statement of counts."""
+    if (agency_id is None) == (unit_id is None):
+        raise ValueError("an agency or a unit")
+    enrolment, action, link, member, role = (
+        _table("enrolment"),
+        _table("plan_action"),
+        _table("pending_link"),
+        _table("team_member"),
+        _table("role_assignment"),
+    )
+    units = select(Unit.id).where(Unit.agency_id == agency_id) if agency_id is not None else None
+
+    def at_units(column: Any) -> Any:
+        return column.in_(units) if units is not None else column == unit_id
+
+    def counted(table: Any, *where: Any) -> Any:
+        return select(func.count()).select_from(table).where(*where).scalar_subquery()
+
+    memberships = counted(
+        Membership.__table__,
+        Membership.ended_at.is_(None),
+        Membership.agency_id == agency_id if agency_id is not None else Membership.unit_id == unit_id,
+    )
+    roles = (
+        counted(role, role.c.agency_id == agency_id, role.c.ended_at.is_(None))
+        if agency_id is not None
+        else select(literal(0)).scalar_subquery()
+    )
+    enrolments = counted(enrolment, at_units(enrolment.c.unit_id), enrolment.c.ended_on.is_(None))
+    owner = action.c.owner_agency_id == agency_id if agency_id is not None else action.c.owner_unit_id == unit_id
+    open_actions = counted(action, owner, action.c.status.in_(("planned", "in_progress")))
+    pending_links = counted(link, at_units(link.c.unit_id), link.c.state == "pending")
+    placed = member.c.agency_id == agency_id if agency_id is not None else member.c.unit_id == unit_id
+    team_members = counted(member, placed, member.c.ended_at.is_(None))
+    row = db.session.execute(select(memberships, roles, enrolments, open_actions, pending_links, team_members)).one()
+    return Responsibilities(*(int(value or 0) for value in row))
+
+
+# -- platform admin: one agency or unit; agencies nobody administers ---------------------------------
+def agency_or_none(actor: Any, public_id: str | None) -> Agency | None:
+    if not is_platform_admin(actor) or not _usable_id(public_id):
+        return None
+    return db.session.scalar(select(Agency).where(Agency.public_id == public_id).options(selectinload(Agency.units)))
+
+
+def get_agency_or_404(actor: Any, public_id: str) -> Agency:
+    """The agency for the platform admin; anyone else, or an unknown id: 404, the refusal audited."""
+    agency = agency_or_none(actor, public_id)
+    if agency is None:
+        audit.note_denied(actor.audit_actor(), "view_agency", object_type="agency", object_id=public_id[:64])
+        abort(404)
+    return agency
+
+
+def unit_or_none(actor: Any, public_id: str | None) -> Unit | None:
+    """A unit: any unit for the platform admin; a unit of the acting agency for its agency admin."""
+    if not _usable_id(public_id):
+        return None
+    statement = select(Unit).where(Unit.public_id == public_id).options(joinedload(Unit.agency))
+    if is_platform_admin(actor):
+        return db.session.scalar(statement)
+    agency_id = _agency_id(actor)
+    if agency_id is None:
+        return None
+    return db.session.scalar(statement.where(Unit.agency_id == agency_id))
+
+
+def get_unit_or_404(actor: Any, public_id: str) -> Unit:
+    """The unit, scoped as ``unit_or_none`` says: another agency's unit is 404 for an agency admin, audited."""
+    unit = unit_or_none(actor, public_id)
+    if unit is None:
+        audit.note_denied(actor.audit_actor(), "view_unit", object_type="unit", object_id=public_id[:64])
+        abort(404)
+    return unit
+
+
+def agencies_without_agency_admin(actor: Any) -> Select[tuple[Agency]]:
+    """Agencies (not ended) without a current agency-admin membership of an active person: their pending
+    links have nobody to approve them (RULES.md §5), so the platform admin is shown them."""
+    if not is_platform_admin(actor):
+        return select(Agency).where(false())
+    has_admin = (
+        exists()
+        .where(
+            Membership.agency_id == Agency.id,
+            Membership.is_agency_admin.is_(True),
+            Membership.ended_at.is_(None),
+        )
+        .where(StaffPerson.id == Membership.staff_person_id, StaffPerson.is_active.is_(True))
+    )
+    return select(Agency).where(Agency.ended_at.is_(None), ~has_admin).order_by(func.lower(Agency.name), Agency.id)
+
+
+# -- agency admin: the acting agency's staff and units -------------------------------------------------
+AGENCY_STAFF_LOADING: tuple[ORMOption, ...] = (
+    selectinload(StaffPerson.memberships).options(joinedload(Membership.unit)),
+)
+
+
+def agency_units(actor: Any) -> Select[tuple[Unit]]:
+    """The acting agency's units (current first, then ended), by name."""
+    agency_id = _agency_id(actor)
+    statement = select(Unit)
+    if agency_id is None:
+        return statement.where(false())
+    return statement.where(Unit.agency_id == agency_id).order_by(
+        Unit.ended_at.is_not(None), func.lower(Unit.name), Unit.id
+    )
+
+
+def agency_staff(actor: Any, search: str | None = None) -> Select[tuple[StaffPerson]]:
+    """The acting agency's staff: people with a current membership in it, by name; ``search`` as for the
+    platform admin's list. Show only the memberships in the acting agency (``memberships_here``)."""
+    agency_id = _agency_id(actor)
+    if agency_id is None:
+        return select(StaffPerson).where(false())
+    current_here = exists().where(
+        Membership.staff_person_id == StaffPerson.id,
+        Membership.agency_id == agency_id,
+        Membership.ended_at.is_(None),
+    )
+    statement = select(StaffPerson).where(current_here)
+    text = (search or "").strip()[:MAX_SEARCH_LENGTH]
+    if text:
+        pattern = f"%{_escape_like(text.lower())}%"
+        full_name = StaffPerson.given_name + " " + StaffPerson.family_name
+        statement = statement.where(
+            or_(
+                func.lower(full_name).like(pattern, escape="\\"), full_name.like(f"%{_escape_like(text)}%", escape="\\")
+            )
+        )
+    return statement.order_by(func.lower(StaffPerson.family_name), func.lower(StaffPerson.given_name), StaffPerson.id)
+
+
+def memberships_here(actor: Any, person: StaffPerson) -> list[Membership]:
+    """The person's current memberships in the acting agency (the platform admin: every current one)."""
+    agency_id = _agency_id(actor)
+    return sorted(
+        (
+            m
+            for m in person.memberships
+            if m.ended_at is None and (is_platform_admin(actor) or m.agency_id == agency_id)
+        ),
+        key=lambda m: (m.unit.name, m.id),
+    )
+
+
+def agency_staff_person_or_none(actor: Any, public_id: str | None) -> StaffPerson | None:
+    if not _usable_id(public_id):
+        return None
+    return db.session.scalar(
+        agency_staff(actor).where(StaffPerson.public_id == public_id).options(*AGENCY_STAFF_LOADING)
+    )
+
+
+def get_agency_staff_person_or_404(actor: Any, public_id: str) -> StaffPerson:
+    """A member of the acting agency's staff for its agency admin; another agency's person: 404, audited."""
+    person = agency_staff_person_or_none(actor, public_id)
+    if person is None:
+        audit.note_denied(
+            actor.audit_actor(), "view_staff_person", object_type="staff_person", object_id=public_id[:64]
+        )
+        abort(404)
+    return person
+
+
+def get_current_membership_or_404(actor: Any, person: StaffPerson, unit_public_id: str) -> Membership:
+    """The person's current membership of one unit (reached through the person), scoped as the person was:
+    a unit of another agency is 404 for an agency admin, audited."""
+    found = next(
+        (
+            m
+            for m in memberships_here(actor, person)
+            if _usable_id(unit_public_id) and m.unit.public_id == unit_public_id
+        ),
+        None,
+    )
+    if found is None:
+        audit.note_denied(
+            actor.audit_actor(), "view_membership", object_type="staff_person", object_id=person.public_id
+        )
+        abort(404)
+    return found
+
+
+def unit_choices(actor: Any) -> list[Unit]:
+    """The units a membership may be added to: current units of current agencies (the platform admin),
+    of the acting agency (its agency admin)."""
+    statement = select(Unit).join(Agency, Agency.id == Unit.agency_id).options(contains_eager(Unit.agency))
+    statement = statement.where(Unit.ended_at.is_(None), Agency.ended_at.is_(None))
+    if is_platform_admin(actor):
+        pass
+    elif (agency_id := _agency_id(actor)) is not None:
+        statement = statement.where(Unit.agency_id == agency_id)
+    else:
+        return []
+    return list(db.session.scalars(statement.order_by(func.lower(Agency.name), func.lower(Unit.name), Unit.id)))

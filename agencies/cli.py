@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from agencies.models import AGENCY_KINDS, AGENCY_LEVELS, Agency, Membership, StaffPerson, Unit
 from agencies.operations import (
+    LIMITS,
     AgencyData,
     StaffData,
     add_membership,
@@ -33,17 +34,6 @@ from coordination.errors import OperationError
 PASSWORD_VARIABLE = "BARNKOMPASS_STAFF_PASSWORD"
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
-# The columns' lengths: checked here so that a long value is a clear message, not a database error.
-LIMITS = {
-    "name": 200,
-    "given_name": 100,
-    "family_name": 100,
-    "title": 100,
-    "email": 254,
-    "phone": 40,
-    "employee_id": 100,
-    "username": 150,
-}
 
 
 # -- input ------------------------------------------------------------------------------------------

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from agencies.access import responsibilities
 from agencies.models import AGENCY_KINDS, AGENCY_LEVELS, Agency, Membership, StaffPerson, Unit
 from coordination import events
 from coordination.access import AnyActor
@@ -20,6 +21,26 @@ from coordination.clock import now
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.models import Account
+
+# The columns' lengths: the CLI and the forms check them, so that a long value is a clear message, not a
+# database error.
+LIMITS = {
+    "name": 200,
+    "given_name": 100,
+    "family_name": 100,
+    "title": 100,
+    "email": 254,
+    "phone": 40,
+    "employee_id": 100,
+    "username": 150,
+}
+PLATFORM_BASIS = "platform_administration"
+AGENCY_BASIS = "agency_administration"
+
+
+def _basis(actor: AnyActor) -> str:
+    """An agency admin manages their own agency (its basis); the platform admin and the CLI everything."""
+    return AGENCY_BASIS if getattr(actor, "kind", None) == "staff" else PLATFORM_BASIS
 
 
 @dataclass(frozen=True)
@@ -51,6 +72,8 @@ def create_agency(actor: AnyActor, data: AgencyData) -> Agency:
 
 
 def create_unit(actor: AnyActor, agency: Agency, name: str, phone: str | None = None) -> Unit:
+    if agency.ended_at is not None:
+        raise OperationError("The agency has ended", "agency")
     if db.session.scalar(select(Unit.id).where(Unit.agency_id == agency.id, Unit.name == name)) is not None:
         raise OperationError("The agency already has a unit with that name", "name")
     unit = Unit(agency=agency, name=name, phone=phone, created_at=now())
@@ -61,7 +84,7 @@ def create_unit(actor: AnyActor, agency: Agency, name: str, phone: str | None = 
         "create_unit",
         object_type="unit",
         object_id=unit.public_id,
-        legal_basis="platform_administration",
+        legal_basis=_basis(actor),
     )
     return unit
 
@@ -98,7 +121,7 @@ def create_staff_person(actor: AnyActor, data: StaffData) -> StaffPerson:
         "create_staff_person",
         object_type="staff_person",
         object_id=person.public_id,
-        legal_basis="platform_administration",
+        legal_basis=_basis(actor),
     )
     return person
 
@@ -115,6 +138,10 @@ def add_membership(
 ) -> Membership:
     if not (practitioner or agency_admin or intake):
         raise OperationError("Choose at least one role", "roles")
+    if not person.is_active:
+        raise OperationError("The person is deactivated", "staff")
+    if unit.ended_at is not None or unit.agency.ended_at is not None:
+        raise OperationError("The unit has ended", "unit")
     if intake and unit.agency.kind != "social_services":
         raise OperationError("Only social services staff can have the intake role", "roles")
     existing = db.session.scalar(
@@ -140,7 +167,7 @@ def add_membership(
         "add_membership",
         object_type="staff_person",
         object_id=person.public_id,
-        legal_basis="platform_administration",
+        legal_basis=_basis(actor),
         detail={"unit": unit.public_id, "roles": list(membership.roles)},
     )
     return membership
@@ -205,4 +232,185 @@ def deactivate_staff_person(actor: AnyActor, person: StaffPerson) -> None:
         object_type="staff_person",
         object_id=person.public_id,
         legal_basis="platform_administration",
+    )
+
+
+# -- editing and ending (issue 16: administration in the browser) ------------------------------------
+def _changed(obj: object, values: dict[str, object]) -> list[str]:
+    """Set the values that differ; the names of the fields changed (the audit's detail: no values)."""
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    for name in changed:
+        setattr(obj, name, values[name])
+    return changed
+
+
+def update_agency(actor: AnyActor, agency: Agency, data: AgencyData) -> list[str]:
+    if agency.ended_at is not None:
+        raise OperationError("The agency has ended", "name")
+    if data.kind not in AGENCY_KINDS:
+        raise OperationError("Unknown kind of agency", "kind")
+    if data.level not in AGENCY_LEVELS:
+        raise OperationError("Unknown level", "level")
+    taken = db.session.scalar(select(Agency.id).where(Agency.name == data.name, Agency.id != agency.id))
+    if taken is not None:
+        raise OperationError("An agency with that name exists", "name")
+    changed = _changed(agency, {"name": data.name, "kind": data.kind, "level": data.level, "phone": data.phone})
+    if changed:
+        db.session.flush()
+        record_write(
+            actor.audit_actor(),
+            "update_agency",
+            object_type="agency",
+            object_id=agency.public_id,
+            legal_basis=_basis(actor),
+            detail={"changed": changed},
+        )
+    return changed
+
+
+def update_unit(actor: AnyActor, unit: Unit, name: str, phone: str | None) -> list[str]:
+    if unit.ended_at is not None:
+        raise OperationError("The unit has ended", "name")
+    taken = db.session.scalar(
+        select(Unit.id).where(Unit.agency_id == unit.agency_id, Unit.name == name, Unit.id != unit.id)
+    )
+    if taken is not None:
+        raise OperationError("The agency already has a unit with that name", "name")
+    changed = _changed(unit, {"name": name, "phone": phone})
+    if changed:
+        db.session.flush()
+        record_write(
+            actor.audit_actor(),
+            "update_unit",
+            object_type="unit",
+            object_id=unit.public_id,
+            legal_basis=_basis(actor),
+            detail={"changed": changed},
+        )
+    return changed
+
+
+def update_staff_person(actor: AnyActor, person: StaffPerson, data: StaffData) -> list[str]:
+    if (
+        data.employee_id
+        and db.session.scalar(
+            select(StaffPerson.id).where(StaffPerson.employee_id == data.employee_id, StaffPerson.id != person.id)
+        )
+        is not None
+    ):
+        raise OperationError("Another person has that employee id", "employee_id")
+    changed = _changed(
+        person,
+        {
+            "given_name": data.given_name,
+            "family_name": data.family_name,
+            "title": data.title,
+            "email": data.email,
+            "phone": data.phone,
+            "employee_id": data.employee_id,
+        },
+    )
+    if changed:
+        db.session.flush()
+        record_write(
+            actor.audit_actor(),
+            "update_staff_person",
+            object_type="staff_person",
+            object_id=person.public_id,
+            legal_basis=_basis(actor),
+            detail={"changed": changed},
+        )
+    return changed
+
+
+@refusals_audited("change_roles")
+def change_roles(
+    actor: AnyActor, membership: Membership, *, practitioner: bool, agency_admin: bool, intake: bool
+) -> bool:
+    """The roles of a current membership. False when they were already so (nothing written)."""
+    if membership.ended_at is not None:
+        raise OperationError("The membership has ended", "roles")
+    if not (practitioner or agency_admin or intake):
+        raise OperationError("Choose at least one role", "roles")
+    if intake and membership.agency.kind != "social_services":
+        raise OperationError("Only social services staff can have the intake role", "roles")
+    before = list(membership.roles)
+    changed = _changed(
+        membership, {"is_practitioner": practitioner, "is_agency_admin": agency_admin, "is_intake": intake}
+    )
+    if not changed:
+        return False
+    db.session.flush()
+    record_write(
+        actor.audit_actor(),
+        "change_roles",
+        object_type="staff_person",
+        object_id=membership.staff_person.public_id,
+        legal_basis=_basis(actor),
+        detail={"unit": membership.unit.public_id, "old": before, "new": list(membership.roles)},
+    )
+    return True
+
+
+@refusals_audited("end_membership")
+def end_membership(actor: AnyActor, membership: Membership) -> None:
+    """The person leaves the unit; the record stays. Child Contact duties they hold for the agency land on
+    its agency admin's "needs reassigning" list once they have no current membership left there."""
+    if membership.ended_at is not None:
+        raise OperationError("The membership has ended already", "unit")
+    membership.ended_at = now()
+    db.session.flush()
+    record_write(
+        actor.audit_actor(),
+        "end_membership",
+        object_type="staff_person",
+        object_id=membership.staff_person.public_id,
+        legal_basis=_basis(actor),
+        detail={"unit": membership.unit.public_id},
+    )
+
+
+@refusals_audited("end_unit")
+def end_unit(actor: AnyActor, unit: Unit) -> None:
+    """A unit is ended only when it carries nothing: no current memberships, enrolments, open actions,
+    pending links or team places; and an agency keeps at least one current unit."""
+    if unit.ended_at is not None:
+        raise OperationError("The unit has ended already", "unit")
+    if responsibilities(unit_id=unit.id).any:
+        raise OperationError("The unit still has members or open responsibilities", "unit")
+    others = db.session.scalar(
+        select(func.count()).where(Unit.agency_id == unit.agency_id, Unit.id != unit.id, Unit.ended_at.is_(None))
+    )
+    if not others:
+        raise OperationError("An agency keeps at least one unit", "unit")
+    unit.ended_at = now()
+    db.session.flush()
+    record_write(
+        actor.audit_actor(),
+        "end_unit",
+        object_type="unit",
+        object_id=unit.public_id,
+        legal_basis=_basis(actor),
+    )
+
+
+@refusals_audited("end_agency")
+def end_agency(actor: AnyActor, agency: Agency) -> None:
+    """An agency is ended (with its units) only when it carries nothing (``responsibilities``)."""
+    if agency.ended_at is not None:
+        raise OperationError("The agency has ended already", "agency")
+    if responsibilities(agency_id=agency.id).any:
+        raise OperationError("The agency still has members or open responsibilities", "agency")
+    moment = now()
+    agency.ended_at = moment
+    for unit in agency.units:
+        if unit.ended_at is None:
+            unit.ended_at = moment
+    db.session.flush()
+    record_write(
+        actor.audit_actor(),
+        "end_agency",
+        object_type="agency",
+        object_id=agency.public_id,
+        legal_basis=PLATFORM_BASIS,
     )

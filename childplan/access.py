@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from flask import abort, current_app
+from flask import abort
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, raiseload, selectinload
@@ -37,7 +37,7 @@ from agencies.models import Agency, StaffPerson, Unit
 from childplan.compass import AREA_CODES
 from childplan.models import Action, Need, Plan, PlanVersion, Review
 from childplan.review_view import ReviewView
-from coordination import audit
+from coordination import audit, settings
 from coordination.access import (
     AGENCY_ADMIN_DECIDES,
     KEEPER_BASES,
@@ -293,7 +293,7 @@ class PlanView:
                 )
             )
             hidden = hidden or custody is None or bool(custody)
-        switchboard = current_app.config["SWITCHBOARD_PHONE"] if hidden else None
+        switchboard = settings.switchboard_phone() if hidden else None
 
         view = cls(
             child_public_id=child.public_id,

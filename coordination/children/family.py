@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from coordination import settings
 from coordination.access import GUARDIAN, Actor
 from coordination.children.models import Child, Custody, RoleAssignment, age_in_years
 from coordination.clock import today
@@ -43,7 +43,7 @@ def family_child_rows(actor: Actor, children: Sequence[Child]) -> list[dict[str,
                 )
             )
         )
-    rows = []
+    rows: list[dict[str, object]] = []
     for child in children:
         hidden = child.has_protected_identity or child.id in restricted
         contact = contacts.get(child.id)
@@ -55,7 +55,7 @@ def family_child_rows(actor: Actor, children: Sequence[Child]) -> list[dict[str,
                 "contact_name": None if hidden or contact is None else contact.staff_person.full_name,
                 "contact_phone": None if hidden or contact is None else contact.staff_person.phone,
                 "contact_email": None if hidden or contact is None else contact.staff_person.email,
-                "switchboard": current_app.config["SWITCHBOARD_PHONE"] if hidden else None,
+                "switchboard": settings.switchboard_phone() if hidden else None,
             }
         )
     return rows

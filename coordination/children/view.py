@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from agencies.models import Agency, Unit
+from coordination import settings
 from coordination.access import (
     STAFF,
     WITHHELD_NO_CONSENT,
@@ -256,7 +257,7 @@ class ChildView:
             guardians_withheld=guardians_withheld,
             notices=notices,
             next_steps=next_steps,
-            switchboard=current_app.config["SWITCHBOARD_PHONE"] if protected else None,
+            switchboard=settings.switchboard_phone() if protected else None,
             has_support_coordinator=any(a.role == "support_coordinator" for a in assignments),
         )
 

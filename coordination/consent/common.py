@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 
+from coordination import settings
 from coordination.audit import SYSTEM, Acting, AuditActor
 
 # -- vocabulary -----------------------------------------------------------------------------------------
@@ -24,9 +25,10 @@ DEFAULT_MATURITY_MIN_AGE = 12
 
 
 def maturity_min_age() -> int:
-    """The configured minimum age for a maturity assessment (the default outside an app)."""
+    """The minimum age for a maturity assessment in force: the platform admin's setting, else the
+    configuration (the default outside an app; ``coordination.settings``)."""
     if has_app_context():
-        return int(current_app.config.get("MATURITY_MIN_AGE", DEFAULT_MATURITY_MIN_AGE))
+        return settings.maturity_min_age()
     return DEFAULT_MATURITY_MIN_AGE
 
 

@@ -27,6 +27,10 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "/worklist": STAFF,
     "/worklist?view=agency": STAFF,  # agency admins see their agency's actions, others their own list
     "/agency/actions": AGENCY_ADMINS,  # the same agency view, under "My agency" (UX.md)
+    "/agency/staff": AGENCY_ADMINS,  # their own agency's staff and units (issue 16; the objects: tests/agencies)
+    "/agency/staff?q=a&page=2": AGENCY_ADMINS,
+    "/agency/units": AGENCY_ADMINS,
+    "/agency/units/new": AGENCY_ADMINS,
 }
 
 

@@ -356,7 +356,7 @@ def test_the_review_page_runs_a_fixed_number_of_statements(
 
 # the child, relations, consent, the plan, reviews + ratings, the names of the agencies whose ratings are
 # shown, whether the viewer's agency is on the team (the "Add your agency's ratings" form), the keeper, audit
-REVIEW_PAGE_STATEMENTS = 16
+REVIEW_PAGE_STATEMENTS = 17  # with the settings' overrides (1: coordination.settings, once per request)
 
 
 def test_the_plan_tab_lists_the_reviews_and_offers_the_keeper_a_new_one(

@@ -449,7 +449,7 @@ def _plan_with_versions(app: Flask, size: int) -> tuple[Family, str, str]:
 
 # the session, the actor and the child's access (relations, consents) as every child page; then the plan, and
 # the versions (the list) or the two versions and their agencies (the diff) — the same for the keeper and karin
-VERSION_PAGES_STATEMENTS = {"list": 12, "diff": 13}
+VERSION_PAGES_STATEMENTS = {"list": 13, "diff": 14}  # +1 each: the settings (coordination.settings)
 
 
 @pytest.mark.parametrize("username", ["maria", "karin"])

@@ -30,7 +30,7 @@ from tests.chronology.support import (
 # memberships (2); the child; my relations to it; the consent picture (consents, custody, maturity: 3 —
 # plus the consents' areas and givers when there are any); the COUNT of entries, the page (2) and the
 # page's areas (1); the audit rows (1: reads and denials in one INSERT).
-CHRONOLOGY_STATEMENTS = 11
+CHRONOLOGY_STATEMENTS = 12  # the settings' overrides (1: coordination.settings, once per request)
 
 
 def url(child_public_id: str, query: str = "") -> str:

@@ -53,7 +53,7 @@ STRENGTHS = "Loves building with blocks"
 # memberships (2); the child; my relations to it; the consent picture (consents, their areas, their
 # givers, custody, maturity: 5); the concern with its author and agency, its areas (2); its steps in
 # the chronology, with their areas (2); the audit rows of the read (1).
-CONCERN_PAGE_STATEMENTS = 14
+CONCERN_PAGE_STATEMENTS = 15  # with the settings' overrides (1: coordination.settings, once per request)
 WRITE_ACTIONS = (
     "acknowledge_concern",
     "record_conversation",

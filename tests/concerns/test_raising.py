@@ -322,7 +322,7 @@ def test_where_the_young_person_decides_for_the_child_contacts_agency_their_agre
 # The form on the child's page for a practitioner: the session (its account and person, the memberships: 2);
 # the child, the relations to it, the consent picture (consents, custody, maturity: 3 with no consents); the
 # Child Contact; the guardians with custody; the audit rows of the read (1).
-NEW_FORM_STATEMENTS = 10
+NEW_FORM_STATEMENTS = 11  # with the settings' overrides (1: coordination.settings, once per request)
 
 
 def test_the_form_on_the_childs_page_sends_a_fixed_number_of_statements(

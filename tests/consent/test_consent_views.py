@@ -47,7 +47,7 @@ WITHHELD = "no_consent_for_your_agency"
 # memberships (2); the child; my relations to it; the consent picture (consents, their areas, their
 # givers, custody, maturity: 5); the agencies, guardians, staff and consent texts the rows name (4);
 # the audit rows of the read (1).
-CONSENT_TAB_STATEMENTS = 14
+CONSENT_TAB_STATEMENTS = 15  # with the settings' overrides (1: coordination.settings, once per request)
 
 
 # -- helpers ------------------------------------------------------------------------------------------------

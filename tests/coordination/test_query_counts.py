@@ -29,7 +29,7 @@ MY_CHILDREN_STATEMENTS = 6
 # their areas when there are any), the planned meetings and their areas (2), audit; and the Child's Plan in
 # brief (childplan/overview.py): the plan, its reviews listed, the latest review, its ratings, the agencies'
 # names (5; Omar has a plan with reviews).
-CHILD_PAGE_STATEMENTS = 24
+CHILD_PAGE_STATEMENTS = 25  # with the settings' overrides (1: coordination.settings, once per request)
 
 
 def add_children(app: Flask, count: int, unit_name: str = "Class 4–6") -> None:

@@ -305,6 +305,25 @@ FORM_PAGES = {
     "/children/<child_id>/consent/request",
     "/children/<child_id>/consent/<consent_id>/withdraw",
     "/children/<child_id>/consent/maturity",
+    # administration in the browser (issue 16): each GET shows the form or the confirmation, writing nothing
+    "/admin/settings",
+    "/admin/agencies/new",
+    "/admin/agencies/<agency_id>/edit",
+    "/admin/agencies/<agency_id>/end",
+    "/admin/agencies/<agency_id>/units/new",
+    "/admin/units/<unit_id>/edit",
+    "/admin/units/<unit_id>/end",
+    "/admin/staff/new",
+    "/admin/staff/<public_id>/edit",
+    "/admin/staff/<public_id>/memberships/new",
+    "/admin/staff/<public_id>/memberships/<unit_id>",
+    "/admin/staff/<public_id>/memberships/<unit_id>/end",
+    "/agency/staff/<public_id>/memberships/new",
+    "/agency/staff/<public_id>/memberships/<unit_id>",
+    "/agency/staff/<public_id>/memberships/<unit_id>/end",
+    "/agency/units/new",
+    "/agency/units/<unit_id>/edit",
+    "/agency/units/<unit_id>/end",
 }
 
 

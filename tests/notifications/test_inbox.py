@@ -30,7 +30,7 @@ PRESCHOOLS = "Ekby preschools"
 # page points at and their areas (2); the children, my relations to them (2); their consent pictures in
 # one go (consents, custody, maturity: 3 — plus the consents' areas and givers when there are any); the
 # audit rows of the reads (1). Thirty items about thirty children cost what one costs.
-INBOX_STATEMENTS = 12
+INBOX_STATEMENTS = 13  # with the settings' overrides (1: coordination.settings, once per request)
 
 
 def make_concern(

@@ -14,11 +14,11 @@ from tests.teams.support import BUP, add_member, insert_meetings, make_family
 # members; the family's invitations; the meetings, their areas and their decisions' ids (3); the member
 # picker (agencies, staff: 2) and the family invitees (invitations, guardians, maturity: 3); the audit
 # rows of the read (1).
-TEAM_TAB_STATEMENTS = 21
+TEAM_TAB_STATEMENTS = 22  # with the settings' overrides (1: coordination.settings, once per request)
 # The meeting page for the plan keeper: session and memberships (2); the child; my relations; the consent
 # picture (5); the meeting and its areas (2); the Child Contact / Support Coordinator; the attendees; the
 # decisions and their areas (2); the meeting's agency; the audit rows (1).
-MEETING_PAGE_STATEMENTS = 16
+MEETING_PAGE_STATEMENTS = 17  # with the settings' overrides (1: coordination.settings)
 
 
 def _count(client, count_queries, url: str) -> int:  # type: ignore[no-untyped-def]

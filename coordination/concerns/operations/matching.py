@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from sqlalchemy import and_, or_, select
 
-from coordination import events
+from coordination import events, settings
 from coordination.access import AnyActor, current_child_contact
 from coordination.audit import record_write
 from coordination.chronology.record import record_event
@@ -23,8 +23,9 @@ DEFAULT_MATCH_WINDOW_DAYS = 14
 
 
 def match_window_days() -> int:
+    """The window in force: the platform admin's setting, else the configuration (``coordination.settings``)."""
     if has_app_context():
-        return int(current_app.config.get("CONCERN_MATCH_WINDOW_DAYS", DEFAULT_MATCH_WINDOW_DAYS))
+        return settings.match_window_days()
     return DEFAULT_MATCH_WINDOW_DAYS
 
 
