@@ -70,6 +70,14 @@ WITHHELD_REASONS = {
     WITHHELD_AREAS: _l("Withheld: your agency's consent does not cover the areas of this item"),
     PROTECTED: _l("Withheld: protected identity"),
 }
+# The same reasons as the end of a sentence that names what is withheld ("A need is withheld: …"); a
+# label before WITHHELD_REASONS would read "A need: Withheld: …" (issue 16).
+WITHHELD_BECAUSE = {
+    WITHHELD_NO_CONSENT: _l("your agency has no consent for coordination"),
+    WITHHELD_AREAS: _l("your agency's consent does not cover its areas"),
+    PROTECTED: _l("the child has protected identity"),
+}
+OWN_PART_ONLY_KEEPER_WITHHELD = "own_part_only_keeper_withheld"
 NOTICES = {
     KEEPER_NEEDS_CONSENT: _l(
         "Your agency has no consent for coordination for this child: you see only your agency's own part of "
@@ -78,6 +86,13 @@ NOTICES = {
     OWN_PART_ONLY: _l(
         "You see your agency's own part of the plan: your agency has no consent for coordination for this "
         "child. Contact the plan keeper to coordinate."
+    ),
+    # the plan keeper's name and channels are withheld (protected identity, RULES.md §7): "contact the plan
+    # keeper" alone would send the viewer nowhere, so the notice says how (the keeper section has the number)
+    OWN_PART_ONLY_KEEPER_WITHHELD: _l(
+        "You see your agency's own part of the plan: your agency has no consent for coordination for this "
+        "child. The plan keeper's contact details are withheld because the child has protected identity: call "
+        "the switchboard and ask for the child's plan keeper."
     ),
 }
 KEEPER_ROLES = {"support_coordinator": _l("Support Coordinator"), "child_contact": _l("Child Contact")}
@@ -133,6 +148,10 @@ class WithheldLine:
     def reason_text(self) -> object:
         return WITHHELD_REASONS[self.reason]
 
+    @property
+    def because_text(self) -> object:
+        return WITHHELD_BECAUSE[self.reason]
+
 
 @dataclass(frozen=True)
 class PlanTexts:
@@ -176,6 +195,11 @@ class PlanView:
     keeper: KeeperContact | None = None
     notices: list[str] = field(default_factory=list)
     is_keeper: bool = False
+    # Whether a need of the plan is withheld from this viewer, and why (the first one's reason): so an empty
+    # list says "withheld", not "none yet", also where no withheld lines are shown (issue 16; RULES.md §4:
+    # another agency's item is shown as withheld, with the reason — never to families, RULES.md §6)
+    needs_withheld: str | None = None
+    actions_withheld: str | None = None  # the same for the actions
 
     @property
     def agencies(self) -> list[str]:
@@ -189,6 +213,18 @@ class PlanView:
     @property
     def notice_texts(self) -> list[object]:
         return [NOTICES[code] for code in self.notices]
+
+    @property
+    def texts_withheld_because(self) -> object | None:
+        return WITHHELD_BECAUSE[self.texts_withheld_reason] if self.texts_withheld_reason else None
+
+    @property
+    def needs_withheld_because(self) -> object | None:
+        return WITHHELD_BECAUSE[self.needs_withheld] if self.needs_withheld else None
+
+    @property
+    def actions_withheld_because(self) -> object | None:
+        return WITHHELD_BECAUSE[self.actions_withheld] if self.actions_withheld else None
 
     # -- builders ------------------------------------------------------------------------------------
     @classmethod
@@ -229,7 +265,9 @@ class PlanView:
             need_shown[need.id] = bool(decision)
             if decision:
                 view.needs.append(_need_line(need, loaded.agencies, own_agency_id=own, show_withheld_flag=True))
-            elif consented:
+            elif view.needs_withheld is None:
+                view.needs_withheld = decision.reason
+            if not decision and consented:
                 view.withheld.append(
                     WithheldLine(
                         "need", loaded.agencies.get(need.agency_id) if knows_agencies else None, decision.reason
@@ -252,7 +290,9 @@ class PlanView:
                         show_withheld_flag=True,
                     )
                 )
-            elif consented:
+            else:
+                view.actions_withheld = view.actions_withheld or decision.reason
+            if not decision and consented:
                 view.withheld.append(
                     WithheldLine(
                         "action",
@@ -263,13 +303,19 @@ class PlanView:
 
         if not consented:
             holds_role = is_keeper or access.has_relation("child_contact") or access.has_relation("support_coordinator")
-            view.notices.append(KEEPER_NEEDS_CONSENT if holds_role else OWN_PART_ONLY)
+            if holds_role:
+                view.notices.append(KEEPER_NEEDS_CONSENT)
+            else:
+                keeper_withheld = keeper is not None and not protected_ok
+                view.notices.append(OWN_PART_ONLY_KEEPER_WITHHELD if keeper_withheld else OWN_PART_ONLY)
         if keeper is not None:
+            # outside the team of a protected child the keeper's name and channels are withheld: the neutral
+            # switchboard number instead, as on the Overview (RULES.md §4, §7)
             view.keeper = _keeper_contact(
                 keeper,
                 names=protected_ok,
                 show_agency=knows_agencies or keeper.agency_id == own,
-                switchboard=None,
+                switchboard=None if protected_ok else settings.switchboard_phone(),
             )
         return view
 

@@ -30,6 +30,9 @@ _STAFF = (
     NavItem(_l("Worklist"), "worklist.index"),
     NavItem(_l("Search"), "children.search"),
     NavItem(_l("Raise a concern"), "concerns.new"),
+    # Every member of staff has the duty to report; their own reports and the form are one page away
+    # (the police have no child pages, so this is their way in).
+    NavItem(_l("Reports of concern"), "reports.mine"),
 )
 _AGENCY_ADMIN_EXTRA = (NavItem(_l("My agency"), "agency.index"),)
 _INTAKE_EXTRA = (NavItem(_l("Intake"), "reports.intake"),)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from childplan.compass import AREAS
-from coordination.access import ChildAccess, may_see_item
+from coordination.access import WITHHELD_AREAS, WITHHELD_NO_CONSENT, ChildAccess, may_see_item
 from coordination.clock import now
 from coordination.concerns.access.handling import FULL, decide_concern
 from coordination.concerns.models import Concern
@@ -26,6 +26,15 @@ CONCERN_STATE_LABELS = {
     "closed": _l("Closed"),
 }
 _AREA_ORDER = {area.code: index for index, area in enumerate(AREAS)}
+# An upcoming meeting the viewer may not see is said to exist, with the reason (RULES.md §4: another
+# agency's team information is shown as withheld), never "nothing is planned" (issue 16). Its time and
+# place are not shown.
+MEETING_WITHHELD = {
+    WITHHELD_NO_CONSENT: _l("A team meeting is planned; it is withheld: your agency has no consent for team meetings."),
+    WITHHELD_AREAS: _l(
+        "A team meeting is planned; it is withheld: your agency's consent does not cover the areas of the meeting."
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,11 @@ class ChildActivity:
     may_raise_concern: bool
     siblings_url: str | None
     ask_coordinator_url: str | None  # for the Child Contact (the page says when there already is one)
+    meeting_withheld: str | None = None  # a reason code: an upcoming meeting exists that this viewer may not see
+
+    @property
+    def meeting_withheld_text(self) -> object | None:
+        return MEETING_WITHHELD[self.meeting_withheld] if self.meeting_withheld else None
 
     @classmethod
     def for_actor(cls, access: ChildAccess) -> ChildActivity:
@@ -78,6 +92,7 @@ class ChildActivity:
                     )
                 )
         next_meeting = None
+        meeting_withheld: str | None = None
         upcoming = db.session.scalars(
             select(Meeting)
             .where(Meeting.child_id == child.id, Meeting.state == "planned", Meeting.starts_at > now())
@@ -87,12 +102,15 @@ class ChildActivity:
         for meeting in upcoming:
             # another agency's meeting only under the viewer's agency's consent for team meetings; the place
             # is never shown here (protected identity keeps it within the team: the meeting page decides)
-            if may_see_item(access, meeting.agency_id, "team_meetings", meeting.area_codes):
-                url = None
-                if "teams.meeting" in endpoints:
-                    url = url_for("teams.meeting", child_id=child.public_id, meeting_id=meeting.public_id)
-                next_meeting = NextMeeting(meeting.starts_at, url)
-                break
+            decision = may_see_item(access, meeting.agency_id, "team_meetings", meeting.area_codes)
+            if not decision:
+                meeting_withheld = meeting_withheld or decision.reason
+                continue
+            url = None
+            if "teams.meeting" in endpoints:
+                url = url_for("teams.meeting", child_id=child.public_id, meeting_id=meeting.public_id)
+            next_meeting = NextMeeting(meeting.starts_at, url)
+            break
         siblings_url = ask_coordinator_url = None
         if access.has_relation("child_contact") and "concerns.siblings" in endpoints:
             siblings_url = url_for("concerns.siblings", child_id=child.public_id)
@@ -104,4 +122,5 @@ class ChildActivity:
             may_raise_concern="concerns.new_for_child" in endpoints and access.actor.kind == "staff",
             siblings_url=siblings_url,
             ask_coordinator_url=ask_coordinator_url,
+            meeting_withheld=None if next_meeting is not None else meeting_withheld,
         )

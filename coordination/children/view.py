@@ -32,6 +32,13 @@ WITHHELD_REASONS = {
     "protected_identity": _l("withheld: the child has protected identity"),
     "restricted": _l("withheld: a guardian's details are restricted to the child's team"),
 }
+# The same reasons, as the end of a sentence that names what is withheld ("Other agencies are withheld:
+# …"): a label followed by WITHHELD_REASONS would read "Other agencies: withheld: …" (issue 16).
+WITHHELD_BECAUSE = {
+    WITHHELD_NO_CONSENT: _l("your agency has no consent"),
+    "protected_identity": _l("the child has protected identity"),
+    "restricted": _l("a guardian's details are restricted to the child's team"),
+}
 RELATION_LABELS = {
     "child_contact": _l("Child Contact"),
     "support_coordinator": _l("Support Coordinator"),

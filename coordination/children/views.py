@@ -27,7 +27,7 @@ from coordination.children.family import family_child_rows
 from coordination.children.forms import IdentityNumberSearchForm
 from coordination.children.models import Child
 from coordination.children.operations import number_hash
-from coordination.children.view import WITHHELD_REASONS, ChildSummary, ChildView, summarise
+from coordination.children.view import WITHHELD_BECAUSE, WITHHELD_REASONS, ChildSummary, ChildView, summarise
 from coordination.clock import today
 from coordination.identity_numbers import InvalidIdentityNumber, parse_identity_number
 from coordination.paging import Page, page_number, paginate
@@ -159,6 +159,7 @@ def overview(child_id: str) -> ResponseReturnValue:
         compass_by_code={area.code: area for area in AREAS},
         tabs=child_tabs(view.public_id, "overview"),
         withheld_reasons=WITHHELD_REASONS,
+        withheld_because=WITHHELD_BECAUSE,
         pending_links=len(pending_links_to_decide(actor, access)),
     )
 

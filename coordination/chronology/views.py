@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from coordination import audit
 from coordination.access import STAFF, get_child_or_404
-from coordination.children.view import WITHHELD_REASONS
+from coordination.children.view import WITHHELD_BECAUSE, WITHHELD_REASONS
 from coordination.children.views import child_tabs
 from coordination.chronology.view import build_chronology
 from coordination.consent.view import ChildHeading
@@ -58,4 +58,5 @@ def index(child_id: str) -> ResponseReturnValue:
         page_url=page_url,
         tabs=child_tabs(access.child.public_id, "chronology"),
         withheld_reasons=WITHHELD_REASONS,
+        withheld_because=WITHHELD_BECAUSE,
     )

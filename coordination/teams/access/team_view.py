@@ -78,6 +78,13 @@ class TeamView:
     past: list[MeetingLine]
     meetings_withheld: str | None
     person_withheld: str | None  # PROTECTED when names, units and places are withheld from this viewer
+    # which of the lists holds a meeting withheld from this viewer: an empty list then says "withheld", not
+    # "no meeting is planned" (issue 16)
+    upcoming_withheld: bool = False
+    past_withheld: bool = False
+    # only the Child Contact records consent (the Consent tab's forms: get_child_as_child_contact_or_404);
+    # a Support Coordinator keeping the plan is sent to the Child Contact instead (issue 16)
+    may_record_consent: bool = False
     # for the plan keeper only
     candidates: list[Choice] = field(default_factory=list)
     not_offered: list[str] = field(default_factory=list)
@@ -163,11 +170,16 @@ def build_team_view(access: ChildAccess, *, with_keeper_choices: bool = True) ->
         .options(selectinload(Meeting.areas), selectinload(Meeting.decisions).load_only(MeetingDecision.id))
         .order_by(Meeting.starts_at, Meeting.id)
     ).all()
+    upcoming_withheld = past_withheld = False
     for meeting in meetings:
+        state = meeting_state(meeting, moment)
         if not may_see_meeting(access, meeting):
             meetings_withheld = WITHHELD_NO_CONSENT
+            if state == "planned":
+                upcoming_withheld = True
+            else:
+                past_withheld = True
             continue
-        state = meeting_state(meeting, moment)
         line = MeetingLine(
             public_id=meeting.public_id,
             url=meeting_url(child.public_id, meeting),
@@ -195,6 +207,9 @@ def build_team_view(access: ChildAccess, *, with_keeper_choices: bool = True) ->
         upcoming=upcoming,
         past=past,
         meetings_withheld=meetings_withheld,
+        upcoming_withheld=upcoming_withheld,
+        past_withheld=past_withheld,
+        may_record_consent=access.has_relation("child_contact"),
         person_withheld=PROTECTED if protected else None,
     )
     if viewer_is_keeper and with_keeper_choices:
