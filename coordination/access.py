@@ -18,7 +18,7 @@ from flask import abort
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased, selectinload
 
-from agencies.models import Agency, Membership, Unit
+from agencies.models import Agency, Membership, StaffPerson, Unit
 from coordination import audit
 from coordination.audit import AuditActor
 from coordination.children.models import Child, Custody, Enrolment, RoleAssignment
@@ -655,7 +655,12 @@ def get_child_or_404(actor: Actor, public_id: str, action: str = "view_child") -
 #   2. an agency admin of an agency where the child is CURRENTLY enrolled (never the requesting agency
 #      just because it asked); otherwise, when the child has no current enrolment at all (e.g. a child
 #      this very registration created),
-#   3. an agency admin of the requesting unit's agency.
+#   3. an agency admin of the requesting unit's agency — also when no agency where the child is enrolled
+#      has an agency admin who may decide (one other than the requester: the preschools and BVC in the
+#      demo have none), so that the request is not left with nobody to approve it. RULES.md §5 names
+#      only "the enrolling unit's agency admin"; it is silent on an agency without one, and this is the
+#      nearest reading that keeps a second person deciding. An agency with no such admin at all is
+#      listed to the platform admin (``registration.access.agencies_without_link_approver``).
 # An agency admin never decides a request they made themselves. The decider's legal basis is the Child
 # Contact relation or agency administration. Everything below reads these rules from here.
 CHILD_CONTACT_DECIDES = "relation_child_contact"
@@ -726,7 +731,6 @@ def _admin_decides_link(actor: Actor) -> ColumnElement[bool]:
         RoleAssignment.role == "child_contact",
         RoleAssignment.ended_at.is_(None),
     )
-    enrolled_anywhere = exists().where(Enrolment.child_id == PendingLink.child_id, Enrolment.ended_on.is_(None))
     enrolled_here = exists().where(
         Enrolment.child_id == PendingLink.child_id,
         Enrolment.ended_on.is_(None),
@@ -736,10 +740,24 @@ def _admin_decides_link(actor: Actor) -> ColumnElement[bool]:
     requested_from_here = exists().where(
         requesting_unit.id == PendingLink.unit_id, requesting_unit.agency_id == agency_id
     )
+    # Rule 3 applies when no agency where the child is enrolled has an active agency admin other than the
+    # requester (enrolled nowhere included).
+    admin_unit, admin_membership, admin_person = aliased(Unit), aliased(Membership), aliased(StaffPerson)
+    enrolled_where_an_admin_decides = exists().where(
+        Enrolment.child_id == PendingLink.child_id,
+        Enrolment.ended_on.is_(None),
+        Enrolment.unit_id == admin_unit.id,
+        admin_membership.agency_id == admin_unit.agency_id,
+        admin_membership.is_agency_admin.is_(True),
+        admin_membership.ended_at.is_(None),
+        admin_membership.staff_person_id != PendingLink.requested_by_id,
+        admin_person.id == admin_membership.staff_person_id,
+        admin_person.is_active.is_(True),
+    )
     return and_(
         PendingLink.requested_by_id != actor.account.staff_person_id,
         ~has_child_contact,
-        or_(enrolled_here, and_(~enrolled_anywhere, requested_from_here)),
+        or_(enrolled_here, and_(~enrolled_where_an_admin_decides, requested_from_here)),
     )
 
 

@@ -186,6 +186,10 @@ class RegistrationForm(FlaskForm):
     )
     expected_birth_date = StringField(_l("Expected date of birth"), filters=[_strip])
     guardians = FieldList(FormField(GuardianForm), min_entries=MAX_GUARDIANS, max_entries=MAX_GUARDIANS)
+    # The buttons of the possible-duplicate warning: "register anyway" (the explicit confirmation) and
+    # "this is the same child" (its opaque id).
+    confirm_new = BooleanField()
+    same_child = StringField(filters=[_strip], validators=[Length(max=64)])
 
     def __init__(self, *args: Any, units: list[Unit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -207,7 +211,9 @@ class RegistrationForm(FlaskForm):
         guardians = self._check_guardians()
         if self.has_errors() or unit is None or child is None or guardians is None:
             return False
-        self._data = RegistrationData(unit=unit, child=child, guardians=guardians)
+        self._data = RegistrationData(
+            unit=unit, child=child, guardians=guardians, confirmed_new_child=bool(self.confirm_new.data)
+        )
         return True
 
     def _check_unit(self) -> Unit | None:

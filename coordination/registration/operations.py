@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from flask import abort
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import joinedload
 
 from agencies.models import Unit
@@ -40,6 +40,7 @@ from coordination.access import (
     links_awaiting_agency_admin_statement,
     look_up_identity_number,
     pending_links_to_decide_statement,
+    related_child_ids,
 )
 from coordination.audit import record_write, refusals_audited
 from coordination.children.models import LANGUAGES, MISSING_NUMBER_REASONS, Child, Enrolment
@@ -75,6 +76,11 @@ class NotYourDecision(OperationError):
     """The actor does not decide this link (``access.link_decision_basis``)."""
 
 
+class PossibleDuplicate(OperationError):
+    """A child the actor may see has the same name and birth date, and the actor has not confirmed that
+    this is another child (the form shows them first; this is the operation's backstop)."""
+
+
 # -- what the registering person sends ------------------------------------------------------------------
 @dataclass(frozen=True)
 class GuardianEntry:
@@ -90,6 +96,9 @@ class RegistrationData:
     unit: Unit
     child: ChildData
     guardians: tuple[GuardianEntry, ...]
+    # The person was shown the children of the same name and birth date they may see and confirmed that
+    # this is another child (``possible_duplicates``).
+    confirmed_new_child: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,6 +163,61 @@ def _check_guardians(guardians: tuple[GuardianEntry, ...]) -> None:
             raise OperationError("The restriction note is too long", "guardians")
 
 
+# -- possible duplicates: the same name and birth date, for a child registered without a number ------------
+@dataclass(frozen=True)
+class PossibleDuplicates:
+    """Registered children with the same name and the same birth date (or expected date) as typed.
+
+    ``visible``: those the actor may see — shown to them, with a choice. ``hidden``: those they may not
+    see — never shown, never counted to them: each becomes a pending link that the child's Child Contact
+    (or agency admin) decides, exactly as for a known identity number (RULES.md §5). A hidden child
+    whose link to this unit was rejected before is not asked about again, so a child who only shares
+    the name and birth date can be registered after the decider said no."""
+
+    visible: tuple[Child, ...] = ()
+    hidden: tuple[Child, ...] = ()
+
+
+def _name_key(given_name: str, family_name: str) -> tuple[str, str]:
+    return (" ".join(given_name.split()).casefold(), " ".join(family_name.split()).casefold())
+
+
+def possible_duplicates(actor: Actor, data: ChildData, unit: Unit) -> PossibleDuplicates:
+    """Only for a child without an identity number (a number is matched by the number). Two statements
+    whatever the outcome: the children born that day, then which of them the actor may see and which
+    were refused for this unit; names are compared in Python (case and spacing aside, any alphabet)."""
+    if data.identity_number is not None or (data.birth_date is None and data.expected_birth_date is None):
+        return PossibleDuplicates()
+    born = (
+        Child.birth_date == data.birth_date
+        if data.birth_date is not None
+        else Child.expected_birth_date == data.expected_birth_date
+    )
+    wanted = _name_key(data.given_name, data.family_name)
+    same = [
+        child
+        for child in db.session.scalars(select(Child).where(born).order_by(Child.id))
+        if _name_key(child.given_name, child.family_name) == wanted
+    ]
+    if not same:
+        return PossibleDuplicates()
+    ids = [child.id for child in same]
+    rows = db.session.execute(
+        select(
+            Child.id,
+            Child.id.in_(related_child_ids(actor)),
+            exists().where(
+                PendingLink.child_id == Child.id, PendingLink.unit_id == unit.id, PendingLink.state == "rejected"
+            ),
+        ).where(Child.id.in_(ids))
+    )
+    seen = {row[0]: (bool(row[1]), bool(row[2])) for row in rows}
+    return PossibleDuplicates(
+        visible=tuple(child for child in same if seen[child.id][0]),
+        hidden=tuple(child for child in same if not seen[child.id][0] and not seen[child.id][1]),
+    )
+
+
 @refusals_audited("register_child_for_unit")
 def register_child_for_unit(actor: Actor, data: RegistrationData) -> RegistrationResult:
     """Register a child the actor's unit serves (RULES.md §5). See the module docstring.
@@ -173,6 +237,17 @@ def register_child_for_unit(actor: Actor, data: RegistrationData) -> Registratio
             # child they cannot see. The Child Contact, who knows the family, checks the guardians
             # with them when deciding the link.
             return _request_link(actor, existing, data.unit)
+    else:
+        duplicates = possible_duplicates(actor, data.child, data.unit)
+        if duplicates.visible and not data.confirmed_new_child:
+            raise PossibleDuplicate("A child with this name and birth date is registered", "given_name")
+        if duplicates.hidden:
+            # Possibly a child the actor may not see: asked about as for a known number, and answered
+            # with the same receipt. Nothing typed is added to that child (see above).
+            asked = [
+                _request_link(actor, existing, data.unit, possible_duplicate=True) for existing in duplicates.hidden
+            ]
+            return asked[0]
     child = register_child(actor, data.child)
     for entry in data.guardians:
         guardian = add_guardian(actor, entry.data)
@@ -197,7 +272,7 @@ def _current_enrolment_id(child_id: int, unit_id: int) -> int | None:
     )
 
 
-def _request_link(actor: Actor, child: Child, unit: Unit) -> RegistrationResult:
+def _request_link(actor: Actor, child: Child, unit: Unit, *, possible_duplicate: bool = False) -> RegistrationResult:
     if _current_enrolment_id(child.id, unit.id) is not None:
         # Already enrolled at that unit: the unit relation already reaches the child; nothing to ask for.
         record_write(
@@ -234,9 +309,29 @@ def _request_link(actor: Actor, child: Child, unit: Unit) -> RegistrationResult:
         object_type="pending_link",
         object_id=link.public_id,
         legal_basis="relation_unit",
-        detail={"unit_id": unit.id, "reused": reused},
+        detail={"unit_id": unit.id, "reused": reused, **({"possible_duplicate": True} if possible_duplicate else {})},
     )
     return RegistrationResult("pending_link", pending_link=link)
+
+
+@refusals_audited("link_visible_child")
+def link_visible_child(actor: Actor, data: RegistrationData, public_id: str) -> tuple[Child, RegistrationResult]:
+    """ "This is the same child": the actor chose one of the children of the same name and birth date they
+    may see (``possible_duplicates``); ask for it to be linked to the chosen unit (a pending link, or
+    nothing when it is already enrolled there). Any other child is refused."""
+    if data.unit.id not in {unit.id for unit in registrable_units(actor)}:
+        raise OperationError("Choose one of your units", "unit")
+    chosen = next(
+        (
+            child
+            for child in possible_duplicates(actor, data.child, data.unit).visible
+            if child.public_id == (public_id or "")[:64]
+        ),
+        None,
+    )
+    if chosen is None:
+        raise OperationError("Choose one of the children shown", "given_name")
+    return chosen, _request_link(actor, chosen, data.unit)
 
 
 # -- the links a person decides (who decides: ``access.link_decision_basis``) -------------------------
