@@ -54,9 +54,16 @@ VOICE_OPACITY: dict[str, str] = {PROFESSIONALS: "1", CHILD: "0.7", GUARDIANS: "0
 DEFAULT_SIZE = 320  # the wheel's diameter in SVG user units (CSS scales the drawing)
 _HUB = 0.14  # the empty centre, as a share of the outer radius
 _LABEL_GAP = 26  # between the outer edge and an area label
-_VALUE_GAP = 8  # between a band's tip and its number
-_MARGIN_X = 118  # room for the longest area label ("Tillhörighet") left and right of the wheel
-_MARGIN_Y = 44  # room for a label line above and below
+_VALUE_GAP = 9  # between a band's tip and its number
+_MARGIN_X = 150  # room for the longest area label ("Tillhörighet", "Responsible") left and right of the wheel
+_MARGIN_Y = 50  # room for a label line above and below
+
+# Text sizes in SVG user units (the template's presentation attributes; barnkompass.css sets the same). The
+# drawing is shown at most RENDERED_WIDTH_PX wide (.bk-wheel__svg's max-width, 36rem): at that size an area
+# label is about 17 px and a number about 14 px, never below 12 px (tests/childplan/test_wheel.py).
+LABEL_FONT_SIZE = 18
+VALUE_FONT_SIZE = 15
+RENDERED_WIDTH_PX = 576
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,8 @@ class Wheel:
     view_box: str
     width: int
     height: int
+    label_font_size: int = LABEL_FONT_SIZE
+    value_font_size: int = VALUE_FONT_SIZE
 
     @property
     def has_ratings(self) -> bool:
@@ -372,4 +381,157 @@ def trend(
         dates=tuple(held_on(review) for review in ordered),
         voices=tuple(Voice(voice, VOICE_LABELS[voice]) for voice in shown),
         rows=tuple(rows),
+    )
+
+
+# ---- The trend drawn: small line charts, one per area, one line per voice ----
+
+CHART_COLUMNS = 2  # panels per row
+CHART_PANEL_WIDTH = 300  # one area's panel, in SVG user units
+CHART_PANEL_HEIGHT = 150
+CHART_FONT_SIZE = 15  # area names, scale numbers and dates (≥ 12 px when the chart is shown at 480 px or more)
+_PLOT_LEFT, _PLOT_RIGHT, _PLOT_TOP, _PLOT_BOTTOM = 34, 14, 30, 28  # room inside a panel for the texts
+# One dash pattern per voice, so the lines are told apart by shape as well as by strength ("" = solid).
+VOICE_DASH: dict[str, str] = {PROFESSIONALS: "", CHILD: "6 4", GUARDIANS: "2 3"}
+VOICE_MARKER: dict[str, str] = {PROFESSIONALS: "circle", CHILD: "square", GUARDIANS: "diamond"}
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    x: float
+    y: float
+    scale: int
+    date: date
+
+
+@dataclass(frozen=True)
+class ChartLine:
+    """One voice's ratings of one area: a polyline per unbroken run (a review without a rating breaks it)."""
+
+    voice: str
+    voice_label: object
+    opacity: str
+    dash: str
+    marker: str
+    runs: tuple[str, ...]  # SVG polyline points, one string per run of two or more ratings
+    points: tuple[ChartPoint, ...]
+
+
+@dataclass(frozen=True)
+class ChartPanel:
+    code: str
+    label: object
+    css_class: str
+    fill_class: str
+    colour: str  # the area's colour, as the wheel's segments (childplan.compass)
+    x: float  # the panel's top left corner
+    y: float
+    label_x: float
+    label_y: float
+    plot_left: float
+    plot_right: float
+    plot_top: float
+    plot_bottom: float
+    gridlines: tuple[tuple[int, float], ...]  # (scale, y)
+    lines: tuple[ChartLine, ...]
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    panels: tuple[ChartPanel, ...]
+    voices: tuple[Voice, ...]
+    dates: tuple[tuple[date, float], ...]  # each review's date and its x inside a panel
+    view_box: str
+    width: int
+    height: int
+    font_size: int = CHART_FONT_SIZE
+
+    @property
+    def has_ratings(self) -> bool:
+        return any(line.points for panel in self.panels for line in panel.lines)
+
+
+def build_trend_chart(
+    dates: Sequence[date], areas: Iterable[tuple[str, Sequence[tuple[str, Sequence[int | None]]]]]
+) -> TrendChart:
+    """The trend as small multiples: one panel per area (in the given order, normally AREAS'), x the reviews
+    in date order at equal steps, y the rating 1…5, one line per voice (never averaged). ``areas`` gives
+    each area's code and, per voice, one value per date (None: not rated or withheld: a gap in the line)."""
+    count = len(dates)
+    plot_width = CHART_PANEL_WIDTH - _PLOT_LEFT - _PLOT_RIGHT
+    plot_height = CHART_PANEL_HEIGHT - _PLOT_TOP - _PLOT_BOTTOM
+    step = plot_width / (count - 1) if count > 1 else 0.0
+
+    def x_of(index: int) -> float:
+        return round(_PLOT_LEFT + (index * step if count > 1 else plot_width / 2), 2)
+
+    def y_of(scale: int) -> float:
+        return round(_PLOT_TOP + plot_height * (HIGHEST - scale) / (HIGHEST - LOWEST), 2)
+
+    panels = []
+    seen_voices: list[str] = []
+    by_code = {area.code: area for area in AREAS}
+    for position, (code, series) in enumerate(areas):
+        compass_area = by_code[code]
+        column, row = position % CHART_COLUMNS, position // CHART_COLUMNS
+        left, top = column * CHART_PANEL_WIDTH, row * CHART_PANEL_HEIGHT
+        lines = []
+        for voice, values in series:
+            if voice not in VOICES:
+                raise ValueError(f"unknown voice: {voice!r}")
+            if len(values) != count:
+                raise ValueError("one value per review date")
+            if voice not in seen_voices:
+                seen_voices.append(voice)
+            points = tuple(
+                ChartPoint(x_of(index), y_of(value), value, dates[index])
+                for index, value in enumerate(values)
+                if value is not None
+            )
+            runs: list[list[str]] = [[]]
+            for index, value in enumerate(values):
+                if value is None:
+                    runs.append([])
+                else:
+                    runs[-1].append(f"{_num(x_of(index))},{_num(y_of(value))}")
+            lines.append(
+                ChartLine(
+                    voice=voice,
+                    voice_label=VOICE_LABELS[voice],
+                    opacity=VOICE_OPACITY[voice],
+                    dash=VOICE_DASH[voice],
+                    marker=VOICE_MARKER[voice],
+                    runs=tuple(" ".join(run) for run in runs if len(run) >= 2),
+                    points=points,
+                )
+            )
+        panels.append(
+            ChartPanel(
+                code=code,
+                label=compass_area.label,
+                css_class=compass_area.css_class,
+                fill_class=f"bk-compass-fill--{code}",
+                colour=compass_area.colour,
+                x=left,
+                y=top,
+                label_x=_PLOT_LEFT,
+                label_y=_PLOT_TOP - 12,
+                plot_left=_PLOT_LEFT,
+                plot_right=_PLOT_LEFT + plot_width,
+                plot_top=_PLOT_TOP,
+                plot_bottom=_PLOT_TOP + plot_height,
+                gridlines=tuple((scale, y_of(scale)) for scale in SCALE),
+                lines=tuple(lines),
+            )
+        )
+    rows = max(1, -(-len(panels) // CHART_COLUMNS))
+    width = CHART_COLUMNS * CHART_PANEL_WIDTH
+    height = rows * CHART_PANEL_HEIGHT
+    return TrendChart(
+        panels=tuple(panels),
+        voices=tuple(Voice(voice, VOICE_LABELS[voice]) for voice in VOICES if voice in seen_voices),
+        dates=tuple((day, x_of(index)) for index, day in enumerate(dates)),
+        view_box=f"0 0 {width} {height}",
+        width=width,
+        height=height,
     )

@@ -329,3 +329,46 @@ def test_no_reviews_give_an_empty_trend() -> None:
     assert result.dates == ()
     assert [row.code for row in result.rows] == list(AREA_CODES)
     assert all(series.values == () for row in result.rows for series in row.series)
+
+
+# ---- Issue 16: readable labels, a legend in the segments' colours ----
+
+
+def _css() -> str:
+    from pathlib import Path
+
+    return (Path(__file__).resolve().parents[2] / "static/css/barnkompass.css").read_text()
+
+
+def test_labels_and_numbers_are_at_least_12px_at_the_wheels_normal_size(app: Flask) -> None:
+    from childplan.wheel import LABEL_FONT_SIZE, RENDERED_WIDTH_PX, VALUE_FONT_SIZE
+
+    wheel = build_wheel([Rating("safe", 4)])
+    css = _css()
+    assert f"max-width: {RENDERED_WIDTH_PX // 16}rem" in css.split(".bk-wheel__svg {")[1].split("}")[0]
+    scale = RENDERED_WIDTH_PX / wheel.width
+    assert LABEL_FONT_SIZE * scale >= 12 and VALUE_FONT_SIZE * scale >= 12
+    # the stylesheet (which wins over presentation attributes) says the same sizes
+    assert f"font-size: {LABEL_FONT_SIZE}px" in css.split(".bk-wheel__label {")[1].split("}")[0]
+    assert f"font-size: {VALUE_FONT_SIZE}px" in css.split(".bk-wheel__value {")[1].split("}")[0]
+    root = svg_of(render(app, wheel))
+    sizes = {node.get("class"): node.get("font-size") for node in root.iter(f"{SVG}text")}
+    assert sizes == {"bk-wheel__value": str(VALUE_FONT_SIZE), "bk-wheel__label": str(LABEL_FONT_SIZE)}
+
+
+def test_the_legend_uses_exactly_the_segments_colours_and_each_voices_strength(app: Flask) -> None:
+    wheel = build_wheel([Rating("safe", 4), Rating("healthy", 2, CHILD), Rating("included", 5, GUARDIANS)])
+    html = render(app, wheel)
+    assert "#3b4149" not in html, "no grey swatch"
+    legend = html.split('class="bk-wheel__legend"')[1].split("</ul>")[0]
+    swatches = re.findall(
+        r'<rect class="([^"]+)"[^>]*fill="([^"]+)" fill-opacity="([^"]+)" data-area="([^"]+)"', legend
+    )
+    assert swatches
+    by_area = {segment.code: segment for segment in wheel.segments}
+    for classes, fill, opacity, code in swatches:
+        voice = re.search(r"bk-wheel__band--(\w+)", classes).group(1)  # type: ignore[union-attr]
+        assert fill == by_area[code].colour and by_area[code].fill_class in classes
+        drawn = next(band for band in by_area[code].bands if band.voice == voice)
+        assert opacity == drawn.opacity
+    assert {code for *_rest, code in swatches} == set(AREA_CODES)
