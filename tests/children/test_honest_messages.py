@@ -14,6 +14,8 @@ from sqlalchemy import select
 from coordination.children.models import Child
 from coordination.database import db as database
 from coordination.demo.concerns import ALVA_MEETING_PLACE
+from coordination.teams.access.team_view import build_team_view
+from tests.childplan.test_plan_view import viewing
 from tests.helpers import csrf_token, login
 
 DOUBLE_COLON = re.compile(r"(visas inte|withheld): [^<.]*(visas inte|withheld):", re.I)
@@ -143,3 +145,16 @@ def test_the_police_have_a_navigation_link_to_their_reports(app: Flask, client: 
     home = as_user(app, "erik").get("/").get_data(as_text=True)
     nav = home.split('class="bk-nav"', 1)[1].split("</nav>", 1)[0]
     assert 'href="/reports"' in nav and "Orosanmälningar" in nav
+
+
+# -- the Team tab offers the Support Coordinator only what she may do ---------------------------------------
+def test_only_the_child_contact_is_sent_to_record_consent(app: Flask, client: FlaskClient) -> None:
+    # johan keeps Leo's plan as Support Coordinator; only maria, the Child Contact, may record consent
+    leo = child_id(app, "Leo")
+    assert as_user(app, "johan").get(f"/children/{leo}/consent/record").status_code == 404
+    assert f"/children/{leo}/consent/record" not in as_user(app, "johan").get(f"/children/{leo}/team").get_data(
+        as_text=True
+    )
+    for persona, may in (("johan", False), ("maria", True)):
+        with viewing(app, persona, "Leo") as access:
+            assert build_team_view(access).may_record_consent is may, persona
