@@ -336,7 +336,7 @@ def test_an_agency_whose_consent_covers_only_healthy_sees_neither_the_schools_no
     # her agency's own actions, the withheld one included (she is staff), and the withheld lines with the reason
     assert BUP_ACTION in text and BUP_WITHHELD_ACTION in text
     assert "Parts of the plan you cannot see" in text
-    assert "Withheld: your agency's consent does not cover the areas of this item" in text
+    assert "is withheld: your agency's consent does not cover its areas" in text
 
 
 def test_no_internal_id_and_no_identity_number_in_any_print(printed: Printed) -> None:

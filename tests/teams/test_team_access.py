@@ -233,7 +233,9 @@ def test_a_member_whose_agency_loses_team_meeting_consent_no_longer_sees_other_a
     # how to reach the plan keeper stays (RULES.md §4), without the keeper's agency
     keeper = html.split('data-section="keeper"', 1)[1].split("</section>", 1)[0]
     assert "Maria Holm" in keeper and SCHOOL not in keeper
-    assert "withheld: no consent for team meetings for your agency" in html
+    # the planned meeting is said to be withheld, not "no meeting is planned" (issue 16)
+    assert "A meeting is planned; it is withheld: your agency has no consent for team meetings." in html
+    assert "No meeting is planned" not in html
     assert karin.get(f"/children/{family.public_id}/meetings/{meeting_id}").status_code == 404
     # the keeper's own agency still sees its own meeting
     assert meeting_id in maria.get(f"/children/{family.public_id}/team").get_data(as_text=True)
