@@ -1,5 +1,5 @@
 """``barnkompass agency|unit|staff …``: the platform admin's tools for agencies, units, staff and
-memberships until the admin pages for them exist (a later issue).
+memberships from the command line, beside the admin pages (``/admin/agencies``, ``/admin/staff``).
 
 Every command calls the same operations as the pages would, as the system actor (audited as
 "system" with the platform-administration basis), checks its input first, commits once, and answers a
