@@ -66,6 +66,8 @@ class InboxEntry:
     when: datetime | None = None
     target_url: str | None = None
     open_label: object = _l("Open")
+    # next steps the viewer may take, as (label, url): links beside the item's own "Open"
+    steps: list[tuple[object, str]] = field(default_factory=list)
 
 
 UNAVAILABLE = _l("This item is no longer available to you.")
@@ -264,6 +266,15 @@ def _decide(context: ItemContext, item: InboxItem, entry: InboxEntry) -> tuple[b
         entry.target_url = _endpoint_url("chronology.index", child_id=access.child.public_id) or _endpoint_url(
             "children.overview", child_id=access.child.public_id
         )
+        # the next step, where this viewer may take it (issue 16): the other agency's concern or signal, with
+        # how to reach whoever raised it, is on the Overview as far as the viewer may see it; the plan keeper
+        # roles gather a team on the Team tab (which says what consent that needs)
+        overview = _endpoint_url("children.overview", child_id=access.child.public_id, _anchor="concerns-title")
+        if overview is not None:
+            entry.steps.append((_l("Contact the other agency: see the concerns on the Overview"), overview))
+        team = _target("team", child_id=access.child.public_id)
+        if team is not None and (access.has_relation("child_contact") or access.has_relation("support_coordinator")):
+            entry.steps.append((_l("Propose a team around the child"), team))
         return True, "recipient", access.legal_basis
 
     if kind == "coordinator_answer":
