@@ -124,6 +124,17 @@ class ReviewView:
     agency_ratings: list[AgencyRating] = field(default_factory=list)
     own_rated_areas: frozenset[str] = frozenset()  # the areas the viewer's agency rated at this review
 
+    @property
+    def trend_chart(self) -> wheel.TrendChart:
+        """The trend drawn (server-side SVG): the same values as the table; a withheld or missing cell is a gap."""
+        return wheel.build_trend_chart(
+            self.trend_dates,
+            [
+                (area.code, [(line.voice, [cell.scale for cell in line.cells]) for line in area.lines])
+                for area in self.trend
+            ],
+        )
+
     @classmethod
     def for_actor(cls, access: ChildAccess, plan: Plan, review_public_id: str) -> ReviewView | None:
         """The review (looked up by its public id among this plan's reviews), or None when there is none.

@@ -372,3 +372,61 @@ def test_the_legend_uses_exactly_the_segments_colours_and_each_voices_strength(a
         drawn = next(band for band in by_area[code].bands if band.voice == voice)
         assert opacity == drawn.opacity
     assert {code for *_rest, code in swatches} == set(AREA_CODES)
+
+
+# ---- Issue 16: the trend drawn beside its table ----
+
+TREND_INCLUDE = '{% include "childplan/_review_trend.html" %}'
+
+
+def _trend_review():  # type: ignore[no-untyped-def]
+    from childplan.review_view import ReviewView, TrendArea, TrendCell, TrendLine
+
+    days = (date(2026, 3, 1), date(2026, 6, 1), date(2026, 9, 1))
+    lines = (
+        TrendLine(PROFESSIONALS, "Professionals", (TrendCell(2, "w"), TrendCell(None, None), TrendCell(4, "w"))),
+        TrendLine(
+            CHILD,
+            "The child",
+            (TrendCell(3, "w"), TrendCell(3, "w"), TrendCell(None, None, "consent_does_not_cover_the_areas")),
+        ),
+    )
+    trend = [TrendArea(area.code, area.label, area.css_class, lines) for area in AREAS]
+    return ReviewView("c", "r", days[-1], None, build_wheel([]), trend_dates=days, trend=trend)
+
+
+def test_the_trend_is_drawn_as_an_svg_chart_beside_the_table_without_script(app: Flask) -> None:
+    with app.test_request_context(), force_locale("en"):
+        html = render_template_string(TREND_INCLUDE, review=_trend_review())
+    assert "<script" not in html and "style=" not in html
+    assert 'data-table="review-trend"' in html, "the table stays"
+    svg = html.split('<svg class="bk-trend__svg"')[1].split("</svg>")[0]
+    root = ET.fromstring('<svg class="bk-trend__svg"' + svg + "</svg>")
+    assert root.get("role") == "img"
+    labelled = root.get("aria-labelledby", "").split()
+    assert "review-trend-caption" in labelled and 'id="review-trend-caption"' in html
+    assert root.find(f"{SVG}title") is not None and root.find(f"{SVG}desc") is not None
+    panels = root.findall(f"{SVG}g[@data-area]")
+    assert [panel.get("data-area") for panel in panels] == list(AREA_CODES)
+    safe = panels[0]
+    professionals = safe.find(f"{SVG}g[@data-voice='professionals']")
+    child = safe.find(f"{SVG}g[@data-voice='child']")
+    assert professionals is not None and child is not None
+    # a review without a rating breaks the line (never drawn across, never averaged)
+    assert professionals.findall(f"{SVG}polyline") == []
+    assert [c.get("data-scale") for c in professionals.findall(f"{SVG}circle")] == ["2", "4"]
+    assert len(child.findall(f"{SVG}polyline")) == 1, "the withheld third review is a gap"
+    colours = {c.get("fill") for c in safe.iter(f"{SVG}circle")}
+    assert colours == {AREAS[0].colour}, "the area's colour from the same source as the wheel"
+    assert "1 Mar 2026" in html and "2026-03-01" not in html.split("</svg>")[0].split("<svg")[1]
+    sizes = {int(node.get("font-size", "0")) for node in root.iter(f"{SVG}text")}
+    assert min(sizes) * 576 / int(root.get("width", "1")) >= 12
+
+
+def test_no_ratings_draw_no_chart_but_keep_the_table(app: Flask) -> None:
+    from childplan.review_view import ReviewView
+
+    review = ReviewView("c", "r", date(2026, 3, 1), None, build_wheel([]), trend_dates=(date(2026, 3, 1),))
+    with app.test_request_context(), force_locale("en"):
+        html = render_template_string(TREND_INCLUDE, review=review)
+    assert "bk-trend__svg" not in html and 'data-table="review-trend"' in html
