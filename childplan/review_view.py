@@ -26,7 +26,7 @@ from agencies.models import Agency
 from childplan import wheel
 from childplan.compass import AREA_CODES, AREAS, BY_CODE
 from childplan.models import Plan, Rating, Review
-from childplan.wheel import PROFESSIONALS
+from childplan.wheel import PROFESSIONALS, TrendChart, build_trend_chart
 from coordination.access import (
     WITHHELD_AREAS,
     WITHHELD_NO_CONSENT,
@@ -125,9 +125,9 @@ class ReviewView:
     own_rated_areas: frozenset[str] = frozenset()  # the areas the viewer's agency rated at this review
 
     @property
-    def trend_chart(self) -> wheel.TrendChart:
+    def trend_chart(self) -> TrendChart:
         """The trend drawn (server-side SVG): the same values as the table; a withheld or missing cell is a gap."""
-        return wheel.build_trend_chart(
+        return build_trend_chart(
             self.trend_dates,
             [
                 (area.code, [(line.voice, [cell.scale for cell in line.cells]) for line in area.lines])
