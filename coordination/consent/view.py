@@ -44,7 +44,7 @@ from coordination.consent.evaluation import (
 from coordination.consent.forms import METHOD_LABELS, PURPOSE_HINTS, PURPOSE_LABELS
 from coordination.consent.models import CONSENT_PURPOSES, Consent, ConsentText
 from coordination.database import db
-from coordination.labels import AGENCY_KIND_LABELS, LANGUAGE_LABELS
+from coordination.labels import AGENCY_KIND_LABELS, language_name, system_note
 
 PROTECTED = "protected_identity"
 YOUNG_PERSON_LABEL = _l("the young person")
@@ -263,7 +263,7 @@ class ConsentView:
                     method=METHOD_LABELS.get(giver.method, giver.method),
                     given_on=_local_day(giver.given_at),
                     withdrawn_on=_local_day(giver.withdrawn_at) if giver.withdrawn_at else None,
-                    evidence_note=giver.evidence_note if in_team else None,
+                    evidence_note=system_note(giver.evidence_note) if in_team else None,
                 )
                 for giver in sorted(consent.givers, key=lambda g: (g.given_at, g.id or 0))
             )
@@ -306,7 +306,7 @@ class ConsentView:
                 withdrawal_recorded_by=withdrawer,
                 withdrawal_recorded_by_child_contact=withdrawer_is_contact,
                 text_version=text[0] if text is not None else None,
-                text_language=str(LANGUAGE_LABELS.get(text[1], text[1])) if text is not None else None,
+                text_language=language_name(text[1]) if text is not None else None,
                 may_withdraw=is_child_contact and consent.state != "withdrawn",
             )
 

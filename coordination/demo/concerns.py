@@ -30,35 +30,35 @@ from coordination.teams.operations import (
     record_meeting_outcome,
 )
 
-SOCIAL_SERVICES = "Ekby social services"
-BVC = "Ekby child health centre (BVC)"
-HABILITATION = "Ekby habilitation"
+SOCIAL_SERVICES = "Socialtjänsten Ekby"
+BVC = "Barnavårdscentralen Ekby (BVC)"
+HABILITATION = "Habiliteringen Ekby"
 
 # (child, the Child Contact who asks, the nominee, the nominee's unit)
 COORDINATORS: tuple[tuple[str, str, str, str], ...] = (
-    ("Elsa", "anna", "hanna", "Child habilitation"),
-    ("Omar", "maria", "johan", "Children and families"),
-    ("Leo", "maria", "johan", "Children and families"),
+    ("Elsa", "anna", "hanna", "Barnhabiliteringen"),
+    ("Omar", "maria", "johan", "Barn och familj"),
+    ("Leo", "maria", "johan", "Barn och familj"),
 )
 # (child, the plan keeper who adds them, ((member, unit), ...))
 TEAMS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
-    ("Elsa", "hanna", (("hanna", "Child habilitation"), ("anna", "BVC Ekby"), ("sara", "Solrosen"))),
+    ("Elsa", "hanna", (("hanna", "Barnhabiliteringen"), ("anna", "BVC Ekby"), ("sara", "Solrosen"))),
     (
         "Omar",
         "johan",
         (
-            ("johan", "Children and families"),
-            ("maria", "Class 4–6"),
-            ("lars", "Class 4–6"),
-            ("nina", "Pupil health team"),
-            ("karin", "BUP outpatient team"),
+            ("johan", "Barn och familj"),
+            ("maria", "Klass 4–6"),
+            ("lars", "Klass 4–6"),
+            ("nina", "Elevhälsoteamet"),
+            ("karin", "BUP öppenvårdsmottagning"),
         ),
     ),
-    ("Leo", "johan", (("johan", "Children and families"), ("maria", "Class 4–6"))),
-    ("Noah", "maria", (("maria", "Class 7–9"), ("karin", "BUP outpatient team"))),
-    ("Alva", "maria", (("maria", "Class 1–3"),)),
+    ("Leo", "johan", (("johan", "Barn och familj"), ("maria", "Klass 4–6"))),
+    ("Noah", "maria", (("maria", "Klass 7–9"), ("karin", "BUP öppenvårdsmottagning"))),
+    ("Alva", "maria", (("maria", "Klass 1–3"),)),
 )
-ALVA_MEETING_PLACE = "Ekby school, room 12 (entrance from the school yard)"
+ALVA_MEETING_PLACE = "Ekby skola, sal 12 (ingång från skolgården)"
 
 
 def _concern(ekby: Ekby, author: str, child: str, data: ConcernData, acknowledged_by: str | None = None) -> None:
@@ -78,13 +78,13 @@ def _elsa_concern(ekby: Ekby) -> None:
         areas=("achieving",),
         observed_on=ekby.clock.today() - timedelta(days=3),
         observations=(
-            "Over the last six weeks Elsa has used only single words at preschool, mostly with adults. "
-            "She points instead of asking and leaves play when other children talk to her."
+            "De senaste sex veckorna har Elsa bara använt enstaka ord på förskolan, mest med vuxna. Hon pekar i "
+            "stället för att fråga och lämnar leken när andra barn pratar med henne."
         ),
-        strengths="Loves picture books and puzzles; calm and focused when playing with one friend.",
-        already_done="More picture support in the group; a talk with Lena at pick-up.",
-        child_said="“Elsa do puzzle.”",
-        family_view="Lena has noticed the same at home and would like help.",
+        strengths="Älskar bilderböcker och pussel; lugn och fokuserad när hon leker med en kompis.",
+        already_done="Mer bildstöd i gruppen; ett samtal med Lena vid hämtningen.",
+        child_said="”Elsa göra pussel.”",
+        family_view="Lena har märkt samma sak hemma och vill gärna ha hjälp.",
         urgency="soon",
         agreed_guardian_ids=(lena.id,),
         agreement_method="in_person",
@@ -98,8 +98,8 @@ def _liam_preschool_signal(ekby: Ekby) -> None:
     data = ConcernData(
         areas=("nurtured", "healthy"),
         observed_on=ekby.clock.today() - timedelta(days=1),
-        observations="Liam has come to preschool hungry and tired on several mornings this week.",
-        strengths="Liam is curious and plays well with the younger children.",
+        observations="Liam har kommit hungrig och trött till förskolan flera morgnar den här veckan.",
+        strengths="Liam är nyfiken och leker fint med de yngre barnen.",
         urgency="soon",
     )
     _concern(ekby, "sara", "Liam", data)
@@ -109,9 +109,9 @@ def _liam_bvc_concern(ekby: Ekby) -> None:
     data = ConcernData(
         areas=("healthy",),
         observed_on=ekby.clock.today(),
-        observations="At the four-year visit Liam's weight had dropped from his curve since the last visit.",
-        strengths="Liam talked freely about his sister and his friends at preschool.",
-        already_done="A new weighing booked in four weeks; dietary advice to Jonas.",
+        observations="Vid fyraårsbesöket hade Liams vikt gått ner från hans kurva sedan förra besöket.",
+        strengths="Liam berättade gärna om sin syster och sina kompisar på förskolan.",
+        already_done="Ny vägning bokad om fyra veckor; kostråd till Jonas.",
         urgency="routine",
     )
     _concern(ekby, "anna", "Liam", data)
@@ -119,7 +119,7 @@ def _liam_bvc_concern(ekby: Ekby) -> None:
 
 def _request_coordinator(ekby: Ekby, child: str, contact: str, nominee: str, unit: str) -> None:
     unit_row = ekby.units[unit]
-    message = "Would you take on the Support Coordinator role? The family has agreed to a team."
+    message = "Vill du ta rollen som stödsamordnare? Familjen har sagt ja till ett team."
     requests = request_support_coordinator(
         persona(ekby, contact), ekby.children[child], [NomineeKey(ekby.staff[nominee].id, unit_row.agency_id)], message
     )
@@ -141,7 +141,7 @@ def _add_members(ekby: Ekby, child: str, keeper: str, members: tuple[tuple[str, 
 
 
 def _propose(ekby: Ekby, child: str, keeper: str, starts: datetime, place: str, areas: tuple[str, ...]) -> None:
-    agenda = "How things are going since last time; what each of us will do next; the family's questions."
+    agenda = "Hur det har gått sedan sist; vad var och en av oss gör härnäst; familjens frågor."
     data = MeetingData(starts, starts + timedelta(minutes=90), place, agenda, areas)
     ekby.meetings[(child, starts)] = propose_meeting(persona(ekby, keeper), ekby.children[child], data)
 
@@ -153,34 +153,34 @@ def _omar_outcome(ekby: Ekby, starts: datetime) -> None:
     met_on = starts.astimezone(ekby.clock.zone).date()
     decisions = [
         DecisionData(
-            "A weekly check-in between Omar and his class teacher about how the week has gone.",
+            "En veckovis avstämning mellan Omar och hans klasslärare om hur veckan har gått.",
             ("achieving", "included"),
-            agency["Ekby school"],
-            ekby.units["Class 4–6"].id,
+            agency["Ekby skola"],
+            ekby.units["Klass 4–6"].id,
             staff["lars"].id,
             met_on + timedelta(days=30),
         ),
         DecisionData(
-            "A health talk with Omar about sleep and what he eats for breakfast.",
+            "Ett hälsosamtal med Omar om sömn och vad han äter till frukost.",
             ("healthy",),
-            agency["Ekby pupil health"],
-            ekby.units["Pupil health team"].id,
+            agency["Elevhälsan Ekby"],
+            ekby.units["Elevhälsoteamet"].id,
             staff["nina"].id,
             met_on + timedelta(days=21),
         ),
         DecisionData(
-            "An assessment at BUP of Omar's worries and sleep.",
+            "En bedömning på BUP av Omars oro och sömn.",
             ("healthy", "nurtured"),
             agency["BUP Ekby"],
-            ekby.units["BUP outpatient team"].id,
+            ekby.units["BUP öppenvårdsmottagning"].id,
             staff["karin"].id,
             met_on + timedelta(days=14),
         ),
         DecisionData(
-            "An offer of parenting support to Ahmed, with an Arabic interpreter.",
+            "Ett erbjudande om föräldrastöd till Ahmed, med arabisk tolk.",
             ("nurtured",),
             agency[SOCIAL_SERVICES],
-            ekby.units["Children and families"].id,
+            ekby.units["Barn och familj"].id,
             staff["johan"].id,
             met_on + timedelta(days=28),
         ),
@@ -189,9 +189,11 @@ def _omar_outcome(ekby: Ekby, starts: datetime) -> None:
         staff_person_ids=[staff[name].id for name in ("johan", "maria", "lars", "nina", "karin")],
         guardian_ids=[ekby.guardians["ahmed"].id],
         child_attended=False,
-        child_views="Omar told Lars beforehand that he likes football at break and that mornings are hard.",
-        family_views="Ahmed wants Omar to sleep better and would like help with routines at home.",
-        disagreements="Ahmed is not sure BUP is needed; he agreed to one assessment first.",
+        child_views=(
+            "Omar berättade för Lars före mötet att han gillar fotboll på rasterna och att morgnarna är jobbiga."
+        ),
+        family_views="Ahmed vill att Omar ska sova bättre och vill gärna ha hjälp med rutiner hemma.",
+        disagreements="Ahmed är inte säker på att BUP behövs; han gick med på en bedömning först.",
         decisions=decisions,
     )
     record_meeting_outcome(persona(ekby, "johan"), ekby.children["Omar"], meeting, meeting.version, outcome)
@@ -206,8 +208,8 @@ def _maja_report(ekby: Ekby) -> None:
     data = ReportData(
         social_services_agency=ekby.agencies[SOCIAL_SERVICES],
         what_happened=(
-            "Maja (12) was found alone at the railway station late on a school night and said she did not "
-            "want to go home. She was taken home to her mother Nora."
+            "Maja (12) hittades ensam på järnvägsstationen sent en kväll före skoldag och sa att hon inte ville gå "
+            "hem. Hon kördes hem till sin mamma Nora."
         ),
         identity_number=ekby.numbers["Maja"],
         is_child_in_danger_now=False,
@@ -234,9 +236,7 @@ def concerns_and_teams(ekby: Ekby, contacts: dict[str, datetime]) -> None:
     past = local_time(ekby, -9, 13)
     ekby.add(
         contacts["Omar"] + timedelta(days=3, hours=2),
-        partial(
-            _propose, ekby, "Omar", "johan", past, "Ekby school, meeting room 2", ("achieving", "healthy", "nurtured")
-        ),
+        partial(_propose, ekby, "Omar", "johan", past, "Ekby skola, mötesrum 2", ("achieving", "healthy", "nurtured")),
     )
     ekby.add(past + timedelta(hours=3), partial(_omar_outcome, ekby, past))
     ekby.add(
@@ -247,7 +247,7 @@ def concerns_and_teams(ekby: Ekby, contacts: dict[str, datetime]) -> None:
             "Omar",
             "johan",
             local_time(ekby, 10, 13),
-            "Ekby school, meeting room 2",
+            "Ekby skola, mötesrum 2",
             ("achieving", "healthy"),
         ),
     )

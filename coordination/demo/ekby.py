@@ -12,39 +12,39 @@ from coordination.consent.common import YOUNG_PERSON
 # -- the data -------------------------------------------------------------------------------------------
 # (agency, kind, level, units)
 AGENCIES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    ("Ekby maternity clinic (MVC)", "maternity_clinic", "region", ("MVC Ekby",)),
-    ("Ekby child health centre (BVC)", "child_health_centre", "region", ("BVC Ekby",)),
-    ("Ekby preschools", "preschool", "municipality", ("Solrosen",)),
-    ("Ekby school", "school", "municipality", ("Class 1–3", "Class 4–6", "Class 7–9")),
-    ("Ekby pupil health", "pupil_health", "municipality", ("Pupil health team",)),
-    ("Ekby social services", "social_services", "municipality", ("Intake", "Children and families")),
-    ("Ekby local police", "police", "state", ("Local police area Ekby",)),
-    ("Ekby primary care centre", "primary_care", "region", ("Vårdcentralen Ekby",)),
-    ("BUP Ekby", "bup", "region", ("BUP outpatient team",)),
-    ("Ekby habilitation", "habilitation", "region", ("Child habilitation",)),
+    ("Barnmorskemottagningen Ekby (MVC)", "maternity_clinic", "region", ("MVC Ekby",)),
+    ("Barnavårdscentralen Ekby (BVC)", "child_health_centre", "region", ("BVC Ekby",)),
+    ("Ekby förskolor", "preschool", "municipality", ("Solrosen",)),
+    ("Ekby skola", "school", "municipality", ("Klass 1–3", "Klass 4–6", "Klass 7–9")),
+    ("Elevhälsan Ekby", "pupil_health", "municipality", ("Elevhälsoteamet",)),
+    ("Socialtjänsten Ekby", "social_services", "municipality", ("Mottagningen", "Barn och familj")),
+    ("Lokalpolisen Ekby", "police", "state", ("Lokalpolisområde Ekby",)),
+    ("Primärvården Ekby", "primary_care", "region", ("Vårdcentralen Ekby",)),
+    ("BUP Ekby", "bup", "region", ("BUP öppenvårdsmottagning",)),
+    ("Habiliteringen Ekby", "habilitation", "region", ("Barnhabiliteringen",)),
 )
 
 PRACTITIONER: tuple[str, ...] = ("practitioner",)
 ADMIN: tuple[str, ...] = ("practitioner", "agency_admin")
-SCHOOL_CLASSES: tuple[str, ...] = ("Class 1–3", "Class 4–6", "Class 7–9")
+SCHOOL_CLASSES: tuple[str, ...] = ("Klass 1–3", "Klass 4–6", "Klass 7–9")
 
 # (username, given name, family name, title, ((unit, roles), ...))
 STAFF: tuple[tuple[str, str, str, str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = (
-    ("anna", "Anna", "Berg", "nurse", (("BVC Ekby", PRACTITIONER),)),
-    ("sara", "Sara", "Lind", "teacher", (("Solrosen", PRACTITIONER),)),
-    ("maria", "Maria", "Holm", "head teacher", tuple((unit, ADMIN) for unit in SCHOOL_CLASSES)),
-    ("lars", "Lars", "Ek", "class teacher", (("Class 4–6", PRACTITIONER),)),
-    ("nina", "Nina", "Sjö", "school nurse", (("Pupil health team", PRACTITIONER),)),
-    ("johan", "Johan", "Dahl", "social worker", (("Children and families", PRACTITIONER),)),
-    ("ida", "Ida", "Ström", "intake officer", (("Intake", ("practitioner", "intake")),)),
-    ("erik", "Erik", "Falk", "police officer", (("Local police area Ekby", PRACTITIONER),)),
-    ("karin", "Karin", "Vik", "psychologist", (("BUP outpatient team", PRACTITIONER),)),
-    ("bodil", "Bodil", "Ek", "unit head", (("BUP outpatient team", ADMIN),)),
-    ("olle", "Olle", "Nord", "doctor", (("Vårdcentralen Ekby", PRACTITIONER),)),
-    ("hanna", "Hanna", "Åberg", "speech therapist", (("Child habilitation", PRACTITIONER),)),
-    ("mia", "Mia", "Rask", "midwife", (("MVC Ekby", PRACTITIONER),)),
+    ("anna", "Anna", "Berg", "sjuksköterska", (("BVC Ekby", PRACTITIONER),)),
+    ("sara", "Sara", "Lind", "förskollärare", (("Solrosen", PRACTITIONER),)),
+    ("maria", "Maria", "Holm", "rektor", tuple((unit, ADMIN) for unit in SCHOOL_CLASSES)),
+    ("lars", "Lars", "Ek", "klasslärare", (("Klass 4–6", PRACTITIONER),)),
+    ("nina", "Nina", "Sjö", "skolsköterska", (("Elevhälsoteamet", PRACTITIONER),)),
+    ("johan", "Johan", "Dahl", "socialsekreterare", (("Barn och familj", PRACTITIONER),)),
+    ("ida", "Ida", "Ström", "mottagningssekreterare", (("Mottagningen", ("practitioner", "intake")),)),
+    ("erik", "Erik", "Falk", "polis", (("Lokalpolisområde Ekby", PRACTITIONER),)),
+    ("karin", "Karin", "Vik", "psykolog", (("BUP öppenvårdsmottagning", PRACTITIONER),)),
+    ("bodil", "Bodil", "Ek", "enhetschef", (("BUP öppenvårdsmottagning", ADMIN),)),
+    ("olle", "Olle", "Nord", "läkare", (("Vårdcentralen Ekby", PRACTITIONER),)),
+    ("hanna", "Hanna", "Åberg", "logoped", (("Barnhabiliteringen", PRACTITIONER),)),
+    ("mia", "Mia", "Rask", "barnmorska", (("MVC Ekby", PRACTITIONER),)),
 )
-PLATFORM_ADMIN = ("admin", "Platform administrator")
+PLATFORM_ADMIN = ("admin", "Plattformsadministratör")
 ANALYST = ("fia", "Fia Ros")
 
 
@@ -91,34 +91,39 @@ NAMED: tuple[ChildRow, ...] = (
         "Hassan",
         False,
         9,
-        ("Class 4–6", "Pupil health team"),
+        ("Klass 4–6", "Elevhälsoteamet"),
         "maria",
         ("ahmed",),
         identity_number="201701012393",
     ),
-    ChildRow("Noah", "Svensson", False, 15, ("Class 7–9",), "maria", ("petra",)),
+    ChildRow("Noah", "Svensson", False, 15, ("Klass 7–9",), "maria", ("petra",)),
     ChildRow(
         "Alva",
         "Nilsson",
         True,
         6,
-        ("Class 1–3",),
+        ("Klass 1–3",),
         "maria",
         ("tomas", "sofia"),
         protection_level="protected_registration",
     ),
-    ChildRow("Leo", "Andersson", False, 10, ("Class 4–6",), "maria", ("karl", "eva")),
-    ChildRow("Maja", "Johansson", True, 12, ("Class 7–9",), "maria", ("nora",)),
+    ChildRow("Leo", "Andersson", False, 10, ("Klass 4–6",), "maria", ("karl", "eva")),
+    ChildRow("Maja", "Johansson", True, 12, ("Klass 7–9",), "maria", ("nora",)),
     ChildRow("Liam", "Persson", False, 4, ("BVC Ekby", "Solrosen"), "anna", ("jonas",)),
-    ChildRow("Ella", "Persson", True, 7, ("Class 1–3",), "maria", ("jonas",)),
+    ChildRow("Ella", "Persson", True, 7, ("Klass 1–3",), "maria", ("jonas",)),
     ChildRow("Baby", "Lund", False, None, ("MVC Ekby",), "mia"),
 )
 UNBORN_DUE_IN = timedelta(days=60)
 UNBORN_REGISTERED_AGO = timedelta(days=120)
 
 RESTRICTED_CUSTODY: dict[tuple[str, str], str] = {
-    ("Alva", "tomas"): "Protected identity: no address, meeting place, unit, staff name or the other "
-    "guardian's contact details may reach this guardian.",
+    (
+        "Alva",
+        "tomas",
+    ): (
+        "Skyddad identitet: ingen adress, mötesplats, enhet, personalens namn eller den andra vårdnadshavarens "
+        "kontaktuppgifter får nå den här vårdnadshavaren."
+    ),
 }
 IDENTITY_CHECKED: tuple[str, ...] = ("lena", "ahmed", "petra", "tomas")
 SIBLINGS: tuple[tuple[str, str, str], ...] = (("Liam", "Ella", "anna"),)  # (child, sibling, recorded by)
@@ -168,12 +173,12 @@ class ConsentRow:
     requested_only: bool = False  # asked for, not given (pending)
 
 
-BVC, PRESCHOOLS, SCHOOL = "Ekby child health centre (BVC)", "Ekby preschools", "Ekby school"
+BVC, PRESCHOOLS, SCHOOL = "Barnavårdscentralen Ekby (BVC)", "Ekby förskolor", "Ekby skola"
 PUPIL_HEALTH, SOCIAL_SERVICES, BUP, HABILITATION = (
-    "Ekby pupil health",
-    "Ekby social services",
+    "Elevhälsan Ekby",
+    "Socialtjänsten Ekby",
     "BUP Ekby",
-    "Ekby habilitation",
+    "Habiliteringen Ekby",
 )
 BOTH_PURPOSES: tuple[str, ...] = ("coordination", "team_meetings")
 CONSENTS: tuple[ConsentRow, ...] = (
@@ -193,10 +198,12 @@ MATURITY: tuple[tuple[str, str, str, str], ...] = (
         "Noah",
         BUP,
         "maria",
-        "Noah asked to decide himself about BUP. Heard at a meeting; he understands what is shared and why.",
+        "Noah bad om att själv få bestämma om BUP. Hörd vid ett möte; han förstår vad som delas och varför.",
     ),
 )
-CONSENT_EVIDENCE = "Given in person at a meeting with the Child Contact; the consent text was read through together."
+CONSENT_EVIDENCE = (
+    "Lämnat personligen vid ett möte med barnets kontaktperson; vi läste igenom samtyckestexten tillsammans."
+)
 
 NAMED_CHILDREN: tuple[str, ...] = tuple(row.given_name for row in NAMED)
 PERSONAS: tuple[str, ...] = (
@@ -216,7 +223,7 @@ def _units_for_age(age: int) -> tuple[tuple[str, ...], str]:
         return ("BVC Ekby", "Solrosen"), "anna"
     if age <= 15:
         return (SCHOOL_CLASSES[0 if age <= 8 else 1 if age <= 11 else 2],), "maria"
-    return ("Pupil health team",), "nina"
+    return ("Elevhälsoteamet",), "nina"
 
 
 def _all_children() -> tuple[tuple[ChildRow, ...], tuple[GuardianRow, ...]]:

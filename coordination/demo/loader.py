@@ -80,7 +80,7 @@ DATASET_KEY = "dataset"
 LOADED_AT_KEY = "demo_loaded_at"
 SCHEMA_KEY = "demo_schema"  # the Alembic revision the demo was loaded under
 STORY_KEY = "demo_story"  # which parts of the story (DEMO.md) the demo was loaded with
-STORY = "skeleton, access core, concerns and teams, plans (2)"  # change when a part is added or its facts change
+STORY = "skeleton, access core, concerns and teams, plans (2), Swedish (1)"  # change when the facts change
 
 
 # -- small helpers --------------------------------------------------------------------------------------

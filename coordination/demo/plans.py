@@ -43,16 +43,16 @@ from coordination.database import db
 from coordination.demo.story import Ekby, local_time, persona
 from coordination.teams.models import MeetingDecision, TeamMember
 
-SCHOOL = "Ekby school"
-PRESCHOOLS = "Ekby preschools"
-BVC = "Ekby child health centre (BVC)"
-HABILITATION = "Ekby habilitation"
+SCHOOL = "Ekby skola"
+PRESCHOOLS = "Ekby förskolor"
+BVC = "Barnavårdscentralen Ekby (BVC)"
+HABILITATION = "Habiliteringen Ekby"
 BUP = "BUP Ekby"
-PUPIL_HEALTH = "Ekby pupil health"
-SOCIAL_SERVICES = "Ekby social services"
+PUPIL_HEALTH = "Elevhälsan Ekby"
+SOCIAL_SERVICES = "Socialtjänsten Ekby"
 NOAH_WITHHELD_REASON = (
-    "Noah asked that his mother is not told about his contact with BUP yet; heard at BUP, he understands "
-    "what this means. To be looked at again at the next review."
+    "Noah har bett att hans mamma inte får veta om hans kontakt med BUP ännu; hörd på BUP förstår han vad det innebär. "
+    "Ses över igen vid nästa uppföljning."
 )
 
 
@@ -135,39 +135,39 @@ def _elsa_plan(ekby: Ekby) -> None:
         ekby,
         "Elsa",
         "hanna",
-        "Elsa speaks very little at preschool and at home, and her family and preschool want to help her "
-        "talk and play with other children.",
-        "Hanna Åberg (habilitation) coordinates the plan; each agency answers for its own actions.",
+        (
+            "Elsa pratar mycket lite på förskolan och hemma, och hennes familj och förskolan vill hjälpa henne att "
+            "prata och leka med andra barn."
+        ),
+        "Hanna Åberg (habiliteringen) samordnar planen; varje verksamhet ansvarar för sina egna insatser.",
     )
     plan = _plan(ekby, "Elsa")
     speech = add_need(
         actor,
         plan,
         NeedData(
-            "Speech and language: Elsa uses single words and points instead of asking.",
+            "Tal och språk: Elsa använder enstaka ord och pekar i stället för att fråga.",
             ("achieving", "included"),
-            strengths="Loves picture books and puzzles; calm and focused with one friend.",
-            getting_in_the_way="Noisy play areas; not yet known whether she hears well.",
+            strengths="Älskar bilderböcker och pussel; lugn och fokuserad med en kompis.",
+            getting_in_the_way="Stökiga lekmiljöer; vi vet ännu inte om hon hör bra.",
         ),
     )
     add_goal(
         actor,
         speech,
-        GoalData(
-            "Elsa asks for what she wants with two-word phrases.", "Noted by preschool staff and Lena each month."
-        ),
+        GoalData("Elsa ber om det hon vill ha med tvåordsfraser.", "Förskolans personal och Lena noterar varje månad."),
     )
     hearing = add_need(
         actor,
         plan,
-        NeedData("Find out whether Elsa hears well.", ("healthy",), strengths="Elsa likes visits to BVC."),
+        NeedData("Ta reda på om Elsa hör bra.", ("healthy",), strengths="Elsa tycker om att gå till BVC."),
     )
-    add_goal(actor, hearing, GoalData("We know how well Elsa hears.", "The hearing test's result is in the plan."))
+    add_goal(actor, hearing, GoalData("Vi vet hur bra Elsa hör.", "Hörseltestets resultat finns i planen."))
     add_action(
         actor,
         plan,
         ActionData(
-            "Picture support and a quiet corner for small-group play every day.",
+            "Bildstöd och en lugn hörna för lek i liten grupp varje dag.",
             need_id=speech.id,
             starts_on=_day(ekby, -9),
             due_on=_day(ekby, 45),
@@ -178,7 +178,7 @@ def _elsa_plan(ekby: Ekby) -> None:
         actor,
         plan,
         ActionData(
-            "A hearing test at BVC.",
+            "Ett hörseltest på BVC.",
             need_id=hearing.id,
             areas=("healthy",),
             starts_on=_day(ekby, -9),
@@ -190,19 +190,19 @@ def _elsa_plan(ekby: Ekby) -> None:
         actor,
         plan,
         ActionData(
-            "A speech and language assessment, then advice to the preschool and to Lena.",
+            "En tal- och språkbedömning, sedan råd till förskolan och till Lena.",
             need_id=speech.id,
             starts_on=_day(ekby, -9),
             due_on=_day(ekby, 30),
-            **_owner(ekby, HABILITATION, "Child habilitation", "hanna"),
+            **_owner(ekby, HABILITATION, "Barnhabiliteringen", "hanna"),
         ),
     )
     _views(
         ekby,
         "Elsa",
         "hanna",
-        child_views="Elsa showed us the puzzle corner and her favourite picture book when we asked what she likes.",
-        guardian_views="Lena sees the same at home and wants to know whether Elsa hears well.",
+        child_views="Elsa visade oss pusselhörnan och sin favoritbilderbok när vi frågade vad hon tycker om.",
+        guardian_views="Lena ser samma sak hemma och vill veta om Elsa hör bra.",
         next_review_in=35,
     )
 
@@ -218,9 +218,9 @@ def _elsa(ekby: Ekby, contacts: dict) -> None:
             ekby,
             "Elsa",
             "sara",
-            "Picture support",
+            "Bildstöd",
             "in_progress",
-            "Picture cards at lunch and in the reading corner; Elsa uses them to ask for puzzles.",
+            "Bildkort vid lunchen och i läshörnan; Elsa använder dem för att be om pussel.",
         ),
     )
 
@@ -232,68 +232,73 @@ def _omar_plan(ekby: Ekby) -> None:
         ekby,
         "Omar",
         "johan",
-        "Omar is often tired and worried, and school has become hard. His father Ahmed, the school, pupil "
-        "health, BUP and social services work on one plan with him.",
-        "Johan Dahl (social services) is Omar's Support Coordinator and keeps the plan; each agency answers "
-        "for its own actions.",
+        (
+            "Omar är ofta trött och orolig, och skolan har blivit svår. Hans pappa Ahmed, skolan, elevhälsan, BUP och "
+            "socialtjänsten arbetar med en gemensam plan tillsammans med honom."
+        ),
+        (
+            "Johan Dahl (socialtjänsten) är Omars stödsamordnare och håller i planen; varje verksamhet ansvarar för "
+            "sina egna insatser."
+        ),
     )
     plan = _plan(ekby, "Omar")
     school = add_need(
         actor,
         plan,
         NeedData(
-            "Omar finds it hard to keep up in class and to feel part of the group.",
+            "Omar har svårt att hänga med i klassen och att känna sig som en del av gruppen.",
             ("achieving", "included"),
-            strengths="Good at maths; loves football at break.",
-            getting_in_the_way="Tired in the mornings; misses lessons after bad nights.",
+            strengths="Duktig i matematik; älskar fotboll på rasterna.",
+            getting_in_the_way="Trött på morgnarna; missar lektioner efter dåliga nätter.",
         ),
     )
     add_goal(
         actor,
         school,
         GoalData(
-            "Omar is at school every day and keeps up in maths and Swedish.", "Attendance and his teacher's view."
+            "Omar är i skolan varje dag och hänger med i matematik och svenska.",
+            "Närvaron och klasslärarens bedömning.",
         ),
     )
     sleep = add_need(
         actor,
         plan,
         NeedData(
-            "Omar sleeps badly and worries a lot.",
+            "Omar sover dåligt och oroar sig mycket.",
             ("healthy", "nurtured"),
-            strengths="Omar can say when he is worried; he trusts his father.",
-            getting_in_the_way="Late evenings with screens; no set routine at home.",
+            strengths="Omar kan säga när han är orolig; han litar på sin pappa.",
+            getting_in_the_way="Sena kvällar med skärmar; inga fasta rutiner hemma.",
         ),
     )
-    add_goal(actor, sleep, GoalData("Omar sleeps through most nights.", "Omar's own sleep diary."))
+    add_goal(actor, sleep, GoalData("Omar sover hela natten de flesta nätter.", "Omars egen sömndagbok."))
     add_action(
         actor,
         plan,
         ActionData(
-            "A first BUP visit for Omar and Ahmed, with an interpreter.",
+            "Ett första besök på BUP för Omar och Ahmed, med tolk.",
             need_id=sleep.id,
             starts_on=_day(ekby, -30),
             due_on=_day(ekby, -22),
-            **_owner(ekby, BUP, "BUP outpatient team", "karin"),
+            **_owner(ekby, BUP, "BUP öppenvårdsmottagning", "karin"),
         ),
     )
     add_action(
         actor,
         plan,
         ActionData(
-            "Go through Omar's sleep diary with him and Ahmed.",
+            "Gå igenom Omars sömndagbok med honom och Ahmed.",
             need_id=sleep.id,
             starts_on=_day(ekby, -15),
             due_on=_day(ekby, -8),
-            **_owner(ekby, BUP, "BUP outpatient team", "karin"),
+            **_owner(ekby, BUP, "BUP öppenvårdsmottagning", "karin"),
         ),
     )
     _views(
         ekby,
         "Omar",
         "johan",
-        child_views="Omar says mornings are the hardest and that he likes football at break.",
-        guardian_views="Ahmed wants help with routines at home and asks for an interpreter at meetings.",
+        child_views="Omar säger att morgnarna är svårast och att han gillar fotboll på rasterna.",
+        guardian_views="Ahmed vill ha hjälp med rutiner hemma och ber om tolk vid möten.",
         next_review_in=-2,
     )
 
@@ -312,9 +317,9 @@ def _adopt_omar_decisions(ekby: Ekby) -> None:
         ekby,
         "Omar",
         "johan",
-        child_views="Omar says mornings are the hardest and that he likes football at break.",
-        guardian_views="Ahmed wants Omar to sleep better and would like help with routines at home.",
-        disagreements="Ahmed is not sure BUP is needed; he agreed to one assessment first.",
+        child_views="Omar säger att morgnarna är svårast och att han gillar fotboll på rasterna.",
+        guardian_views="Ahmed vill att Omar ska sova bättre och vill gärna ha hjälp med rutiner hemma.",
+        disagreements="Ahmed är inte säker på att BUP behövs; han gick med på en bedömning först.",
         next_review_in=28,
     )
 
@@ -367,7 +372,13 @@ def _omar(ekby: Ekby, contacts: dict) -> None:
     ekby.add(
         ekby.days_ago(14, hour=15),
         partial(
-            _review, ekby, "Omar", "johan", _day(ekby, -14), "First review with Omar and Ahmed at school.", "first"
+            _review,
+            ekby,
+            "Omar",
+            "johan",
+            _day(ekby, -14),
+            "Första uppföljningen med Omar och Ahmed på skolan.",
+            "first",
         ),
     )
     # after the meeting nine days ago: its four decisions become actions, and version 2 is published
@@ -381,18 +392,18 @@ def _omar(ekby: Ekby, contacts: dict) -> None:
             ekby,
             "Omar",
             "lars",
-            "A weekly check-in",
+            "En veckovis avstämning",
             "in_progress",
-            "Two check-ins so far; Omar chose Monday mornings.",
+            "Två avstämningar hittills; Omar valde måndagsmorgnar.",
         ),
     )
     ekby.add(
         ekby.days_ago(3, hour=13),
-        partial(_progress, ekby, "Omar", "nina", "A health talk", "done", "Talked about sleep and breakfast."),
+        partial(_progress, ekby, "Omar", "nina", "Ett hälsosamtal", "done", "Pratade om sömn och frukost."),
     )
     ekby.add(
         ekby.days_ago(2, hour=15),
-        partial(_review, ekby, "Omar", "johan", _day(ekby, -2), "Second review: sleep a little better.", "second"),
+        partial(_review, ekby, "Omar", "johan", _day(ekby, -2), "Andra uppföljningen: sover lite bättre.", "second"),
     )
 
 
@@ -403,79 +414,81 @@ def _leo_plan(ekby: Ekby) -> None:
         ekby,
         "Leo",
         "johan",
-        "Leo's parents are separating and Leo has found school hard this term.",
-        "Johan Dahl (social services) keeps the plan.",
+        "Leos föräldrar håller på att separera och Leo har haft det svårt i skolan den här terminen.",
+        "Johan Dahl (socialtjänsten) håller i planen.",
     )
     plan = _plan(ekby, "Leo")
     need = add_need(
         actor,
         plan,
         NeedData(
-            "Leo needs calm and someone to talk to at school.",
+            "Leo behöver lugn och någon att prata med i skolan.",
             ("nurtured", "achieving"),
-            strengths="Leo reads a lot and helps younger pupils.",
+            strengths="Leo läser mycket och hjälper yngre elever.",
         ),
     )
     add_action(
         actor,
         plan,
         ActionData(
-            "A short talk with Leo every Friday about his week.",
+            "Ett kort samtal med Leo varje fredag om hans vecka.",
             need_id=need.id,
             starts_on=_day(ekby, -28),
             due_on=_day(ekby, 20),
-            **_owner(ekby, SCHOOL, "Class 4–6", "lars"),
+            **_owner(ekby, SCHOOL, "Klass 4–6", "lars"),
         ),
     )
     _views(
         ekby,
         "Leo",
         "johan",
-        child_views="Leo says Fridays are good days and that he wants to keep his reading corner.",
-        guardian_views="Karl and Eva want Leo to have one adult at school he can talk to.",
+        child_views="Leo säger att fredagar är bra dagar och att han vill ha kvar sin läshörna.",
+        guardian_views="Karl och Eva vill att Leo ska ha en vuxen i skolan som han kan prata med.",
         next_review_in=14,
     )
 
 
 # -- Noah ----------------------------------------------------------------------------------------------------
 def _noah_plan(ekby: Ekby) -> None:
-    actor = persona(ekby, "maria", "Class 7–9")
+    actor = persona(ekby, "maria", "Klass 7–9")
     _start(
         ekby,
         "Noah",
         "maria",
-        "Noah has been absent from school a lot this term and wants help to get back.",
-        "Maria Holm (school) keeps the plan as Noah's Child Contact.",
+        "Noah har varit frånvarande mycket den här terminen och vill ha hjälp att komma tillbaka.",
+        "Maria Holm (skolan) håller i planen som Noahs kontaktperson.",
     )
     plan = _plan(ekby, "Noah")
     need = add_need(
         actor,
         plan,
         NeedData(
-            "Noah wants to get back to school full time.",
+            "Noah vill komma tillbaka till skolan på heltid.",
             ("achieving", "included"),
-            strengths="Noah is good at music and has two close friends in class.",
-            getting_in_the_way="Mornings; worries about catching up.",
+            strengths="Noah är duktig på musik och har två nära vänner i klassen.",
+            getting_in_the_way="Morgnarna; oro för att inte komma ikapp.",
         ),
     )
-    add_goal(actor, need, GoalData("Noah is at school every morning.", "Attendance, and what Noah says."))
+    add_goal(actor, need, GoalData("Noah är i skolan varje morgon.", "Närvaron, och vad Noah säger."))
     add_action(
         actor,
         plan,
         ActionData(
-            "A catch-up plan for maths and Swedish, with a study hour on Tuesdays.",
+            "En plan för att komma ikapp i matematik och svenska, med studietimme på tisdagar.",
             need_id=need.id,
             starts_on=_day(ekby, -17),
             due_on=_day(ekby, 25),
-            **_owner(ekby, SCHOOL, "Class 7–9", "maria"),
+            **_owner(ekby, SCHOOL, "Klass 7–9", "maria"),
         ),
     )
     _views(
         ekby,
         "Noah",
         "maria",
-        child_views="Noah wants to start with the lessons he likes and to sit with his friends.",
-        guardian_views="Petra wants Noah back at school and asks for weekly news from his class teacher.",
+        child_views="Noah vill börja med de lektioner han tycker om och sitta med sina kompisar.",
+        guardian_views=(
+            "Petra vill att Noah kommer tillbaka till skolan och ber om besked varje vecka från hans klasslärare."
+        ),
         next_review_in=21,
     )
 
@@ -489,11 +502,11 @@ def _noah_bup(ekby: Ekby) -> None:
         karin,
         plan,
         ActionData(
-            "Talks at BUP about Noah's low mood, every other week.",
+            "Samtal på BUP om Noahs nedstämdhet, varannan vecka.",
             areas=("healthy", "nurtured"),
             starts_on=_day(ekby, -16),
             due_on=_day(ekby, 40),
-            **_owner(ekby, BUP, "BUP outpatient team", "karin"),
+            **_owner(ekby, BUP, "BUP öppenvårdsmottagning", "karin"),
         ),
     )
     mark_withheld_from_guardians(karin, action, NOAH_WITHHELD_REASON)
@@ -511,13 +524,15 @@ def _noah_bup(ekby: Ekby) -> None:
 def _noah_review(ekby: Ekby) -> None:
     plan = _plan(ekby, "Noah")
     ratings = [
-        RatingData("achieving", "professionals", 2, "Many lessons missed; doing well when there."),
+        RatingData("achieving", "professionals", 2, "Många missade lektioner; klarar sig bra när han är där."),
         RatingData("included", "professionals", 3),
-        RatingData("achieving", "child", 2, "“I want to catch up.”"),
+        RatingData("achieving", "child", 2, "”Jag vill komma ikapp.”"),
         RatingData("included", "child", 4),
     ]
     record_review(
-        persona(ekby, "maria", "Class 7–9"), plan, ReviewData(_day(ekby, -5), "Review with Noah at school.", ratings)
+        persona(ekby, "maria", "Klass 7–9"),
+        plan,
+        ReviewData(_day(ekby, -5), "Uppföljning med Noah på skolan.", ratings),
     )
 
 
@@ -531,7 +546,7 @@ def _noah_bup_ratings(ekby: Ekby) -> None:
         plan,
         review,
         [
-            RatingData("healthy", "professionals", 2, "Low mood most days; sleeping better."),
+            RatingData("healthy", "professionals", 2, "Nedstämd de flesta dagar; sover bättre."),
             RatingData("nurtured", "professionals", 3),
         ],
     )
@@ -542,35 +557,35 @@ def _noah_bup_ratings(ekby: Ekby) -> None:
 
 # -- Alva ----------------------------------------------------------------------------------------------------
 def _alva_plan(ekby: Ekby) -> None:
-    actor = persona(ekby, "maria", "Class 1–3")
+    actor = persona(ekby, "maria", "Klass 1–3")
     _start(
         ekby,
         "Alva",
         "maria",
-        "Alva has started in the preschool class and needs a calm start with adults she trusts.",
+        "Alva har börjat i förskoleklass och behöver en lugn start med vuxna hon litar på.",
         # protected identity: the plan's own texts name no staff or unit (they reach her family and staff outside
         # her team unchanged)
-        "The school keeps the plan; Alva's Child Contact is the one to ask.",
+        "Skolan håller i planen; det är Alvas kontaktperson man frågar.",
     )
     plan = _plan(ekby, "Alva")
     need = add_need(
         actor,
         plan,
         NeedData(
-            "Alva needs a safe, predictable school day.",
+            "Alva behöver en trygg och förutsägbar skoldag.",
             ("safe", "included"),
-            strengths="Alva loves drawing and is kind to the other children.",
+            strengths="Alva älskar att rita och är snäll mot de andra barnen.",
         ),
     )
     add_action(
         actor,
         plan,
         ActionData(
-            "A picture schedule for the day and the same adult at drop-off.",
+            "Ett bildschema för dagen och samma vuxen vid lämningen.",
             need_id=need.id,
             starts_on=_day(ekby, -20),
             due_on=_day(ekby, 30),
-            **_owner(ekby, SCHOOL, "Class 1–3", "maria"),
+            **_owner(ekby, SCHOOL, "Klass 1–3", "maria"),
         ),
     )
 

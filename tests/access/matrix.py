@@ -28,14 +28,14 @@ class Expect:
     hides_agencies: frozenset[str] = field(default_factory=frozenset)  # agency names that must not be
 
 
-SCHOOL = "Ekby school"
-BVC = "Ekby child health centre (BVC)"
-PRESCHOOLS = "Ekby preschools"
-PUPIL_HEALTH = "Ekby pupil health"
-MVC = "Ekby maternity clinic (MVC)"
-SOCIAL_SERVICES = "Ekby social services"
+SCHOOL = "Ekby skola"
+BVC = "Barnavårdscentralen Ekby (BVC)"
+PRESCHOOLS = "Ekby förskolor"
+PUPIL_HEALTH = "Elevhälsan Ekby"
+MVC = "Barnmorskemottagningen Ekby (MVC)"
+SOCIAL_SERVICES = "Socialtjänsten Ekby"
 BUP = "BUP Ekby"
-HABILITATION = "Ekby habilitation"
+HABILITATION = "Habiliteringen Ekby"
 
 ALLOWED: dict[tuple[str, str], Expect] = {
     # Elsa: Child Contact anna (BVC); enrolled at Solrosen and BVC; consent for BVC, preschools,
@@ -49,17 +49,17 @@ ALLOWED: dict[tuple[str, str], Expect] = {
         200, agencies_withheld="no_consent_for_your_agency", hides_agencies=frozenset({PRESCHOOLS})
     ),
     ("sara", "Liam"): Expect(200, agencies_withheld="no_consent_for_your_agency", hides_agencies=frozenset({BVC})),
-    # Omar: Child Contact maria; Class 4–6 and the pupil health team; consent for school, pupil health,
+    # Omar: Child Contact maria; Klass 4–6 and the pupil health team; consent for school, pupil health,
     # BUP, social services; Support Coordinator johan; team school, pupil health, BUP, social services.
     ("maria", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH, SOCIAL_SERVICES})),
     ("lars", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH, SOCIAL_SERVICES})),
     ("nina", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH, SOCIAL_SERVICES})),
     ("johan", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, PUPIL_HEALTH, SOCIAL_SERVICES})),
     ("karin", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, SOCIAL_SERVICES})),
-    # bodil is a practitioner of the BUP outpatient team, the unit that owns karin's actions in Omar's and
+    # bodil is a practitioner of the BUP öppenvårdsmottagning, the unit that owns karin's actions in Omar's and
     # Noah's plans: an action's owner unit is a relation to the child (RULES.md §2), with BUP's consent.
     ("bodil", "Omar"): Expect(200, sees_agencies=frozenset({SCHOOL, SOCIAL_SERVICES})),
-    # Leo: Child Contact maria; Class 4–6; the school's consent withdrawn by Eva last week.
+    # Leo: Child Contact maria; Klass 4–6; the school's consent withdrawn by Eva last week.
     # Social services holds consent for Leo, but the school does not: nothing of it reaches school staff —
     # not even that social services (johan, the Support Coordinator) is involved.
     ("maria", "Leo"): Expect(
@@ -73,17 +73,17 @@ ALLOWED: dict[tuple[str, str], Expect] = {
     ),
     # johan is the plan keeper: he is told the Child Contact role needs a consented agency (RULES.md §4).
     ("johan", "Leo"): Expect(200, role_notice=True, sees_agencies=frozenset({SCHOOL, SOCIAL_SERVICES})),
-    # Noah: Child Contact maria; Class 7–9.
+    # Noah: Child Contact maria; Klass 7–9.
     # Team school and BUP (karin); BUP's consent was given by Noah himself, for healthy and nurtured.
     ("maria", "Noah"): Expect(200, sees_agencies=frozenset({SCHOOL, BUP})),
     ("karin", "Noah"): Expect(200, sees_agencies=frozenset({SCHOOL, BUP})),
     ("bodil", "Noah"): Expect(200, sees_agencies=frozenset({SCHOOL, BUP})),
     # Alva: protected identity; Child Contact maria (in her team: sees contacts and guardians).
     ("maria", "Alva"): Expect(200, sees_agencies=frozenset({SCHOOL})),
-    # Maja: Child Contact maria; Class 7–9. erik's report waits in the intake queue, not yet matched: it
+    # Maja: Child Contact maria; Klass 7–9. erik's report waits in the intake queue, not yet matched: it
     # gives nobody a relation, and it never gives the school (or erik) anything.
     ("maria", "Maja"): Expect(200, sees_agencies=frozenset({SCHOOL})),
-    # Ella: Child Contact maria; Class 1–3; sibling of Liam (anna sees nothing of her).
+    # Ella: Child Contact maria; Klass 1–3; sibling of Liam (anna sees nothing of her).
     ("maria", "Ella"): Expect(200, sees_agencies=frozenset({SCHOOL})),
     # Baby Lund: registered by mia at MVC without a number (unborn); Child Contact mia.
     ("mia", "Baby"): Expect(200, sees_agencies=frozenset({MVC})),

@@ -135,8 +135,8 @@ def demo_objects(app: Flask) -> dict[str, str]:
             )
         )
         ids["ahmed"] = _one(select(Guardian.public_id).where(Guardian.given_name == "Ahmed"))
-        ids["class_1_3"] = _one(select(Unit.public_id).where(Unit.name == "Class 1–3"))
-        ids["children_and_families"] = _one(select(Unit.public_id).where(Unit.name == "Children and families"))
+        ids["class_1_3"] = _one(select(Unit.public_id).where(Unit.name == "Klass 1–3"))
+        ids["children_and_families"] = _one(select(Unit.public_id).where(Unit.name == "Barn och familj"))
         ids["omar_next_meeting_version"] = str(
             _one(select(Meeting.version).where(Meeting.public_id == ids["omar_next_meeting"]))
         )

@@ -163,7 +163,7 @@ def test_protected_identity_hides_guardian_contacts_from_unit_staff_outside_the_
     from coordination.children.operations import create_staff_account
 
     with app.app_context():
-        unit = database.session.scalar(select(Unit).where(Unit.name == "Class 1–3"))
+        unit = database.session.scalar(select(Unit).where(Unit.name == "Klass 1–3"))
         person = create_staff_person(SYSTEM_ACTOR, StaffData("Greta", "Grön", title="teacher"))
         add_membership(SYSTEM_ACTOR, person, unit)
         create_staff_account(SYSTEM_ACTOR, person, "greta", "a long staff password 42")

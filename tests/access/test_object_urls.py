@@ -207,7 +207,7 @@ POSTS: dict[str, PostRoute] = {
         lambda o: {
             "starts_at": o["in_20_days"],
             "ends_at": o["in_20_days_end"],
-            "place": "Ekby school, room 3",
+            "place": "Ekby skola, room 3",
             "agenda": "Follow-up.",
             "areas": ["healthy"],
         },
@@ -220,7 +220,7 @@ POSTS: dict[str, PostRoute] = {
             "version": o["omar_next_meeting_version"],
             "starts_at": o["in_20_days"],
             "ends_at": o["in_20_days_end"],
-            "place": "Ekby school, room 3",
+            "place": "Ekby skola, room 3",
         },
         ("meeting", "chronology_entry"),
         {"johan": 302},
@@ -468,7 +468,7 @@ def test_erik_sees_only_his_own_receipt(app: Flask, db: Any) -> None:
     receipt = erik.get("/reports/{maja_report}".format(**objects))
     assert receipt.status_code == 200
     html = receipt.get_data(as_text=True)
-    for secret in ("Maja", "Johansson", "railway station", "Nora"):
+    for secret in ("Maja", "Johansson", "järnvägsstationen", "Nora"):
         assert secret not in html, f"the receipt shows nothing about the child: {secret}"
 
 
@@ -554,7 +554,7 @@ def test_anna_sees_elsas_concern(app: Flask, db: Any) -> None:
     response = anna.get("/children/{Elsa}/concerns/{elsa_concern}".format(**objects))
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "single words at preschool" in html and "Loves picture books" in html
+    assert "enstaka ord på förskolan" in html and "Älskar bilderböcker" in html
     reads = [r for r in audit_since(app, before) if r.object_type == "concern" and r.outcome == "allowed"]
     assert reads and reads[-1].object_id == objects["elsa_concern"], "the read of the concern is audited"
 
@@ -566,8 +566,8 @@ def test_omars_team_sees_his_meeting(app: Flask, db: Any, persona: str) -> None:
     held = session.get("/children/{Omar}/meetings/{omar_held_meeting}".format(**objects))
     assert held.status_code == 200
     html = held.get_data(as_text=True)
-    assert "Ekby school, meeting room 2" in html
-    assert "An assessment at BUP of Omar" in html, "BUP's own decision"
+    assert "Ekby skola, mötesrum 2" in html
+    assert "En bedömning på BUP av Omar" in html, "BUP's own decision"
     assert session.get("/children/{Omar}/meetings/{omar_next_meeting}".format(**objects)).status_code == 200
 
 
@@ -579,7 +579,7 @@ def test_erik_sees_his_receipt_and_ida_the_intake_report(app: Flask, db: Any) ->
     ida = Session(app, "ida")
     report = ida.get("/intake/{maja_report}".format(**objects))
     assert report.status_code == 200
-    assert "railway station" in report.get_data(as_text=True)
+    assert "järnvägsstationen" in report.get_data(as_text=True)
     assert objects["maja_report"] in ida.get("/intake").get_data(as_text=True)
 
 
@@ -590,7 +590,7 @@ def test_anna_sees_the_siblings_page_about_liam_and_nothing_of_ella(app: Flask, 
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "/children/{Liam}/siblings/1/request".format(**objects) in html
-    for secret in ("Ella", objects["Ella"], "Maria Holm", "Class 1–3"):
+    for secret in ("Ella", objects["Ella"], "Maria Holm", "Klass 1–3"):
         assert secret not in html, secret
     assert anna.get("/children/{Liam}/siblings/1/request".format(**objects)).status_code == 200
 
@@ -702,7 +702,7 @@ def test_a_withdrawn_consent_closes_elsas_concern_to_another_agency_on_the_next_
     assert hanna.get(url).status_code == 200
     with app.app_context():
         elsa = database.session.scalar(select(Child.id).where(Child.public_id == objects["Elsa"]))
-        habilitation = database.session.scalar(select(Agency.id).where(Agency.name == "Ekby habilitation"))
+        habilitation = database.session.scalar(select(Agency.id).where(Agency.name == "Habiliteringen Ekby"))
         lena = database.session.scalar(select(Guardian.id).where(Guardian.given_name == "Lena"))
         anna = database.session.scalar(select(StaffPerson).where(StaffPerson.given_name == "Anna"))
         consents = database.session.scalars(

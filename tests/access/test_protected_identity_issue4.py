@@ -5,7 +5,7 @@ Her meeting place, her guardians' contact details (Sofia's, and tomas's: he is r
 contact channels of the staff and units around her are withheld from staff outside her team; her team (maria)
 sees them. Each output is scanned as HTML (the PDF as its text) for the protected values.
 
-The staff outside the team are made here: practitioners of Class 1–3, where Alva is enrolled (a unit relation,
+The staff outside the team are made here: practitioners of Klass 1–3, where Alva is enrolled (a unit relation,
 so they reach her pages, but are not in her team)."""
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from coordination.demo.concerns import ALVA_MEETING_PLACE
 from tests.access.object_fixtures import Session, demo_objects
 
 PASSWORD = "a long staff password 42"
-NEW_PLACE = "Ekby school, the small library (back door)"
-CLASS_1_3 = "Class 1–3"
+NEW_PLACE = "Ekby skola, the small library (back door)"
+CLASS_1_3 = "Klass 1–3"
 
 
 @dataclass
@@ -35,7 +35,7 @@ class Alva:
 
 
 def _practitioner_in_class_1_3(app: Flask, username: str, given_name: str) -> str:
-    """A new teacher in Class 1–3 (a unit relation to Alva, nothing more); returns their public id."""
+    """A new teacher in Klass 1–3 (a unit relation to Alva, nothing more); returns their public id."""
     from agencies.operations import StaffData, add_membership, create_staff_person
     from coordination.access import SYSTEM_ACTOR
     from coordination.children.operations import create_staff_account
@@ -75,11 +75,11 @@ def _protected_values(app: Flask) -> dict[str, str]:
 @pytest.fixture()
 def alva(app: Flask, db: Any) -> Alva:
     """Alva's demo (team maria, a planned meeting at ALVA_MEETING_PLACE), plus: a concern maria raised about
-    her, and greta (Class 1–3, outside the team) asked by maria to become Support Coordinator."""
+    her, and greta (Klass 1–3, outside the team) asked by maria to become Support Coordinator."""
     objects = demo_objects(app)
     objects["greta"] = _practitioner_in_class_1_3(app, "greta", "Greta")
     with app.app_context():
-        objects["school"] = database.session.scalar(select(Agency.public_id).where(Agency.name == "Ekby school"))
+        objects["school"] = database.session.scalar(select(Agency.public_id).where(Agency.name == "Ekby skola"))
         objects["class_1_3"] = database.session.scalar(select(Unit.public_id).where(Unit.name == CLASS_1_3))
     maria = Session(app, "maria")
     concern = maria.post(
@@ -119,7 +119,7 @@ PAGES: dict[str, str] = {
     "the concern page": "/children/{Alva}/concerns/{alva_concern}",
     "the Support Coordinator request": "/children/{Alva}/coordinator-requests/{alva_request}",
     "the inbox": "/inbox",
-    # the Child's Plan (issue 5): Alva's plan has one school action, owned by maria in Class 1–3
+    # the Child's Plan (issue 5): Alva's plan has one school action, owned by maria in Klass 1–3
     "the Plan tab": "/children/{Alva}/plan",
     "the plan's versions": "/children/{Alva}/plan/versions",
 }
@@ -265,7 +265,7 @@ def test_no_chronology_summary_of_any_child_holds_a_meeting_place(app: Flask, al
 
 
 def test_the_plan_pdf_holds_no_protected_value_for_staff_outside_the_team(app: Flask, alva: Alva) -> None:
-    """The PDF of Alva's plan, downloaded by greta (Class 1–3, not on her team), read back as text."""
+    """The PDF of Alva's plan, downloaded by greta (Klass 1–3, not on her team), read back as text."""
     from io import BytesIO
 
     from pypdf import PdfReader
@@ -274,6 +274,6 @@ def test_the_plan_pdf_holds_no_protected_value_for_staff_outside_the_team(app: F
     response = greta.get("/children/{Alva}/plan.pdf".format(**alva.objects))
     assert response.status_code == 200
     text = " ".join(" ".join(page.extract_text() or "" for page in PdfReader(BytesIO(response.data)).pages).split())
-    assert "A picture schedule for the day" in text, "the action itself is shown"
+    assert "Ett bildschema för dagen" in text, "the action itself is shown"
     leaks = [what for what, value in alva.secrets.items() if value in text]
     assert leaks == [] and CLASS_1_3 not in text and "Maria Holm" not in text, leaks

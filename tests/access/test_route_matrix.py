@@ -133,7 +133,7 @@ def test_action_posts(app: Flask, db, persona: str) -> None:  # type: ignore[no-
 
 
 def test_the_intake_queue_is_for_intake_alone_even_inside_social_services(app: Flask, db) -> None:  # type: ignore[no-untyped-def]
-    # johan works at social services (Children and families) without the intake role.
+    # johan works at social services (Barn och familj) without the intake role.
     client = app.test_client()
     login(client, "johan")
     assert client.get("/intake").status_code == 404
@@ -151,5 +151,5 @@ def test_my_agencys_actions_is_the_worklists_agency_view(app: Flask, db) -> None
     assert "/agency/actions" in client.get("/agency/").get_data(as_text=True)
     html = client.get("/agency/actions").get_data(as_text=True)
     assert 'data-form="reassign-action"' in html
-    assert "A first BUP visit for Omar and Ahmed" in html
+    assert "Ett första besök på BUP för Omar och Ahmed" in html
     assert 'name="view" value="agency"' in html, "filtering keeps the agency view"

@@ -222,7 +222,7 @@ def test_everyone_but_an_agency_admin_gets_404_on_every_agency_page(
     app: Flask, client: FlaskClient, username: str
 ) -> None:
     omar = child_id(app, "Omar")
-    new, _number = new_child(app, "Nova", "Utankontakt", "Class 4–6")
+    new, _number = new_child(app, "Nova", "Utankontakt", "Klass 4–6")
     sign_in(client, username)
     for path in AGENCY_GET_PATHS:
         response = client.get(path)
@@ -331,8 +331,8 @@ def test_the_staff_list_shows_name_title_agency_unit_roles_and_status(app: Flask
     text = page(response)
     for name in ("Anna Berg", "Maria Holm", "Lars Ek", "Bodil Ek", "Erik Falk", "Hanna Åberg"):
         assert name in text
-    assert "head teacher" in text and "Ekby school – Class 1–3" in text and "Agency admin" in text
-    assert "BUP Ekby – BUP outpatient team" in text
+    assert "rektor" in text and "Ekby skola – Klass 1–3" in text and "Agency admin" in text
+    assert "BUP Ekby – BUP öppenvårdsmottagning" in text
     assert text.index("Anna Berg") < text.index("Johan Dahl") < text.index("Lars Ek") < text.index("Maria Holm")
     assert f'href="/admin/staff/{staff_id(app, "lars")}"' in text
     for child in NAMED_CHILDREN:
@@ -374,27 +374,27 @@ def test_the_staff_page_shows_memberships_and_offers_deactivation(app: Flask, cl
     maria = staff_id(app, "maria")
     text = page(client.get(f"/admin/staff/{maria}"))
     assert "Maria Holm" in text and "maria@" not in text or "maria.holm@ekby.example" in text
-    assert text.count("Ekby school") == 3 and "Class 7–9" in text and "EKBY-0003" in text
+    assert text.count("Ekby skola") == 3 and "Klass 7–9" in text and "EKBY-0003" in text
     assert f'href="/admin/staff/{maria}/deactivate"' in text
     for child in NAMED_CHILDREN:
         assert f"{child} " not in text
 
 
 def test_the_confirmation_says_what_will_happen_in_counts_never_names(app: Flask, client: FlaskClient) -> None:
-    give_child_contact(app, "Leo", "lars", "Class 4–6")
-    give_child_contact(app, "Omar", "lars", "Class 4–6")
+    give_child_contact(app, "Leo", "lars", "Klass 4–6")
+    give_child_contact(app, "Omar", "lars", "Klass 4–6")
     sign_in(client, "admin")
     response = client.get(f"/admin/staff/{staff_id(app, 'lars')}/deactivate")
     assert response.status_code == 200
     text = page(response)
     assert "logged out at once" in text
-    assert "2 children need a new Child Contact from Ekby school" in text
+    assert "2 children need a new Child Contact from Ekby skola" in text
     assert "no other active agency admin" not in text, "maria will see the list"
     for child in (*NAMED_CHILDREN, "Andersson", "Hassan"):
         assert child not in text, f"no child data on an admin page: {child}"
     maria = page(client.get(f"/admin/staff/{staff_id(app, 'maria')}/deactivate"))
-    assert re.search(r"\d+ children need a new Child Contact from Ekby school", maria)
-    assert "Ekby school has no other active agency admin" in maria
+    assert re.search(r"\d+ children need a new Child Contact from Ekby skola", maria)
+    assert "Ekby skola has no other active agency admin" in maria
     for child in NAMED_CHILDREN:
         assert child not in maria
 
@@ -404,8 +404,8 @@ def test_the_agencies_page_lists_agencies_and_units_without_child_data(app: Flas
     response = client.get("/admin/agencies")
     assert response.status_code == 200
     text = page(response)
-    assert "Ekby school" in text and "Class 4–6" in text and "BUP outpatient team" in text and "Region" in text
-    assert text.index("BUP Ekby") < text.index("Ekby school")
+    assert "Ekby skola" in text and "Klass 4–6" in text and "BUP öppenvårdsmottagning" in text and "Region" in text
+    assert text.index("BUP Ekby") < text.index("Ekby skola")
     for child in NAMED_CHILDREN:
         assert f"{child} " not in text
 
@@ -414,7 +414,7 @@ def test_the_agencies_page_lists_agencies_and_units_without_child_data(app: Flas
 def test_deactivation_ends_the_session_at_once_and_the_duties_land_on_the_agency_admins_list(
     app: Flask, client: FlaskClient
 ) -> None:
-    give_child_contact(app, "Leo", "lars", "Class 4–6")
+    give_child_contact(app, "Leo", "lars", "Klass 4–6")
     lars_client = app.test_client()
     sign_in(lars_client, "lars")
     assert lars_client.get("/").status_code == 200
@@ -473,9 +473,9 @@ def test_an_agency_admin_sees_only_their_own_agencys_children_without_a_child_co
     app: Flask, client: FlaskClient
 ) -> None:
     school_child, number = new_child(
-        app, "Tove", "Utankontakt", "Class 4–6", age=9, serial=871, guardian=("Gunnel", "Vårdnadsson")
+        app, "Tove", "Utankontakt", "Klass 4–6", age=9, serial=871, guardian=("Gunnel", "Vårdnadsson")
     )
-    bup_child, _ = new_child(app, "Bruno", "Psykbarn", "BUP outpatient team", age=12)
+    bup_child, _ = new_child(app, "Bruno", "Psykbarn", "BUP öppenvårdsmottagning", age=12)
     assert number is not None
     sign_in(client, "maria")
     response = client.get("/agency/children-without-child-contact")
@@ -498,7 +498,7 @@ def test_an_agency_admin_sees_only_their_own_agencys_children_without_a_child_co
         )
         tove = session().scalar(select(Child.id).where(Child.public_id == school_child))
         assert [(row.child_id, row.legal_basis) for row in read] == [(tove, "agency_administration")]
-        assert read[0].acting_agency_id == session().scalar(select(Agency.id).where(Agency.name == "Ekby school"))
+        assert read[0].acting_agency_id == session().scalar(select(Agency.id).where(Agency.name == "Ekby skola"))
 
     bodil = app.test_client()
     sign_in(bodil, "bodil")
@@ -516,11 +516,11 @@ def test_an_agency_without_such_children_says_what_to_do(client: FlaskClient) ->
 
 
 def test_assigning_refuses_bad_choices_with_a_message_next_to_the_field(app: Flask, client: FlaskClient) -> None:
-    school_child, _ = new_child(app, "Tove", "Utankontakt", "Class 4–6")
-    bup_child, _ = new_child(app, "Bruno", "Psykbarn", "BUP outpatient team")
+    school_child, _ = new_child(app, "Tove", "Utankontakt", "Klass 4–6")
+    bup_child, _ = new_child(app, "Bruno", "Psykbarn", "BUP öppenvårdsmottagning")
     with app.app_context():
         other = create_staff_person(SYSTEM_ACTOR, StaffData(given_name="Olga", family_name="Adminonly"))
-        add_membership(SYSTEM_ACTOR, other, _unit("Class 1–3"), practitioner=False, agency_admin=True)
+        add_membership(SYSTEM_ACTOR, other, _unit("Klass 1–3"), practitioner=False, agency_admin=True)
         session().commit()
         admin_only = other.public_id
     sign_in(client, "maria")
@@ -562,7 +562,7 @@ def test_assigning_refuses_bad_choices_with_a_message_next_to_the_field(app: Fla
 
 
 def test_assigning_a_child_contact_takes_the_child_off_the_list(app: Flask, client: FlaskClient) -> None:
-    school_child, _ = new_child(app, "Tove", "Utankontakt", "Class 4–6")
+    school_child, _ = new_child(app, "Tove", "Utankontakt", "Klass 4–6")
     sign_in(client, "maria")
     response = post_form(
         client,
@@ -586,7 +586,7 @@ def test_assigning_a_child_contact_takes_the_child_off_the_list(app: Flask, clie
 
 def test_the_children_list_pages_by_25(app: Flask, client: FlaskClient) -> None:
     for index in range(27):
-        new_child(app, f"Kid{index:02d}", "Sidbarn", "Class 7–9", age=13)
+        new_child(app, f"Kid{index:02d}", "Sidbarn", "Klass 7–9", age=13)
     sign_in(client, "maria")
     first = page(client.get("/agency/children-without-child-contact"))
     assert "Showing 1–25 of 27" in first and "Kid00 Sidbarn" in first and "Kid26" not in first
@@ -600,14 +600,14 @@ def test_the_childrens_page_does_not_grow_in_statements_with_its_rows(
 ) -> None:
     clock.set(datetime.now(UTC))  # fixed: no "last seen" update in between
     for index in range(10):
-        new_child(app, f"Tio{index:02d}", "Mangdbarn", "Class 1–3", age=7)
+        new_child(app, f"Tio{index:02d}", "Mangdbarn", "Klass 1–3", age=7)
     sign_in(client, "maria")
     client.get("/agency/children-without-child-contact")
     with count_queries() as ten:
         response = client.get("/agency/children-without-child-contact")
     assert response.status_code == 200 and page(response).count("Mangdbarn</th>") == 10
     for index in range(30):
-        new_child(app, f"Fyrtio{index:02d}", "Mangdbarn", "Class 1–3", age=7)
+        new_child(app, f"Fyrtio{index:02d}", "Mangdbarn", "Klass 1–3", age=7)
     with count_queries() as forty:
         response = client.get("/agency/children-without-child-contact")
     assert response.status_code == 200 and page(response).count("Mangdbarn</th>") == 25
@@ -625,7 +625,7 @@ def test_the_reassign_page_does_not_grow_in_statements_with_its_rows(
     app: Flask, client: FlaskClient, clock: Any, count_queries: Any
 ) -> None:
     clock.set(datetime.now(UTC))
-    give_child_contact(app, "Leo", "lars", "Class 4–6")
+    give_child_contact(app, "Leo", "lars", "Klass 4–6")
     with app.app_context():
         _person("lars").is_active = False
         session().commit()
@@ -634,8 +634,8 @@ def test_the_reassign_page_does_not_grow_in_statements_with_its_rows(
     with count_queries() as few:
         assert client.get("/agency/reassign").status_code == 200
     for index in range(20):
-        new_child(app, f"Tjugo{index:02d}", "Uppdragsbarn", "Class 7–9", age=14)
-        give_child_contact(app, f"Tjugo{index:02d}", "maria", "Class 7–9")
+        new_child(app, f"Tjugo{index:02d}", "Uppdragsbarn", "Klass 7–9", age=14)
+        give_child_contact(app, f"Tjugo{index:02d}", "maria", "Klass 7–9")
     with count_queries() as many:
         response = client.get("/agency/reassign")
     assert response.status_code == 200 and page(response).count("Uppdragsbarn</th>") >= 8
@@ -668,7 +668,7 @@ def test_the_staff_list_does_not_grow_in_statements_with_its_rows(
 
 # == 6. agency admin: reassigning Child Contact duties ======================================================
 def test_reassigning_a_deactivated_persons_duty_moves_it_and_keeps_the_history(app: Flask, client: FlaskClient) -> None:
-    give_child_contact(app, "Leo", "lars", "Class 4–6")
+    give_child_contact(app, "Leo", "lars", "Klass 4–6")
     sign_in(client, "admin")
     lars = staff_id(app, "lars")
     assert post_form(client, f"/admin/staff/{lars}/deactivate", {}).status_code == 303
@@ -737,9 +737,9 @@ def test_reassigning_outside_the_agency_is_404_and_writes_nothing(app: Flask, cl
 
 
 def test_a_duty_held_by_someone_who_left_the_agency_needs_reassigning(app: Flask, client: FlaskClient) -> None:
-    give_child_contact(app, "Leo", "lars", "Class 4–6")
+    give_child_contact(app, "Leo", "lars", "Klass 4–6")
     with app.app_context():
-        _membership("lars", "Class 4–6").ended_at = datetime.now(UTC)
+        _membership("lars", "Klass 4–6").ended_at = datetime.now(UTC)
         session().commit()
     sign_in(client, "maria")
     text = page(client.get("/agency/reassign"))
@@ -750,7 +750,7 @@ def test_a_duty_held_by_someone_who_left_the_agency_needs_reassigning(app: Flask
 def test_staff_names_around_a_protected_child_are_withheld_from_the_agency_admin(
     app: Flask, client: FlaskClient
 ) -> None:
-    give_child_contact(app, "Alva", "lars", "Class 4–6")
+    give_child_contact(app, "Alva", "lars", "Klass 4–6")
     with app.app_context():
         alva = session().scalar(select(Child).where(Child.given_name == "Alva"))
         assert alva is not None
@@ -766,7 +766,7 @@ def test_staff_names_around_a_protected_child_are_withheld_from_the_agency_admin
     assert "Lars Ek" in row and "Maria Holm" in row, "everyone is offered"
     omar_row = text.split("Omar Hassan</th>")[1].split("</tr>")[0]
     assert "Maria Holm" in omar_row, "other children's holders are shown"
-    give_child_contact(app, "Alva", "maria", "Class 1–3")
+    give_child_contact(app, "Alva", "maria", "Klass 1–3")
     row = page(client.get("/agency/reassign")).split("Alva Nilsson</th>")[1].split("</tr>")[0]
     assert "Maria Holm" in row, "the admin holding the duty herself sees her own name"
 
@@ -783,10 +783,10 @@ def test_bodil_cannot_reassign_to_or_from_the_school(app: Flask, client: FlaskCl
 
 
 def test_the_agency_home_links_to_the_lists_with_counts(app: Flask, client: FlaskClient) -> None:
-    new_child(app, "Tove", "Utankontakt", "Class 4–6")
+    new_child(app, "Tove", "Utankontakt", "Klass 4–6")
     sign_in(client, "maria")
     text = page(client.get("/agency/"))
-    assert "Ekby school" in text
+    assert "Ekby skola" in text
     assert "1 child enrolled at the agency has no Child Contact." in text
     assert 'href="/agency/children-without-child-contact"' in text and 'href="/agency/reassign"' in text
     assert "No Child Contact duty needs reassigning." in text

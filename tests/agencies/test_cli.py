@@ -53,7 +53,7 @@ def cli_app(app: Flask, db: Any, monkeypatch: pytest.MonkeyPatch) -> Flask:
     [
         (["agency", "create", "--name", "X", "--kind", "bakery", "--level", "region"], "Invalid value for '--kind'"),
         (["agency", "create", "--name", "X", "--kind", "school", "--level", "galaxy"], "Invalid value for '--level'"),
-        (["agency", "create", "--name", "Ekby school", "--kind", "school", "--level", "municipality"], "exists"),
+        (["agency", "create", "--name", "Ekby skola", "--kind", "school", "--level", "municipality"], "exists"),
         (["agency", "create", "--name", "   ", "--kind", "school", "--level", "municipality"], "cannot be empty"),
         (["agency", "create", "--name", "x" * 201, "--kind", "school", "--level", "municipality"], "at most 200"),
         (["agency", "create", "--name", "Tab\there", "--kind", "school", "--level", "region"], "control characters"),
@@ -62,8 +62,8 @@ def cli_app(app: Flask, db: Any, monkeypatch: pytest.MonkeyPatch) -> Flask:
             "at most",
         ),
         (["unit", "create", "--agency", "Nowhere", "--name", "Class 1"], "No agency is called 'Nowhere'"),
-        (["unit", "create", "--agency", "Ekby school", "--name", "Class 4–6"], "already has a unit with that name"),
-        (["unit", "create", "--agency", "Ekby school", "--name", ""], "cannot be empty"),
+        (["unit", "create", "--agency", "Ekby skola", "--name", "Klass 4–6"], "already has a unit with that name"),
+        (["unit", "create", "--agency", "Ekby skola", "--name", ""], "cannot be empty"),
     ],
 )
 def test_agency_and_unit_commands_refuse_bad_input_and_write_nothing(
@@ -117,16 +117,16 @@ def test_staff_create_refuses_a_short_password_without_echoing_it(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--username", "lars", "--agency", "Ekby school", "--unit", "Class 1–3", "--intake"], "Only social services"),
-        (["--username", "lars", "--agency", "Nowhere", "--unit", "Class 1–3"], "No agency is called 'Nowhere'"),
-        (["--username", "lars", "--agency", "Ekby school", "--unit", "Intake"], "has no unit called 'Intake'"),
+        (["--username", "lars", "--agency", "Ekby skola", "--unit", "Klass 1–3", "--intake"], "Only social services"),
+        (["--username", "lars", "--agency", "Nowhere", "--unit", "Klass 1–3"], "No agency is called 'Nowhere'"),
+        (["--username", "lars", "--agency", "Ekby skola", "--unit", "Intake"], "has no unit called 'Intake'"),
         (
-            ["--username", "nobody", "--agency", "Ekby school", "--unit", "Class 1–3"],
+            ["--username", "nobody", "--agency", "Ekby skola", "--unit", "Klass 1–3"],
             "No staff member has the username",
         ),
-        (["--username", "lena", "--agency", "Ekby school", "--unit", "Class 1–3"], "No staff member has the username"),
-        (["--username", "lars", "--agency", "Ekby school", "--unit", "Class 4–6"], "already a member of that unit"),
-        (["--username", "lars", "--agency", "Ekby school", "--unit", "Class 1–3", "--no-practitioner"], "at least one"),
+        (["--username", "lena", "--agency", "Ekby skola", "--unit", "Klass 1–3"], "No staff member has the username"),
+        (["--username", "lars", "--agency", "Ekby skola", "--unit", "Klass 4–6"], "already a member of that unit"),
+        (["--username", "lars", "--agency", "Ekby skola", "--unit", "Klass 1–3", "--no-practitioner"], "at least one"),
     ],
 )
 def test_add_membership_refuses_bad_input_and_writes_nothing(cli_app: Flask, args: list[str], message: str) -> None:
@@ -144,7 +144,7 @@ def test_deactivating_twice_or_an_unknown_person_is_refused_and_writes_nothing(c
     refused(run(cli_app, "staff", "deactivate", "--username", "lars"), "already deactivated")
     assert counts(cli_app) == after_first
     refused(
-        run(cli_app, "staff", "add-membership", "--username", "lars", "--agency", "Ekby school", "--unit", "Class 1–3"),
+        run(cli_app, "staff", "add-membership", "--username", "lars", "--agency", "Ekby skola", "--unit", "Klass 1–3"),
         "deactivated",
     )
     assert counts(cli_app) == after_first
@@ -163,7 +163,7 @@ def test_agency_and_unit_create_and_list(cli_app: Flask) -> None:
     assert listing.exit_code == 0
     assert "Ekby dental care (primary_care, region)" in listing.output
     assert "  - Tandvården (031-1)" in listing.output
-    assert "Ekby school (school, municipality" in listing.output and "  - Class 4–6" in listing.output
+    assert "Ekby skola (school, municipality" in listing.output and "  - Klass 4–6" in listing.output
     with cli_app.app_context():
         actions = database.session.scalars(
             select(AuditEvent.actor_kind + ":" + AuditEvent.action + ":" + AuditEvent.legal_basis).where(
@@ -197,14 +197,14 @@ def test_staff_create_add_membership_deactivate_and_list(cli_app: Flask) -> None
         "--username",
         "GRETA",
         "--agency",
-        "Ekby social services",
+        "Socialtjänsten Ekby",
         "--unit",
-        "Intake",
+        "Mottagningen",
         "--intake",
         "--agency-admin",
     )
     assert result.exit_code == 0, result.output
-    assert "Greta Ny is now a member of Intake (Ekby social services) as practitioner, agency_admin, intake." in (
+    assert "Greta Ny is now a member of Mottagningen (Socialtjänsten Ekby) as practitioner, agency_admin, intake." in (
         result.output
     )
     with cli_app.app_context():
@@ -217,8 +217,8 @@ def test_staff_create_add_membership_deactivate_and_list(cli_app: Flask) -> None
         assert membership.is_intake and membership.is_agency_admin and membership.is_practitioner
     listing = run(cli_app, "staff", "list")
     assert "Greta Ny, counsellor – greta – active" in listing.output
-    assert "  - Ekby social services / Intake: practitioner, agency_admin, intake" in listing.output
-    assert "Maria Holm, head teacher – maria – active" in listing.output
+    assert "  - Socialtjänsten Ekby / Mottagningen: practitioner, agency_admin, intake" in listing.output
+    assert "Maria Holm, rektor – maria – active" in listing.output
     assert run(cli_app, "staff", "deactivate", "--username", "greta").exit_code == 0
     assert "Greta Ny, counsellor – greta – deactivated" in run(cli_app, "staff", "list").output
 

@@ -58,7 +58,7 @@ BENCH_PREFIX = "barnkompass_bench_"
 PLAN_SIZES = (10, 100, 1000)
 WORKLIST_SIZES = (100, 1000)
 PDF_REPEATS = 3
-BUP_UNIT = "BUP outpatient team"
+BUP_UNIT = "BUP öppenvårdsmottagning"
 AREAS = ("healthy", "nurtured", "safe", "included")
 UNCOUNTED = ("SAVEPOINT", "RELEASE", "ROLLBACK TO")
 _WORKLIST_TOTAL = re.compile(r'data-count="(\d+)"')

@@ -26,7 +26,7 @@ def test_a_persona_logs_in_switches_language_and_logs_out(page) -> None:  # type
     page.wait_for_url("**/")
     assert page.get_by_role("heading", level=1).inner_text() == "Mina barn"
     assert "Omar Hassan" in page.locator("#child-list").inner_text()
-    assert "Ekby school" in (page.locator("#who-am-i").text_content() or "")
+    assert "Ekby skola" in (page.locator("#who-am-i").text_content() or "")
     assert page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Mina barn").is_visible()
     assert_accessible(page)
 

@@ -22,9 +22,9 @@ from tests.conftest import DatabaseFactory
 
 pytestmark = pytest.mark.postgresql_only
 
-FIRST_BUP_VISIT = "A first BUP visit for Omar and Ahmed"  # karin's, 22 days overdue
-SLEEP_DIARY = "Go through Omar's sleep diary"  # karin's, 8 days overdue
-NOAH_BUP_TALKS = "Talks at BUP about Noah's low mood"  # karin's, due in 40 days
+FIRST_BUP_VISIT = "Ett första besök på BUP för Omar och Ahmed"  # karin's, 22 days overdue
+SLEEP_DIARY = "Gå igenom Omars sömndagbok"  # karin's, 8 days overdue
+NOAH_BUP_TALKS = "Samtal på BUP om Noahs nedstämdhet"  # karin's, due in 40 days
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +199,7 @@ def test_maria_starts_majas_plan_adds_a_need_and_an_action_and_publishes_version
     action = maria.locator("form[data-form=add-action]")
     action.get_by_label("What will be done").fill("A short talk with Maja every Monday morning.")
     agency = action.get_by_label("Owning agency")
-    agency.select_option(label="Ekby school")
+    agency.select_option(label="Ekby skola")
     person = action.get_by_label("Person (optional)")
     maria_option = person.locator("option", has_text="Maria Holm").first.get_attribute("value")
     person.select_option(maria_option)
@@ -270,7 +270,7 @@ def test_the_worklist_update_can_be_done_by_keyboard(browser, served) -> None:  
 
 def test_why_it_stopped_is_asked_for_only_when_stopped_is_chosen(browser, served) -> None:  # type: ignore[no-untyped-def]
     app, base_url = served
-    action_id, _status, _note = action_state(app, "Talks at BUP about Noah")
+    action_id, _status, _note = action_state(app, "Samtal på BUP om Noah")
     karin = log_in(browser, base_url, "karin")
     karin.goto("/worklist")
     row = worklist_row(karin, action_id)

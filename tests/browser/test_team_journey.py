@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 
 pytestmark = pytest.mark.postgresql_only
 
-PLACE = "Ekby school, meeting room 3"
+PLACE = "Ekby skola, meeting room 3"
 
 
 @pytest.fixture()

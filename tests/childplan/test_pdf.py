@@ -91,7 +91,7 @@ def _consent(family: Family, agency_name: str, areas: list[str]) -> None:
 
 
 def _omar_like(app: Flask) -> tuple[Family, str]:
-    """A boy with an identity number (returned: its twelve digits) and an accented first name: Class 4–6
+    """A boy with an identity number (returned: its twelve digits) and an accented first name: Klass 4–6
     (lars's unit), maria his Child Contact, one guardian; the school consents for every area, BUP (karin,
     on the team) for healthy only."""
     born = today().replace(year=today().year - 10) - timedelta(days=40)

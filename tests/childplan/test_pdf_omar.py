@@ -20,12 +20,12 @@ from tests.childplan.test_visibility_table import pdf_text
 from tests.helpers import login, post_form
 
 OMARS_ACTIONS = (
-    "A first BUP visit for Omar and Ahmed",
-    "Go through Omar's sleep diary",
-    "A weekly check-in between Omar and his class teacher",
-    "A health talk with Omar about sleep",
-    "An assessment at BUP of Omar's worries and sleep",
-    "An offer of parenting support to Ahmed",
+    "Ett första besök på BUP för Omar och Ahmed",
+    "Gå igenom Omars sömndagbok",
+    "En veckovis avstämning mellan Omar och hans klasslärare",
+    "Ett hälsosamtal med Omar om sömn",
+    "En bedömning på BUP av Omars oro och sömn",
+    "Ett erbjudande om föräldrastöd till Ahmed",
 )
 HEADINGS = {
     "sv": ("Vem gör vad, och när", "Barnets plan"),

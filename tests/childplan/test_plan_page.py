@@ -52,7 +52,7 @@ PLAN_WRITES = (
 @pytest.fixture()
 def family(app: Flask, db: Any) -> Family:
     """A fresh child: maria (school) its Child Contact and so the plan keeper; karin (BUP) on its team;
-    lars (school, Class 4–6) related through the enrolment."""
+    lars (school, Klass 4–6) related through the enrolment."""
     made = make_family(app)
     with app.app_context():
         _add_to_team(made, "Karin", BUP)
@@ -268,7 +268,7 @@ def test_bad_input_on_each_form_is_refused_with_422_the_input_kept_and_nothing_w
     need_id = _need(app, family)
     decision_id = _decision(app, family)
     before = _counts(app, family.child_id)
-    ids = _ids(app, agency=SCHOOL, agency_social=SOCIAL, unit_bup="BUP outpatient team")
+    ids = _ids(app, agency=SCHOOL, agency_social=SOCIAL, unit_bup="BUP öppenvårdsmottagning")
     cases: list[tuple[str, dict[str, Any], str, str, str]] = [
         (f"{base}/needs", {"description": "Kept need", "areas": []}, "need-", "Choose at least one area", "Kept need"),
         (f"{base}/needs", {"description": "", "areas": ["safe"]}, "need-", "Describe the need", "checked"),
@@ -447,7 +447,7 @@ def test_the_keeper_starts_the_plan_adds_a_need_a_goal_an_action_adopts_a_decisi
     page = client.get(base).get_data(as_text=True)
     assert "Learns to read" in page and "Loves stories" in page and "Reads a chapter book" in page
     assert "bk-compass--achieving" in page and "bk-compass--included" in page
-    assert "Overdue" in page and "Lars" in page and "Class 4–6" in page and "Planned" in page
+    assert "Overdue" in page and "Lars" in page and "Klass 4–6" in page and "Planned" in page
     assert f'data-decision="{decision_id}"' not in page
 
     # close: the confirmation step, then the plan is a record
@@ -589,8 +589,8 @@ def test_the_chronology_says_which_action_changed_and_links_to_it_on_the_plan(ap
     omar = _demo_child(app, "Omar")
     login(client, "johan")
     html = client.get(f"/children/{omar}/chronology").get_data(as_text=True)
-    assert "A weekly check-in between Omar and his class teacher" in html
-    assert "Two check-ins so far; Omar chose Monday mornings." in html
+    assert "En veckovis avstämning mellan Omar och hans klasslärare" in html
+    assert "Två avstämningar hittills; Omar valde måndagsmorgnar." in html
     assert re.search(rf'href="/children/{re.escape(omar)}/plan#action-[A-Za-z0-9_-]+"', html)
 
 
@@ -626,7 +626,7 @@ def test_the_overview_holds_no_wheel_for_an_agency_the_plan_tab_lists_no_reviews
 
 
 # -- another agency's need areas are not shown with an action that serves the need ------------------------------
-LEO_SCHOOL_ACTION = "A short talk with Leo every Friday about his week."  # serves social services' need
+LEO_SCHOOL_ACTION = "Ett kort samtal med Leo varje fredag om hans vecka."  # serves social services' need
 
 
 def _entry_chips(html: str, text: str) -> set[str]:

@@ -48,7 +48,7 @@ def test_no_action_no_relation_and_an_action_of_the_unit_opens_the_child(app: Fl
     with app.app_context():
         maja = database.session.scalar(select(Child.public_id).where(Child.given_name == "Maja"))
     assert olle.get(f"/children/{maja}").status_code == 404, "primary care has no relation to Maja"
-    maja = _give_action(app, "Maja", "Ekby primary care centre", "Vårdcentralen Ekby")
+    maja = _give_action(app, "Maja", "Primärvården Ekby", "Vårdcentralen Ekby")
     assert olle.get(f"/children/{maja}").status_code == 200, "a practitioner of the owning unit"
     erik = app.test_client()
     login(erik, "erik")

@@ -30,10 +30,10 @@ from coordination.clock import now
 from coordination.database import db as database
 from coordination.models import Account, LoginSession
 
-SCHOOL = "Ekby school"
+SCHOOL = "Ekby skola"
 BUP = "BUP Ekby"
-SOCIAL = "Ekby social services"
-PUPIL_HEALTH = "Ekby pupil health"
+SOCIAL = "Socialtjänsten Ekby"
+PUPIL_HEALTH = "Elevhälsan Ekby"
 
 
 # -- building plans -------------------------------------------------------------------------------------

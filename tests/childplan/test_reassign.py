@@ -32,7 +32,7 @@ from tests.childplan.test_worklist import _actor_of, _add, _as, _bup, _school, _
 from tests.helpers import csrf_token
 from tests.teams.support import BUP, CLASS_4_6, Family, make_family, membership, person, unit
 
-CLASS_1_3, CLASS_7_9 = "Class 1–3", "Class 7–9"
+CLASS_1_3, CLASS_7_9 = "Klass 1–3", "Klass 7–9"
 
 
 @pytest.fixture()
@@ -151,7 +151,7 @@ def test_only_the_owner_agencys_admin_may_reassign_everyone_else_gets_404_and_no
     public_id = school_action if which == "school" else bup_action
     before = _owner(app, public_id)
     entries = _changed_entries(app, family)
-    target = _ids(app, CLASS_7_9) if which == "school" else _ids(app, "BUP outpatient team", "Bodil")
+    target = _ids(app, CLASS_7_9) if which == "school" else _ids(app, "BUP öppenvårdsmottagning", "Bodil")
     _as(client, username)
     response = _reassign(client, public_id, target, htmx=htmx)
     assert response.status_code == 404
@@ -199,7 +199,7 @@ def test_the_plan_keeper_cannot_reassign_through_the_operation_either(app: Flask
     ("choice", "field", "message"),
     [
         ((CLASS_4_6, None), "owner_unit", "Choose a unit of the owning agency"),  # the school's unit
-        (("BUP outpatient team", "Lars"), "owner_person", "Choose an active practitioner"),  # the school's teacher
+        (("BUP öppenvårdsmottagning", "Lars"), "owner_person", "Choose an active practitioner"),  # the school's teacher
         ((None, None), "owner_unit", "Choose a unit or a person"),  # nothing chosen
     ],
 )
@@ -249,7 +249,7 @@ def test_an_unknown_or_deactivated_person_and_a_person_outside_the_unit_are_422_
         ({"owner_unit": class_7_9, "owner_person": "no-such-person"}, "Choose a person from the list"),
         ({"owner_unit": "no-such-unit", "owner_person": ""}, "Choose a unit from the list"),
         ({"owner_unit": class_7_9, "owner_person": gone}, "Choose an active practitioner"),
-        (_ids(app, CLASS_7_9, "Lars"), "Choose an active practitioner"),  # lars teaches Class 4–6, not 7–9
+        (_ids(app, CLASS_7_9, "Lars"), "Choose an active practitioner"),  # lars teaches Klass 4–6, not 7–9
     ):
         response = _reassign(client, public_id, data, htmx=htmx)
         assert response.status_code == 422, data
@@ -272,7 +272,7 @@ def test_a_deactivated_person_is_not_offered(app: Flask, client: FlaskClient, fa
     assert f'value="{here}"' in html
     assert f'value="{gone}"' not in html
     with app.app_context():
-        bup_unit = unit("BUP outpatient team").public_id
+        bup_unit = unit("BUP öppenvårdsmottagning").public_id
         karin = person("Karin").public_id
     assert bup_unit not in html and karin not in html, "only the school's units and people"
 
@@ -290,7 +290,7 @@ def test_a_stale_version_answers_409_with_the_current_owner_and_the_choice_kept(
         assert response.status_code == 409
         html = response.get_data(as_text=True)
         assert "Someone changed this action" in html
-        assert re.search(r"data-owner-unit>Class 7–9<", html), "the current owner is shown"
+        assert re.search(r"data-owner-unit>Klass 7–9<", html), "the current owner is shown"
         assert _selected(html, "owner_unit") == class_1_3["owner_unit"], "the admin's choice is kept"
         assert _selected(html, "owner_person") == class_1_3["owner_person"]
         assert re.search(r'name="version"[^>]*value="2"', html), "reassigning again replaces what is shown now"
@@ -322,7 +322,7 @@ def test_giving_the_action_to_whom_it_already_has_is_recorded_like_any_reassignm
     before = _owner(app, public_id)
     entries = _changed_entries(app, family)
     _as(client, "bodil")
-    response = _reassign(client, public_id, _ids(app, "BUP outpatient team", "Karin"), htmx=True)
+    response = _reassign(client, public_id, _ids(app, "BUP öppenvårdsmottagning", "Karin"), htmx=True)
     assert response.status_code == 200
     assert "data-owner-person>Karin Vik<" in response.get_data(as_text=True)
     after = _owner(app, public_id)
@@ -344,7 +344,7 @@ def test_for_a_protected_child_an_admin_outside_the_team_sees_no_unit_or_person_
     assert "data-owner-withheld" in html
     assert "data-owner-unit>" not in html and "data-owner-person>" not in html, "the row names no unit or person"
     assert _selected(html, "owner_unit") == "" and _selected(html, "owner_person") == "", "nothing chosen beforehand"
-    response = _reassign(client, public_id, _ids(app, "BUP outpatient team", "Bodil"), htmx=True)
+    response = _reassign(client, public_id, _ids(app, "BUP öppenvårdsmottagning", "Bodil"), htmx=True)
     assert response.status_code == 200
     assert "data-owner-person>" not in response.get_data(as_text=True), "not after the reassign either"
     with app.app_context():
@@ -378,7 +378,7 @@ def test_the_admin_reassigns_with_a_plain_form(app: Flask, client: FlaskClient, 
     assert "The action is reassigned." in html
     row = re.search(rf'<tr id="agency-row-{public_id}".*?</tr>', _worklist(client, family, view="agency"), re.S)
     assert row is not None
-    assert "data-owner-unit>Class 7–9<" in row.group(0) and "Lärarsson" in row.group(0)
+    assert "data-owner-unit>Klass 7–9<" in row.group(0) and "Lärarsson" in row.group(0)
     with app.app_context():
         teacher = database.session.scalar(select(StaffPerson).where(StaffPerson.public_id == greta))
         assert teacher is not None
@@ -400,7 +400,7 @@ def test_the_admin_reassigns_with_htmx_and_gets_the_row_back(app: Flask, client:
     (public_id,) = _add(app, family, _bup("BUP assessment"))
     entries = _changed_entries(app, family)
     _as(client, "bodil")
-    response = _reassign(client, public_id, _ids(app, "BUP outpatient team", "Bodil"), htmx=True)
+    response = _reassign(client, public_id, _ids(app, "BUP öppenvårdsmottagning", "Bodil"), htmx=True)
     assert response.status_code == 200
     html = response.get_data(as_text=True).strip()
     assert html.startswith(f'<tr id="agency-row-{public_id}"') and html.endswith("</tr>")
@@ -413,7 +413,7 @@ def test_the_admin_reassigns_with_htmx_and_gets_the_row_back(app: Flask, client:
     assert _audit(app, public_id, "allowed")
     assert _changed_entries(app, family) == entries + 1
     # a unit without a person: every practitioner of the unit owns it
-    response = _reassign(client, public_id, {**_ids(app, "BUP outpatient team"), "version": "2"}, htmx=True)
+    response = _reassign(client, public_id, {**_ids(app, "BUP öppenvårdsmottagning"), "version": "2"}, htmx=True)
     assert response.status_code == 200
     assert "data-owner-person>No one named<" in response.get_data(as_text=True)
     _as(client, "karin")

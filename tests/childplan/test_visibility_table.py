@@ -12,7 +12,7 @@ Facts the rows rest on (DEMO.md, coordination/demo_data.py, coordination/demo_co
   BVC, preschools and habilitation, coordination, all eight areas (Lena).
 - Omar: keeper johan (social services); Child Contact maria; team school (maria, lars), pupil health (nina),
   BUP (karin), social services (johan); consent for all four agencies, all areas (BUP's expires in 20 days:
-  still in force). bodil (BUP admin) is a practitioner of the BUP outpatient team, the unit that owns
+  still in force). bodil (BUP admin) is a practitioner of the BUP öppenvårdsmottagning, the unit that owns
   karin's actions: an action owner's unit is a relation (RULES.md §2).
 - Leo: keeper johan (social services); Child Contact maria; consent for social services only — the school's
   was withdrawn 7 days ago, after lars's school action was added.
@@ -51,28 +51,28 @@ from tests.childplan.test_plan_page import login
 PLAN_CHILDREN: tuple[str, ...] = ("Elsa", "Omar", "Leo", "Noah", "Alva")
 STAFF_PERSONAS: tuple[str, ...] = tuple(row[0] for row in STAFF)
 
-SCHOOL = "Ekby school"
-PRESCHOOLS = "Ekby preschools"
-BVC = "Ekby child health centre (BVC)"
-HABILITATION = "Ekby habilitation"
+SCHOOL = "Ekby skola"
+PRESCHOOLS = "Ekby förskolor"
+BVC = "Barnavårdscentralen Ekby (BVC)"
+HABILITATION = "Habiliteringen Ekby"
 BUP = "BUP Ekby"
-PUPIL_HEALTH = "Ekby pupil health"
-SOCIAL_SERVICES = "Ekby social services"
+PUPIL_HEALTH = "Elevhälsan Ekby"
+SOCIAL_SERVICES = "Socialtjänsten Ekby"
 
 # -- the demo's actions: a short unique prefix of each one's "what" (no apostrophes: HTML escapes them) -----
-ELSA_PRESCHOOL = "Picture support and a quiet corner"  # sara, preschools, need: speech (achieving, included)
-ELSA_HEARING = "A hearing test at BVC"  # anna, BVC, healthy
-ELSA_HABILITATION = "A speech and language assessment"  # hanna, habilitation
-OMAR_BUP_VISIT = "A first BUP visit for Omar"  # karin, BUP, due 22 days ago
-OMAR_SLEEP_DIARY = "Go through Omar"  # karin, BUP, due 8 days ago ("Go through Omar's sleep diary…")
-OMAR_CHECK_IN = "A weekly check-in between Omar"  # lars, school (adopted decision, in progress)
-OMAR_HEALTH_TALK = "A health talk with Omar"  # nina, pupil health (adopted decision, done)
-OMAR_BUP_ASSESSMENT = "An assessment at BUP of Omar"  # karin, BUP (adopted decision, due in 5 days)
-OMAR_PARENTING = "An offer of parenting support"  # johan, social services (adopted decision)
-LEO_TALK = "A short talk with Leo every Friday"  # lars, school, serves social services' need
-NOAH_CATCH_UP = "A catch-up plan for maths and Swedish"  # maria, school, need (achieving, included)
-NOAH_BUP = "Talks at BUP about Noah"  # karin, BUP, healthy + nurtured, withheld from guardians
-ALVA_SCHEDULE = "A picture schedule for the day"  # maria, school, Class 1–3
+ELSA_PRESCHOOL = "Bildstöd och en lugn hörna"  # sara, preschools, need: speech (achieving, included)
+ELSA_HEARING = "Ett hörseltest på BVC"  # anna, BVC, healthy
+ELSA_HABILITATION = "En tal- och språkbedömning"  # hanna, habilitation
+OMAR_BUP_VISIT = "Ett första besök på BUP för Omar"  # karin, BUP, due 22 days ago
+OMAR_SLEEP_DIARY = "Gå igenom Omar"  # karin, BUP, due 8 days ago ("Gå igenom Omars sömndagbok…")
+OMAR_CHECK_IN = "En veckovis avstämning mellan Omar"  # lars, school (adopted decision, in progress)
+OMAR_HEALTH_TALK = "Ett hälsosamtal med Omar"  # nina, pupil health (adopted decision, done)
+OMAR_BUP_ASSESSMENT = "En bedömning på BUP av Omar"  # karin, BUP (adopted decision, due in 5 days)
+OMAR_PARENTING = "Ett erbjudande om föräldrastöd"  # johan, social services (adopted decision)
+LEO_TALK = "Ett kort samtal med Leo varje fredag"  # lars, school, serves social services' need
+NOAH_CATCH_UP = "En plan för att komma ikapp i matematik och svenska"  # maria, school, need (achieving, included)
+NOAH_BUP = "Samtal på BUP om Noah"  # karin, BUP, healthy + nurtured, withheld from guardians
+ALVA_SCHEDULE = "Ett bildschema för dagen"  # maria, school, Klass 1–3
 
 ACTIONS: dict[str, tuple[str, ...]] = {
     "Elsa": (ELSA_PRESCHOOL, ELSA_HEARING, ELSA_HABILITATION),
@@ -91,14 +91,14 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 EVERY_ACTION: tuple[str, ...] = tuple(what for whats in ACTIONS.values() for what in whats)
 
 # -- other texts of the plans that some viewers must not get ---------------------------------------------------
-LEO_NEED = "Leo needs calm and someone to talk to"  # social services' need
-LEO_WHY = "parents are separating"  # the plan's own text: social services' record
-LEO_STRENGTHS = "Leo reads a lot"
-LEO_RESPONSIBILITY = "Johan Dahl (social services)"
-NOAH_NEED = "Noah wants to get back to school full time"  # the school's need (achieving, included)
-NOAH_WHY = "has been absent from school a lot"  # the plan's own text: the school's record
-NOAH_CHILD_VIEWS = "wants to start with the lessons he likes"
-NOAH_WITHHELD_REASON = "his mother is not told"  # karin's recorded reason: BUP's own record
+LEO_NEED = "Leo behöver lugn och någon att prata med"  # social services' need
+LEO_WHY = "föräldrar håller på att separera"  # the plan's own text: social services' record
+LEO_STRENGTHS = "Leo läser mycket"
+LEO_RESPONSIBILITY = "Johan Dahl (socialtjänsten)"
+NOAH_NEED = "Noah vill komma tillbaka till skolan på heltid"  # the school's need (achieving, included)
+NOAH_WHY = "har varit frånvarande mycket"  # the plan's own text: the school's record
+NOAH_CHILD_VIEWS = "vill börja med de lektioner han tycker om"
+NOAH_WITHHELD_REASON = "hans mamma inte får veta"  # karin's recorded reason: BUP's own record
 NOTICE_KEEPER_NEEDS_CONSENT = "needs a consented agency"
 NOTICE_OWN_PART_ONLY = "Contact the plan keeper to coordinate"
 WITHHELD_FLAG = "Withheld from guardians"
@@ -140,7 +140,7 @@ OMAR_ALL = sees(*ACTIONS["Omar"])
 NOAH_FROM_BUP = sees(
     NOAH_BUP,
     withheld=2,
-    hidden=(NOAH_CATCH_UP, NOAH_NEED, NOAH_WHY, NOAH_CHILD_VIEWS, "Petra wants Noah back"),
+    hidden=(NOAH_CATCH_UP, NOAH_NEED, NOAH_WHY, NOAH_CHILD_VIEWS, "Petra vill att Noah kommer tillbaka"),
     shows=(NOAH_WITHHELD_REASON,),
 )
 # Leo, seen from the school (no consent since Eva withdrew it): only the school's own action; no withheld
@@ -177,11 +177,11 @@ EXPECTED: dict[str, dict[str, Row]] = {
     },
     "lars": {
         "Elsa": NOT_REACHED,
-        "Omar": OMAR_ALL,  # Class 4–6 and on the team; the school's consent covers every area
-        # Class 4–6 and the owner of the school's action; no consent: his action only, and the keeper's contact
+        "Omar": OMAR_ALL,  # Klass 4–6 and on the team; the school's consent covers every area
+        # Klass 4–6 and the owner of the school's action; no consent: his action only, and the keeper's contact
         "Leo": sees(LEO_TALK, hidden=LEO_FROM_SCHOOL_HIDDEN, notice=NOTICE_OWN_PART_ONLY, shows=(LEO_KEEPER,)),
-        "Noah": NOT_REACHED,  # Noah is in Class 7–9, lars teaches 4–6
-        "Alva": NOT_REACHED,  # Class 1–3
+        "Noah": NOT_REACHED,  # Noah is in Klass 7–9, lars teaches 4–6
+        "Alva": NOT_REACHED,  # Klass 1–3
     },
     "nina": {
         "Elsa": NOT_REACHED,
@@ -234,7 +234,7 @@ WORKLIST: dict[str, tuple[str, ...]] = {
     "sara": (ELSA_PRESCHOOL,),
     # maria practises in all three classes: every school action of the demo (due in 20, 21, 25, 30 days)
     "maria": (LEO_TALK, OMAR_CHECK_IN, NOAH_CATCH_UP, ALVA_SCHEDULE),
-    "lars": (LEO_TALK, OMAR_CHECK_IN),  # Class 4–6; Leo's stays his though the consent was withdrawn
+    "lars": (LEO_TALK, OMAR_CHECK_IN),  # Klass 4–6; Leo's stays his though the consent was withdrawn
     "nina": (),  # her one action (the health talk) is done
     "johan": (OMAR_PARENTING,),
     "ida": (),
@@ -555,7 +555,7 @@ FAMILY: dict[str, FamilyRow] = {
         frozenset({SCHOOL}),
         names=False,
         switchboard=True,
-        hidden=("Class 1–3", "ekby.example", "Maria Holm", "Maria"),
+        hidden=("Klass 1–3", "ekby.example", "Maria Holm", "Maria"),
     ),
 }
 

@@ -46,7 +46,7 @@ def _actor_of(username: str):  # type: ignore[no-untyped-def]
 
 
 def _school(what: str, due_in: int | None = 30, **changes: Any) -> Callable[[], ActionData]:
-    """A school action owned by lars in Class 4–6 (made inside the app context, when added)."""
+    """A school action owned by lars in Klass 4–6 (made inside the app context, when added)."""
     return lambda: _school_now(what, due_in, **changes)
 
 

@@ -60,7 +60,7 @@ def test_a_shared_concern_shows_its_areas_to_the_consented_team(app: Flask, clie
 def test_the_next_meeting_is_shown_without_its_place(app: Flask, client: FlaskClient) -> None:
     omar, alva = child_id(app, "Omar"), child_id(app, "Alva")
     html = as_user(app, "lars").get(f"/children/{omar}").get_data(as_text=True)
-    assert f"/children/{omar}/meetings/" in html and "meeting room 2" not in html
+    assert f"/children/{omar}/meetings/" in html and "mötesrum 2" not in html
     html = as_user(app, "maria").get(f"/children/{alva}").get_data(as_text=True)
     assert f"/children/{alva}/meetings/" in html and ALVA_MEETING_PLACE not in html
 

@@ -307,7 +307,7 @@ def test_the_intake_role_exists_only_in_social_services(app: Flask, db: Any) -> 
             add_membership(SYSTEM_ACTOR, staff("anna"), unit("Solrosen"), practitioner=True, intake=True)
         assert refused.value.field == "roles"
         assert rows(Membership) == before
-        added = add_membership(SYSTEM_ACTOR, staff("johan"), unit("Intake"), practitioner=False, intake=True)
+        added = add_membership(SYSTEM_ACTOR, staff("johan"), unit("Mottagningen"), practitioner=False, intake=True)
         assert added.roles == ("intake",)
         assert session().get(Agency, added.agency_id).kind == "social_services"  # type: ignore[union-attr]
 
@@ -478,10 +478,10 @@ def test_siblings_and_roles_in_the_demo(app: Flask, db: Any) -> None:
                 )
             )
 
-        assert agencies_where("maria", Membership.is_agency_admin.is_(True)) == {"Ekby school"}
+        assert agencies_where("maria", Membership.is_agency_admin.is_(True)) == {"Ekby skola"}
         assert agencies_where("bodil", Membership.is_agency_admin.is_(True)) == {"BUP Ekby"}
         assert agencies_where("anna", Membership.is_agency_admin.is_(True)) == set()
-        assert agencies_where("ida", Membership.is_intake.is_(True)) == {"Ekby social services"}
+        assert agencies_where("ida", Membership.is_intake.is_(True)) == {"Socialtjänsten Ekby"}
         intake_kinds = set(
             session().scalars(
                 select(Agency.kind)

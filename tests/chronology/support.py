@@ -19,10 +19,10 @@ from coordination.consent.models import Consent
 from coordination.database import db as database
 
 SCHOOL, BVC, SOCIAL, POLICE = (
-    "Ekby school",
-    "Ekby child health centre (BVC)",
-    "Ekby social services",
-    "Ekby local police",
+    "Ekby skola",
+    "Barnavårdscentralen Ekby (BVC)",
+    "Socialtjänsten Ekby",
+    "Lokalpolisen Ekby",
 )
 
 
@@ -57,7 +57,7 @@ def membership(given_name: str, agency_name: str) -> Membership:
 
 
 def fresh_child(
-    units: tuple[str, ...] = ("Class 4–6", "BVC Ekby"), child_contact: tuple[str, str] | None = None
+    units: tuple[str, ...] = ("Klass 4–6", "BVC Ekby"), child_contact: tuple[str, str] | None = None
 ) -> Child:
     """A new child (no identity number) enrolled at these units, optionally with a Child Contact."""
     child = register_child(

@@ -10,8 +10,8 @@ from coordination.children.models import Child
 from coordination.database import db as database
 from tests.helpers import login
 
-LIAM_STRENGTHS = "Liam is curious and plays well with the younger children."
-ELSA_STRENGTHS = "Loves picture books and puzzles"
+LIAM_STRENGTHS = "Liam är nyfiken och leker fint med de yngre barnen."
+ELSA_STRENGTHS = "Älskar bilderböcker och pussel"
 
 
 def chronology(app: Flask, persona: str, child: str) -> str:

@@ -42,10 +42,10 @@ from coordination.models import Account, AuditEvent
 from tests.helpers import csrf_token, login
 
 BVC, PRESCHOOLS, HABILITATION, SCHOOL = (
-    "Ekby child health centre (BVC)",
-    "Ekby preschools",
-    "Ekby habilitation",
-    "Ekby school",
+    "Barnavårdscentralen Ekby (BVC)",
+    "Ekby förskolor",
+    "Habiliteringen Ekby",
+    "Ekby skola",
 )
 OBSERVED = "Says few words for her age; points instead of asking"
 STRENGTHS = "Loves building with blocks"
@@ -378,7 +378,7 @@ def test_a_signal_recipient_sees_only_who_asks_to_be_contacted(app: Flask, as_us
     assert "bk-compass-chip" not in html and "data-area=" not in html
     for code in ("achieving", "healthy"):
         assert str(BY_CODE[code].label) not in html
-    assert "Ekby preschools" not in html  # the agency kind only
+    assert "Ekby förskolor" not in html  # the agency kind only
     assert "A practitioner at Preschool asks you to contact them." in html
     assert "Sara Lind" in html
     assert 'data-mode="signal"' in html

@@ -162,7 +162,7 @@ def test_a_request_outside_a_consented_agency_is_refused(app: Flask, as_user: An
     anna = as_user("anna")
     page = anna.get(new_url(world)).get_data(as_text=True)
     assert key(app, "maria", SCHOOL) not in offered(page)
-    assert 'data-not-offered-agency="Ekby school"' in page and "no consent for coordination" in page
+    assert 'data-not-offered-agency="Ekby skola"' in page and "no consent for coordination" in page
     before = write_counts(app, world)
     response = ask(app, anna, world, ("maria", SCHOOL))
     assert response.status_code == 422
@@ -177,7 +177,7 @@ def test_without_its_own_consent_the_child_contact_is_offered_nobody_and_told_wh
     anna = as_user("anna")
     page = anna.get(new_url(world)).get_data(as_text=True)
     assert offered(page) == [] and 'data-no-picker="no_consent_for_your_agency"' in page
-    assert "Ekby habilitation" not in page, "other agencies' consents stay unknown to her"
+    assert "Habiliteringen Ekby" not in page, "other agencies' consents stay unknown to her"
     before = write_counts(app, world)
     response = ask(app, anna, world, ("hanna", HABILITATION))
     assert response.status_code == 422

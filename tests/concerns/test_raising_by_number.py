@@ -94,7 +94,7 @@ def test_bad_input_is_refused_without_a_lookup(app: Flask, db: Any, change: dict
 
 
 def test_known_unknown_and_out_of_scope_numbers_get_byte_identical_answers(app: Flask, db: Any) -> None:
-    lars = as_user(app, "lars")  # the school, Class 4-6: Omar is in scope, Elsa is not
+    lars = as_user(app, "lars")  # the school, Klass 4–6: Omar is in scope, Elsa is not
     numbers = {
         "unknown": fresh_number().digits,
         "known, out of scope": number_of(app, "Elsa"),
@@ -162,7 +162,7 @@ def test_everyone_agreed_shares_it_and_records_agreement_for_every_guardian_with
 
 
 def test_a_known_child_without_a_child_contact_goes_to_the_agency_admin_of_its_unit(app: Flask, db: Any) -> None:
-    family = make_family(app, units=("Class 7–9",), contact=None)
+    family = make_family(app, units=("Klass 7–9",), contact=None)
     digits = number_of_child(app, family.child_id)
     sara = as_user(app, "sara")
     assert post(sara, URL, by_number(digits)).status_code == 303

@@ -38,10 +38,10 @@ from coordination.models import AuditEvent
 from tests.helpers import csrf_token, login
 
 BVC, PRESCHOOLS, SCHOOL, POLICE, BUP = (
-    "Ekby child health centre (BVC)",
-    "Ekby preschools",
-    "Ekby school",
-    "Ekby local police",
+    "Barnavårdscentralen Ekby (BVC)",
+    "Ekby förskolor",
+    "Ekby skola",
+    "Lokalpolisen Ekby",
     "BUP Ekby",
 )
 WRITE_ACTIONS = (

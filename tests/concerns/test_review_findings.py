@@ -85,7 +85,7 @@ def test_a_note_on_a_signal_stays_within_the_child_contacts_agency(app: Flask, d
 
     with app.app_context():
         child = _child(("Solrosen", "BVC Ekby"), ("Anna", "BVC Ekby"))
-        give_coordination_consent(child, "Ekby habilitation", {"healthy"})  # one unrelated area
+        give_coordination_consent(child, "Habiliteringen Ekby", {"healthy"})  # one unrelated area
         signal = _concern(child, _membership("Sara", "Solrosen"), "signal", ("safe",), "Seen at preschool")
         signal.recipient_person_id = _membership("Anna", "BVC Ekby").staff_person_id
         record_conversation(

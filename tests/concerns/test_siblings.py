@@ -34,7 +34,7 @@ def siblings_pair(app: Flask) -> tuple[Family, Family]:
     """A fresh pair: the younger at Solrosen with anna (BVC), the elder at school with maria."""
     younger = make_family(app, given_name="Lillan", birth=date(2022, 3, 14))
     elder = make_family(
-        app, given_name="Storan", units=("Class 1–3",), contact=("Maria", SCHOOL), birth=date(2018, 6, 2)
+        app, given_name="Storan", units=("Klass 1–3",), contact=("Maria", SCHOOL), birth=date(2018, 6, 2)
     )
     with app.app_context():
         link_siblings(

@@ -73,7 +73,7 @@ def test_a_second_unmatched_concern_with_the_same_number_finds_the_child_registe
     assert second.recipient_agency_id != first.recipient_agency_id
     maria = as_user(app, "maria")
     url = f"{QUEUE}/{first.public_id}/register"
-    data = {"given_name": "Dubbel", "family_name": "Barnsson", "unit": _unit_id(app, "Class 1–3")}
+    data = {"given_name": "Dubbel", "family_name": "Barnsson", "unit": _unit_id(app, "Klass 1–3")}
     assert post(maria, url, data, token_from=url).status_code == 303
     with app.app_context():
         both = database.session.scalars(select(Concern).where(Concern.id.in_([first.id, second.id]))).all()
@@ -103,7 +103,7 @@ def test_registering_with_bad_input_writes_nothing(app: Flask, db: Any, change: 
     _number, concern = raise_unknown(app, "lars")
     maria = as_user(app, "maria")
     url = f"{QUEUE}/{concern.public_id}/register"
-    unit = _unit_id(app, "Class 4–6")
+    unit = _unit_id(app, "Klass 4–6")
     before = counts(app)
     data = {"given_name": "Nyfunnen", "family_name": "Barnsson", "unit": unit, **change}
     response = post(maria, url, data, token_from=url)
@@ -131,7 +131,7 @@ def test_the_admin_registers_the_child_and_the_concern_then_waits_for_a_child_co
     response = post(
         maria,
         url,
-        {"given_name": "Nyfunnen", "family_name": "Barnsson", "unit": _unit_id(app, "Class 4–6")},
+        {"given_name": "Nyfunnen", "family_name": "Barnsson", "unit": _unit_id(app, "Klass 4–6")},
         token_from=url,
     )
     assert response.status_code == 303
@@ -223,7 +223,7 @@ QUEUE_STATEMENTS = 5
 def test_the_queue_sends_a_fixed_number_of_statements(app: Flask, db: Any, count_queries: Any) -> None:
     raise_unknown(app, "lars")
     raise_unknown(app, "lars")
-    family = make_family(app, units=("Class 4–6",), contact=None)
+    family = make_family(app, units=("Klass 4–6",), contact=None)
     url = f"/children/{family.public_id}/concerns/new"
     assert post(as_user(app, "lars"), url, concern_form(), token_from=url).status_code == 303
     maria = as_user(app, "maria")

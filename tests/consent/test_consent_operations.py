@@ -44,12 +44,12 @@ from coordination.models import Account, AuditEvent
 
 BOTH = {"coordination", "team_meetings"}
 ALL = set(AREA_CODES)
-SCHOOL, BUP, SOCIAL, PUPIL_HEALTH = "Ekby school", "BUP Ekby", "Ekby social services", "Ekby pupil health"
+SCHOOL, BUP, SOCIAL, PUPIL_HEALTH = "Ekby skola", "BUP Ekby", "Socialtjänsten Ekby", "Elevhälsan Ekby"
 BVC, PRESCHOOLS, HABILITATION, POLICE = (
-    "Ekby child health centre (BVC)",
-    "Ekby preschools",
-    "Ekby habilitation",
-    "Ekby local police",
+    "Barnavårdscentralen Ekby (BVC)",
+    "Ekby förskolor",
+    "Habiliteringen Ekby",
+    "Lokalpolisen Ekby",
 )
 
 
@@ -1270,7 +1270,7 @@ def test_the_record_form_checks_its_fields_without_queries(app: Flask) -> None:
                 payload.add(key, item)
         with app.test_request_context(method="POST", data=payload):
             form = RecordConsentForm(meta={"csrf": False})
-            form.set_choices([("a1", "Ekby school")], [("g-tomas", "Tomas"), ("g-sofia", "Sofia")], [("sv", "Svenska")])
+            form.set_choices([("a1", "Ekby skola")], [("g-tomas", "Tomas"), ("g-sofia", "Sofia")], [("sv", "Svenska")])
             form.validate()
             return form
 
@@ -1300,7 +1300,7 @@ def test_the_record_form_offers_all_eight_areas_and_one_block_per_giver(app: Fla
 
     with app.test_request_context():
         form = RecordConsentForm(meta={"csrf": False})
-        form.set_choices([("a1", "Ekby school")], [("g1", "Tomas"), (YOUNG_PERSON, "Noah")], [("sv", "Svenska")])
+        form.set_choices([("a1", "Ekby skola")], [("g1", "Tomas"), (YOUNG_PERSON, "Noah")], [("sv", "Svenska")])
         form.add_giver_blocks()
         assert form.areas.data == list(AREA_CODES)
         assert [entry.form.giver.data for entry in form.givers.entries] == ["g1", YOUNG_PERSON]

@@ -27,12 +27,12 @@ from coordination.database import db as database
 from coordination.models import AuditEvent
 from tests.helpers import csrf_token, login
 
-SCHOOL, BUP, SOCIAL, PUPIL_HEALTH = "Ekby school", "BUP Ekby", "Ekby social services", "Ekby pupil health"
+SCHOOL, BUP, SOCIAL, PUPIL_HEALTH = "Ekby skola", "BUP Ekby", "Socialtjänsten Ekby", "Elevhälsan Ekby"
 BVC, PRESCHOOLS, HABILITATION, POLICE = (
-    "Ekby child health centre (BVC)",
-    "Ekby preschools",
-    "Ekby habilitation",
-    "Ekby local police",
+    "Barnavårdscentralen Ekby (BVC)",
+    "Ekby förskolor",
+    "Habiliteringen Ekby",
+    "Lokalpolisen Ekby",
 )
 WRITE_ACTIONS = (
     "record_consent",
@@ -815,7 +815,7 @@ def test_protected_identity_hides_names_outside_the_team_but_not_the_rows(app: F
     from coordination.children.operations import create_staff_account
 
     with app.app_context():
-        unit = database.session.scalar(select(Unit).where(Unit.name == "Class 1–3"))
+        unit = database.session.scalar(select(Unit).where(Unit.name == "Klass 1–3"))
         person = create_staff_person(SYSTEM_ACTOR, StaffData("Greta", "Grön", title="teacher"))
         add_membership(SYSTEM_ACTOR, person, unit)
         create_staff_account(SYSTEM_ACTOR, person, "greta", "a long staff password 42")
@@ -872,7 +872,7 @@ def test_anna_records_a_consent_for_elsa_for_the_police(app: Flask, as_user: Any
     after = written(app)
     assert after[0] == before[0] + 1 and after[1] == before[1] + 1 and after[3] == before[3] + 1
     tab = client.get(f"/children/{elsa}/consent").get_data(as_text=True)
-    assert "Consent recorded for Ekby local police" in tab
+    assert "Consent recorded for Lokalpolisen Ekby" in tab
     assert statuses(tab, agency_id(app, POLICE)) == ["active"]
     police = re.search(rf'data-agency="{agency_id(app, POLICE)}"(.*?)</section>', tab, re.S)
     assert police is not None

@@ -56,7 +56,7 @@ def test_without_a_relation_there_is_no_decision_at_all(app: Flask, db: Any) -> 
 
 def test_another_agencys_item_is_withheld_without_consent_for_the_viewers_agency(app: Flask, db: Any) -> None:
     with viewing(app, "lars", "Leo") as access:  # the school's consent was withdrawn by Eva
-        decision = may_see_item(access, agency("Ekby social services"), "coordination", {"safe"})
+        decision = may_see_item(access, agency("Socialtjänsten Ekby"), "coordination", {"safe"})
         assert not decision and decision.reason == WITHHELD_NO_CONSENT and decision.legal_basis is None
         assert not may_know_other_agencies(access)
 
@@ -70,7 +70,7 @@ def test_consent_must_cover_every_area_of_the_item(app: Flask, db: Any) -> None:
         school_consent = database.session.scalar(
             select(Consent).where(
                 Consent.child_id == access.child.id,
-                Consent.agency_id == agency("Ekby school"),
+                Consent.agency_id == agency("Ekby skola"),
                 Consent.purpose == "coordination",
             )
         )
@@ -89,7 +89,7 @@ def test_a_team_meetings_consent_does_not_open_coordination_items(app: Flask, db
         consent = database.session.scalar(
             select(Consent).where(
                 Consent.child_id == access.child.id,
-                Consent.agency_id == agency("Ekby school"),
+                Consent.agency_id == agency("Ekby skola"),
                 Consent.purpose == "coordination",
             )
         )
@@ -98,15 +98,15 @@ def test_a_team_meetings_consent_does_not_open_coordination_items(app: Flask, db
         from coordination.access import consent_picture
 
         access.picture = consent_picture(access.child.id)
-        assert access.picture.areas_for(agency("Ekby school"), "team_meetings") == frozenset(ALL)
+        assert access.picture.areas_for(agency("Ekby skola"), "team_meetings") == frozenset(ALL)
         assert not may_see_item(access, agency("BUP Ekby"), "coordination", {"safe"})
         assert may_see_item(access, agency("BUP Ekby"), "team_meetings", {"safe"})
 
 
 def test_a_pending_consent_grants_nothing(app: Flask, db: Any) -> None:
     with viewing(app, "anna", "Liam") as access:  # BVC and preschools: requested, not given
-        assert access.picture.areas_for(agency("Ekby child health centre (BVC)"), "coordination") == frozenset()
-        assert not may_see_item(access, agency("Ekby preschools"), "coordination", {"safe"})
+        assert access.picture.areas_for(agency("Barnavårdscentralen Ekby (BVC)"), "coordination") == frozenset()
+        assert not may_see_item(access, agency("Ekby förskolor"), "coordination", {"safe"})
         assert not may_know_other_agencies(access)
 
 
@@ -133,14 +133,14 @@ def test_an_expired_consent_grants_nothing_from_the_day_after(app: Flask, db: An
 
 def test_the_viewers_own_agency_needs_no_consent(app: Flask, db: Any) -> None:
     with viewing(app, "lars", "Leo") as access:
-        decision = may_see_item(access, agency("Ekby school"), "coordination", ALL)
+        decision = may_see_item(access, agency("Ekby skola"), "coordination", ALL)
         assert decision and decision.legal_basis == "own_agency_record"
 
 
 def test_a_role_does_not_override_consent(app: Flask, db: Any) -> None:
     with viewing(app, "maria", "Leo") as access:
         assert [relation.name for relation in access.relations][:1] == ["child_contact"]
-        assert not may_see_item(access, agency("Ekby social services"), "coordination", {"safe"})
+        assert not may_see_item(access, agency("Socialtjänsten Ekby"), "coordination", {"safe"})
 
 
 def test_consent_with_every_area_opens_another_agencys_item(app: Flask, db: Any) -> None:

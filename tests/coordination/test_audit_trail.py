@@ -26,7 +26,7 @@ def test_a_refused_write_rolls_back_and_leaves_its_attempt(committed_db: Callabl
     def attempt():  # type: ignore[no-untyped-def]
         register_child(SYSTEM_ACTOR, ChildData("Rullad", "Tillbaka", date(2020, 2, 2), missing_number_reason="none"))
         leo = db.session.scalar(select(Child).where(Child.given_name == "Leo"))
-        school = db.session.scalar(select(Agency).where(Agency.name == "Ekby school"))
+        school = db.session.scalar(select(Agency).where(Agency.name == "Ekby skola"))
         withdrawn = db.session.scalar(
             select(Consent).where(
                 Consent.child_id == leo.id, Consent.agency_id == school.id, Consent.state == "withdrawn"

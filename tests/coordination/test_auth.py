@@ -184,8 +184,8 @@ def test_a_correct_login_lands_on_home_showing_name_agency_units_and_roles(app: 
     assert response.headers["Location"] == "/"
     html = assert_logged_in(client)
     assert "Maria Holm" in html
-    assert "Ekby school" in html and "Agerar för" in html
-    assert "Class 1–3, Class 4–6, Class 7–9" in html
+    assert "Ekby skola" in html and "Agerar för" in html
+    assert "Klass 1–3, Klass 4–6, Klass 7–9" in html
     assert "Medarbetare" in html and "Verksamhetsadministratör" in html
     assert sessions_of(app, "maria") == 1
     assert (
@@ -202,14 +202,14 @@ def test_the_login_audit_row_names_the_acting_agency(app: Flask, client: FlaskCl
         event = database.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "login").order_by(AuditEvent.id.desc())
         ).first()
-        social_services = database.session.scalar(select(Agency.id).where(Agency.name == "Ekby social services"))
+        social_services = database.session.scalar(select(Agency.id).where(Agency.name == "Socialtjänsten Ekby"))
         assert event is not None
         assert event.actor_kind == "staff"
         assert event.actor_account_id == account_id(app, "ida")
         assert event.acting_agency_id == social_services
         assert event.outcome == "allowed"
     html = assert_logged_in(client)
-    assert "Ida Ström" in html and "Intake" in html and "Mottagning" in html
+    assert "Ida Ström" in html and "Mottagningen" in html and html.count("Mottagning") >= 2
 
 
 # -- 2. every persona ------------------------------------------------------------------------------------
@@ -554,7 +554,7 @@ def test_demo_mode_refuses_an_unknown_persona_and_a_non_demo_account(committed_d
     demo = committed_db(DEMO_MODE=True)
     with demo.app_context():
         person = create_staff_person(SYSTEM_ACTOR, StaffData("Stina", "Strand"))
-        add_membership(SYSTEM_ACTOR, person, database.session.scalar(select(Unit).where(Unit.name == "Class 4–6")))
+        add_membership(SYSTEM_ACTOR, person, database.session.scalar(select(Unit).where(Unit.name == "Klass 4–6")))
         create_staff_account(SYSTEM_ACTOR, person, "stina", "a long staff password 42")
         database.session.commit()
     client = demo.test_client()
@@ -600,7 +600,7 @@ def test_outside_demo_and_test_mode_a_guardian_password_is_refused_while_staff_l
         # a family password outright, so the guardian's hash is put on the row directly: the login check
         # must refuse it even if one ever got there.
         person = create_staff_person(SYSTEM_ACTOR, StaffData("Stina", "Strand", title="teacher"))
-        unit = database.session.scalar(select(Unit).where(Unit.name == "Class 4–6"))
+        unit = database.session.scalar(select(Unit).where(Unit.name == "Klass 4–6"))
         add_membership(SYSTEM_ACTOR, person, unit)
         create_staff_account(SYSTEM_ACTOR, person, "stina", "a long staff password 42")
         guardian = add_guardian(SYSTEM_ACTOR, GuardianData("Gun", "Gran"))

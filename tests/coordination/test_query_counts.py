@@ -32,7 +32,7 @@ MY_CHILDREN_STATEMENTS = 6
 CHILD_PAGE_STATEMENTS = 25  # with the settings' overrides (1: coordination.settings, once per request)
 
 
-def add_children(app: Flask, count: int, unit_name: str = "Class 4–6") -> None:
+def add_children(app: Flask, count: int, unit_name: str = "Klass 4–6") -> None:
     with app.app_context():
         unit = database.session.scalar(select(Unit).where(Unit.name == unit_name))
         for number in range(count):

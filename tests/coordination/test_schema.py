@@ -382,7 +382,7 @@ def test_an_account_matches_its_kind(app: Flask, db: Any) -> None:
 def test_a_membership_unit_must_belong_to_the_membership_agency(app: Flask, db: Any) -> None:
     with app.app_context():
         session = db.session
-        school_unit = session.scalar(select(Unit).where(Unit.name == "Class 1–3"))
+        school_unit = session.scalar(select(Unit).where(Unit.name == "Klass 1–3"))
         police = session.scalar(select(Agency).where(Agency.kind == "police"))
         anna = session.scalar(select(StaffPerson.id).where(StaffPerson.given_name == "Anna"))
         assert school_unit is not None and police is not None and anna is not None
@@ -403,7 +403,7 @@ def test_a_membership_unit_must_belong_to_the_membership_agency(app: Flask, db: 
 def test_a_membership_needs_a_role(app: Flask, db: Any) -> None:
     with app.app_context():
         session = db.session
-        unit = session.scalar(select(Unit).where(Unit.name == "Class 1–3"))
+        unit = session.scalar(select(Unit).where(Unit.name == "Klass 1–3"))
         anna = session.scalar(select(StaffPerson.id).where(StaffPerson.given_name == "Anna"))
         assert unit is not None
         _refused(

@@ -25,7 +25,7 @@ from notifications.models import InboxItem
 from tests.chronology.support import BVC, agency, fresh_child, person
 from tests.helpers import csrf_token
 
-PRESCHOOLS = "Ekby preschools"
+PRESCHOOLS = "Ekby förskolor"
 # /inbox for a member of staff: the session (2); the COUNT and the page of items (2); the concerns the
 # page points at and their areas (2); the children, my relations to them (2); their consent pictures in
 # one go (consents, custody, maturity: 3 — plus the consents' areas and givers when there are any); the
@@ -144,14 +144,14 @@ def test_an_item_whose_concerns_consent_was_withdrawn_is_no_longer_available(app
 def test_a_sibling_request_names_neither_child(app: Flask, as_user) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
         younger = fresh_child(("Solrosen",), child_contact=("Anna", BVC))
-        older = fresh_child(("Class 1–3",), child_contact=("Maria", "Ekby school"))
+        older = fresh_child(("Klass 1–3",), child_contact=("Maria", "Ekby skola"))
         request = SiblingContactRequest(
             from_child_id=younger.id,
             to_child_id=older.id,
             from_person_id=person("Anna").id,
             from_agency_id=agency(BVC).id,
             to_person_id=person("Maria").id,
-            to_agency_id=agency("Ekby school").id,
+            to_agency_id=agency("Ekby skola").id,
             created_at=now(),
         )
         database.session.add(request)
@@ -192,8 +192,8 @@ def test_a_report_item_says_only_that_a_report_arrived(app: Flask, as_user) -> N
         report = ReportOfConcern(
             reference=f"T-{now().timestamp():.0f}"[-12:],
             reporter_person_id=person("Erik").id,
-            reporter_agency_id=agency("Ekby local police").id,
-            social_services_agency_id=agency("Ekby social services").id,
+            reporter_agency_id=agency("Lokalpolisen Ekby").id,
+            social_services_agency_id=agency("Socialtjänsten Ekby").id,
             given_name="Hemligt",
             family_name="Barnnamn",
             what_happened="Något allvarligt",
@@ -271,8 +271,8 @@ def test_opening_an_item_marks_it_read_with_a_post_only(app: Flask, as_user) -> 
 
 def test_a_concern_for_a_child_without_child_contact_goes_to_the_agency_admins(app: Flask, as_user) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
-        child = fresh_child(("Class 4–6",))
-        concern = make_concern(child, "Anna", BVC, "agency_admin", None, "Ekby school")
+        child = fresh_child(("Klass 4–6",))
+        concern = make_concern(child, "Anna", BVC, "agency_admin", None, "Ekby skola")
         admins = [i for i in items_of("Maria") if i.object_public_id == concern.public_id]
         assert [i.kind for i in admins] == ["concern_awaits_child_contact"]
         assert not [i for i in items_of("Lars") if i.object_public_id == concern.public_id]
@@ -290,8 +290,8 @@ def test_the_empty_inbox_says_what_happens_next(app: Flask, as_user) -> None:  #
 def test_the_inbox_runs_the_same_statements_for_1_and_30_items(app: Flask, as_user, clock, count_queries) -> None:  # type: ignore[no-untyped-def]
     fixed_clock(clock)
     with app.app_context():
-        child = fresh_child(("BVC Ekby",), child_contact=("Olle", "Ekby primary care centre"))
-        make_concern(child, "Olle", "Ekby primary care centre", "same_agency", "Olle", "Ekby primary care centre")
+        child = fresh_child(("BVC Ekby",), child_contact=("Olle", "Primärvården Ekby"))
+        make_concern(child, "Olle", "Primärvården Ekby", "same_agency", "Olle", "Primärvården Ekby")
         database.session.commit()
     olle = as_user("olle")  # no demo items: only what this test makes
     counts = []
@@ -300,8 +300,8 @@ def test_the_inbox_runs_the_same_statements_for_1_and_30_items(app: Flask, as_us
     counts.append(counter.count)
     with app.app_context():
         for _number in range(29):
-            other = fresh_child(("BVC Ekby",), child_contact=("Olle", "Ekby primary care centre"))
-            make_concern(other, "Olle", "Ekby primary care centre", "same_agency", "Olle", "Ekby primary care centre")
+            other = fresh_child(("BVC Ekby",), child_contact=("Olle", "Primärvården Ekby"))
+            make_concern(other, "Olle", "Primärvården Ekby", "same_agency", "Olle", "Primärvården Ekby")
         database.session.commit()
     with count_queries() as counter:
         html = olle.get("/inbox").get_data(as_text=True)

@@ -226,7 +226,7 @@ def test_anonymous_is_sent_to_the_login_page(client: FlaskClient) -> None:
 def test_without_a_csrf_token_the_registration_is_refused_with_400(app: Flask, db: Any) -> None:
     before = counts(app)
     browser = as_user(app, "erik")
-    response = browser.post("/children/new", data=form(unit_id(app, "Local police area Ekby")))
+    response = browser.post("/children/new", data=form(unit_id(app, "Lokalpolisområde Ekby")))
     assert response.status_code == 400
     assert counts(app) == before
 
@@ -239,12 +239,12 @@ def test_the_form_offers_only_the_units_where_the_actor_is_a_practitioner(app: F
     assert unit_select
     options = re.findall(r"<option([^>]*)>", unit_select.group(1))
     assert len(options) == 1, "his one unit"
-    assert "selected" in options[0] and unit_id(app, "Local police area Ekby") in options[0], "preselected"
-    assert unit_id(app, "Class 4–6") not in page
+    assert "selected" in options[0] and unit_id(app, "Lokalpolisområde Ekby") in options[0], "preselected"
+    assert unit_id(app, "Klass 4–6") not in page
     school = html(as_user(app, "maria").get("/children/new"))
-    for name in ("Class 1–3", "Class 4–6", "Class 7–9"):
+    for name in ("Klass 1–3", "Klass 4–6", "Klass 7–9"):
         assert unit_id(app, name) in school
-    assert unit_id(app, "Local police area Ekby") not in school
+    assert unit_id(app, "Lokalpolisområde Ekby") not in school
 
 
 # -- bad input: a message next to the field, input kept, nothing written, never a 500 -------------------------
@@ -378,7 +378,7 @@ BAD_CASES = [case[0] for case in _bad("x")]
 def test_bad_input_gets_a_message_next_to_the_field_keeps_the_input_and_writes_nothing(
     app: Flask, db: Any, case: str
 ) -> None:
-    unit = unit_id(app, "Local police area Ekby")
+    unit = unit_id(app, "Lokalpolisområde Ekby")
     _case, data, field_id, message = next(item for item in _bad(unit) if item[0] == case)
     before = counts(app)
     browser = as_user(app, "erik")
@@ -404,7 +404,7 @@ def test_bad_input_gets_a_message_next_to_the_field_keeps_the_input_and_writes_n
 
 def test_another_agencys_unit_is_refused_like_an_unknown_one(app: Flask, db: Any) -> None:
     before = counts(app)
-    response = register(as_user(app, "erik"), form(unit_id(app, "Class 4–6")))
+    response = register(as_user(app, "erik"), form(unit_id(app, "Klass 4–6")))
     assert response.status_code == 422
     assert "Choose one of your units." in html(response)
     assert counts(app) == before
@@ -412,7 +412,7 @@ def test_another_agencys_unit_is_refused_like_an_unknown_one(app: Flask, db: Any
 
 def test_script_in_every_text_field_is_shown_escaped_and_never_run(app: Flask, db: Any) -> None:
     script = "<script>alert(1)</script>"
-    unit = unit_id(app, "Local police area Ekby")
+    unit = unit_id(app, "Lokalpolisområde Ekby")
     text_fields = [
         "given_name",
         "family_name",
@@ -496,7 +496,7 @@ def test_a_rate_limited_person_gets_a_clear_429_and_nothing_is_written(app: Flas
 
 
 def test_crafted_guardian_blocks_are_cut_to_two_and_never_a_500(app: Flask, db: Any) -> None:
-    unit = unit_id(app, "Local police area Ekby")
+    unit = unit_id(app, "Lokalpolisområde Ekby")
     data = {key: value for key, value in form(unit).items() if not key.startswith("guardians-")}
     data.update(
         {
@@ -527,14 +527,14 @@ def test_someone_in_several_units_chooses_one(app: Flask, db: Any) -> None:
     assert "Choose a unit" in page and "<option selected" not in page.split('name="unit"')[1].split("</select>")[0]
     response = register(maria, form(""))
     assert response.status_code == 422 and "Choose one of your units." in html(response)
-    assert register(maria, form(unit_id(app, "Class 1–3"))).status_code == 302
-    assert [row[:3] for row in links_of(app, "Tindra")] == [("Class 1–3", "pending", staff_id(app, "maria"))]
+    assert register(maria, form(unit_id(app, "Klass 1–3"))).status_code == 302
+    assert [row[:3] for row in links_of(app, "Tindra")] == [("Klass 1–3", "pending", staff_id(app, "maria"))]
     assert enrolled_units(app, "Tindra") == set(), "waits for approval"
 
 
 def test_the_session_cookie_does_not_carry_the_childs_name_in_the_clear(app: Flask, db: Any) -> None:
     browser = as_user(app, "erik")
-    response = register(browser, form(unit_id(app, "Local police area Ekby"), given_name="Vendela"))
+    response = register(browser, form(unit_id(app, "Lokalpolisområde Ekby"), given_name="Vendela"))
     assert response.status_code == 302
     cookie = browser.get_cookie(app.config["SESSION_COOKIE_NAME"])
     assert cookie is not None
@@ -602,7 +602,7 @@ def what_erik_sees(browser: FlaskClient, number: str) -> dict[str, Any]:
 def test_after_registering_an_unknown_and_a_known_number_the_person_sees_the_same_nothing(app: Flask, db: Any) -> None:
     """Registering and then searching is no oracle for "is this number known": a new child waits for
     approval exactly like a known one, and until then neither shows anywhere."""
-    unit = unit_id(app, "Local police area Ekby")
+    unit = unit_id(app, "Lokalpolisområde Ekby")
     erik = as_user(app, "erik")  # no relation to Omar
     unknown = fresh_number(908, born=date(2017, 1, 1))  # born the same day as Omar
     typed = {"given_name": "Omar", "family_name": "Hassan"}  # typed alike for both
@@ -646,8 +646,8 @@ def test_after_registering_an_unknown_and_a_known_number_the_person_sees_the_sam
         ).all()
     assert requests == ["pending_link", "pending_link"]
     assert [row[:2] for row in links_of(app, "Omar")] == [
-        ("Local police area Ekby", "pending"),
-        ("Local police area Ekby", "pending"),
+        ("Lokalpolisområde Ekby", "pending"),
+        ("Lokalpolisområde Ekby", "pending"),
     ], "one for the new child (also typed Omar), one for the demo's Omar"
 
 
@@ -714,7 +714,7 @@ def olle_account(app: Flask) -> int:
 # -- a new child ----------------------------------------------------------------------------------------------
 def test_a_new_child_is_registered_but_not_enrolled_and_waits_for_approval(app: Flask, db: Any) -> None:
     erik = as_user(app, "erik")
-    unit = unit_id(app, "Local police area Ekby")
+    unit = unit_id(app, "Lokalpolisområde Ekby")
     before = counts(app)
     data = with_number(
         unit,
@@ -739,7 +739,7 @@ def test_a_new_child_is_registered_but_not_enrolled_and_waits_for_approval(app: 
     assert after["RoleAssignment"] == before["RoleAssignment"], "no Child Contact assigned here"
     assert enrolled_units(app, "Tindra") == set()
     assert [row[:3] for row in links_of(app, "Tindra")] == [
-        ("Local police area Ekby", "pending", staff_id(app, "erik"))
+        ("Lokalpolisområde Ekby", "pending", staff_id(app, "erik"))
     ]
     with app.app_context():
         child = shared_db.session.scalar(select(Child).where(Child.given_name == "Tindra"))
@@ -808,7 +808,7 @@ def test_someone_without_the_child_gets_404_on_its_links_and_on_deciding(app: Fl
     lars = as_user(app, "lars")
     assert lars.get(f"/children/{elsa}/links").status_code == 404, "a child he cannot see"
     assert decide(lars, elsa, link, "approve").status_code == 404, "another child's link through Elsa"
-    # lars sees Omar through Class 4–6 but is not his Child Contact: no requests shown, deciding is 404.
+    # lars sees Omar through Klass 4–6 but is not his Child Contact: no requests shown, deciding is 404.
     page = lars.get(f"/children/{omar}/links")
     assert page.status_code == 200 and link not in html(page)
     assert "There are no requests for you to decide." in html(page)
@@ -957,7 +957,7 @@ def test_without_a_child_contact_the_requesting_agencys_admin_does_not_decide_fo
     _leave_team(app, "Omar", "Karin", clock)
     omar = child_id(app, "Omar")
     karin = as_user(app, "karin")  # BUP practitioner: no relation to Omar (she left his team)
-    assert register(karin, with_number(unit_id(app, "BUP outpatient team"), OMAR_NUMBER)).status_code == 302
+    assert register(karin, with_number(unit_id(app, "BUP öppenvårdsmottagning"), OMAR_NUMBER)).status_code == 302
     olle = as_user(app, "olle")
     assert register(olle, with_number(unit_id(app, "Vårdcentralen Ekby"), OMAR_NUMBER)).status_code == 302
     links = {row[0]: row[3] for row in links_of(app, "Omar")}
@@ -992,18 +992,18 @@ def test_without_a_child_contact_the_requesting_agencys_admin_does_not_decide_fo
 
     # maria is no longer the Child Contact, but she is the agency admin of the school, where Omar is
     # enrolled: both requests are hers to decide.
-    assert maria_awaits == [links["BUP outpatient team"], links["Vårdcentralen Ekby"]]
+    assert maria_awaits == [links["BUP öppenvårdsmottagning"], links["Vårdcentralen Ekby"]]
     maria = as_user(app, "maria")
     page = html(maria.get(f"/children/{omar}/links"))
-    assert links["BUP outpatient team"] in page and links["Vårdcentralen Ekby"] in page
-    assert decide(maria, omar, links["BUP outpatient team"], "approve").status_code == 302
-    assert "BUP outpatient team" in enrolled_units(app, "Omar")
+    assert links["BUP öppenvårdsmottagning"] in page and links["Vårdcentralen Ekby"] in page
+    assert decide(maria, omar, links["BUP öppenvårdsmottagning"], "approve").status_code == 302
+    assert "BUP öppenvårdsmottagning" in enrolled_units(app, "Omar")
     assert karin.get(f"/children/{omar}").status_code == 200
     with app.app_context():
         approval = shared_db.session.scalar(select(AuditEvent).where(AuditEvent.action == "approve_child_link"))
         assert approval is not None and approval.legal_basis == "agency_administration"
         assert approval.actor_account_id == account_id(app, "maria")
-    again = decide(maria, omar, links["BUP outpatient team"], "approve")
+    again = decide(maria, omar, links["BUP öppenvårdsmottagning"], "approve")
     assert again.status_code == 409
     # Omar is now enrolled at BUP too: from now on BUP's admin is an admin of an agency where he is
     # enrolled, and may decide the primary care centre's request (not one of her own).
@@ -1019,7 +1019,7 @@ def test_an_ended_enrolment_does_not_make_an_agency_admin_the_decider(app: Flask
     with app.app_context():
         session = shared_db.session
         omar_row = session.scalar(select(Child).where(Child.given_name == "Omar"))
-        bup = session.scalar(select(Unit).where(Unit.name == "BUP outpatient team"))
+        bup = session.scalar(select(Unit).where(Unit.name == "BUP öppenvårdsmottagning"))
         assert omar_row is not None and bup is not None
         bup_agency = bup.agency_id
         session.add(
@@ -1045,7 +1045,7 @@ def test_an_ended_enrolment_does_not_make_an_agency_admin_the_decider(app: Flask
 def _karin_registers_a_new_child(app: Flask) -> tuple[FlaskClient, str, str]:
     """karin (BUP) registers an unknown number: a new child, enrolled nowhere, with a pending link."""
     karin = as_user(app, "karin")
-    assert register(karin, with_number(unit_id(app, "BUP outpatient team"), fresh_number(912))).status_code == 302
+    assert register(karin, with_number(unit_id(app, "BUP öppenvårdsmottagning"), fresh_number(912))).status_code == 302
     ((_unit, _state, _by, link),) = links_of(app, "Tindra")
     return karin, child_id(app, "Tindra"), link
 
@@ -1067,7 +1067,7 @@ def test_a_new_child_is_decided_by_an_agency_admin_of_the_registering_units_agen
     assert bodil.get(f"/children/{tindra}").status_code == 404, "the links page opens nothing else"
     response = decide(bodil, tindra, link, "approve")
     assert response.status_code == 302
-    assert "BUP outpatient team" in enrolled_units(app, "Tindra")
+    assert "BUP öppenvårdsmottagning" in enrolled_units(app, "Tindra")
     with app.app_context():
         approval = shared_db.session.scalar(select(AuditEvent).where(AuditEvent.action == "approve_child_link"))
         assert approval is not None and approval.legal_basis == "agency_administration"
@@ -1099,7 +1099,7 @@ def test_once_the_request_is_decided_the_agency_admin_loses_sight_of_the_child(a
 def test_an_agency_admin_never_decides_their_own_request(app: Flask, db: Any, clock: Any) -> None:
     # bodil registers a new child at BUP: enrolled nowhere, so BUP's admins decide — never bodil herself.
     bodil = as_user(app, "bodil")
-    assert register(bodil, form(unit_id(app, "BUP outpatient team"))).status_code == 302
+    assert register(bodil, form(unit_id(app, "BUP öppenvårdsmottagning"))).status_code == 302
     ((_unit, _state, _by, link),) = links_of(app, "Tindra")
     tindra = child_id(app, "Tindra")
     before = counts(app)
@@ -1107,11 +1107,11 @@ def test_an_agency_admin_never_decides_their_own_request(app: Flask, db: Any, cl
     for verb in ("approve", "reject"):
         assert decide(bodil, tindra, link, verb).status_code == 404
     assert tindra not in html(bodil.get("/agency/links"))
-    # maria asks for Omar (without a Child Contact, enrolled at her school) at Class 1–3: an admin of an
+    # maria asks for Omar (without a Child Contact, enrolled at her school) at Klass 1–3: an admin of an
     # agency where he is enrolled, but it is her own request.
     _end_child_contact(app, "Omar", clock)
     maria = as_user(app, "maria")
-    assert register(maria, with_number(unit_id(app, "Class 1–3"), OMAR_NUMBER)).status_code == 302
+    assert register(maria, with_number(unit_id(app, "Klass 1–3"), OMAR_NUMBER)).status_code == 302
     ((_unit, _state, _by, omar_link),) = links_of(app, "Omar")
     omar = child_id(app, "Omar")
     page = maria.get(f"/children/{omar}/links")
@@ -1149,7 +1149,7 @@ def test_the_agency_admins_queue_lists_what_they_decide_with_the_childs_name_onl
     response = bodil.get("/agency/links")
     assert response.status_code == 200
     page = html(response)
-    assert "Tindra Ekholm" in page and "BUP outpatient team" in page
+    assert "Tindra Ekholm" in page and "BUP öppenvårdsmottagning" in page
     assert f'href="/children/{tindra}/links"' in page
     with app.app_context():
         requested_at = shared_db.session.scalar(select(PendingLink.requested_at).where(PendingLink.public_id == _link))
@@ -1205,9 +1205,9 @@ def test_a_registration_lookup_is_audited_exactly_like_a_search(app: Flask, db: 
     assert search_number(olle, fresh_number(914)).status_code == 200
     _, _, registered, searched = _lookup_rows(app, "olle")
     assert registered == searched == ("denied", None, "identity_lookup", None, None)
-    # In scope (lars, through Class 4–6): a read on his legal basis, in both.
+    # In scope (lars, through Klass 4–6): a read on his legal basis, in both.
     lars = as_user(app, "lars")
-    assert register(lars, with_number(unit_id(app, "Class 4–6"), OMAR_NUMBER)).status_code == 302
+    assert register(lars, with_number(unit_id(app, "Klass 4–6"), OMAR_NUMBER)).status_code == 302
     assert search_number(lars, OMAR_NUMBER).status_code == 200
     registered, searched = _lookup_rows(app, "lars")
     assert registered == searched == ("allowed", omar_id, "child", omar, "relation_unit")
@@ -1244,9 +1244,9 @@ def test_a_refused_decision_leaves_its_denial_in_the_audit(app: Flask, db: Any) 
 
 
 def test_registering_at_a_unit_where_the_child_already_is_creates_no_link(app: Flask, db: Any) -> None:
-    lars = as_user(app, "lars")  # Class 4–6, where Omar is enrolled
+    lars = as_user(app, "lars")  # Klass 4–6, where Omar is enrolled
     before = counts(app)
-    response = register(lars, with_number(unit_id(app, "Class 4–6"), OMAR_NUMBER))
+    response = register(lars, with_number(unit_id(app, "Klass 4–6"), OMAR_NUMBER))
     assert response.status_code == 302
     assert "Registration received" in html(lars.get(response.headers["Location"]))
     after = counts(app)
@@ -1286,7 +1286,7 @@ def test_the_operations_refuse_what_the_form_would_and_write_nothing(app: Flask,
         session = shared_db.session
         olle = actor_for("olle")
         own = session.scalar(select(Unit).where(Unit.name == "Vårdcentralen Ekby"))
-        other = session.scalar(select(Unit).where(Unit.name == "Class 4–6"))
+        other = session.scalar(select(Unit).where(Unit.name == "Klass 4–6"))
         assert own is not None and other is not None
         refusals = [
             (_data(other), "unit"),
@@ -1341,7 +1341,7 @@ def test_the_operation_registers_an_unknown_number_with_a_pending_link_and_no_en
     with app.app_context():
         session = shared_db.session
         karin = actor_for("karin")
-        unit = session.scalar(select(Unit).where(Unit.name == "BUP outpatient team"))
+        unit = session.scalar(select(Unit).where(Unit.name == "BUP öppenvårdsmottagning"))
         assert unit is not None
         result = register_child_for_unit(karin, _data(unit, fresh_number(915)))
         assert result.outcome == "registered" and result.child is not None and result.pending_link is not None
@@ -1370,7 +1370,7 @@ def test_a_refusal_from_the_operation_is_shown_next_to_the_field_never_a_500(
 
     monkeypatch.setattr(views, "register_child_for_unit", refuse)
     before = counts(app)
-    response = register(as_user(app, "erik"), form(unit_id(app, "Local police area Ekby")))
+    response = register(as_user(app, "erik"), form(unit_id(app, "Lokalpolisområde Ekby")))
     assert response.status_code == 422
     assert 'id="guardians-0-given_name-error">This could not be registered.' in html(response)
     assert counts(app) == before

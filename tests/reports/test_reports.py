@@ -34,7 +34,7 @@ from tests.helpers import csrf_token, login
 
 OMAR_NUMBER = "201701012393"  # a demo child's number (a published test number)
 PASSWORD = "a long staff password 42"
-SOCIAL = "Ekby social services"
+SOCIAL = "Socialtjänsten Ekby"
 SCRIPT = '<script>alert("x")</script>'
 ESCAPED = "&lt;script&gt;alert("
 WRITE_ACTIONS = (
@@ -262,7 +262,7 @@ def test_intake_of_another_social_services_agency_cannot_see_the_report(app: Fla
     erik = logged_in(app, "erik")
     form = erik.get("/reports/new").get_data(as_text=True)
     assert "Nordby social services" in form, "with two agencies the reporter chooses"
-    ekby = re.search(r'<option value="([^"]+)">Ekby social services</option>', form)
+    ekby = re.search(r'<option value="([^"]+)">Socialtjänsten Ekby</option>', form)
     assert ekby
     refused = file_report(erik, given_name="Ebba")
     assert refused.status_code == 422
@@ -429,7 +429,7 @@ def test_my_reports_lists_only_my_receipts_newest_first(app: Flask, client: Flas
 
 # -- the intake queue ----------------------------------------------------------------------------------------
 def test_every_intake_member_sees_the_report_in_the_queue(app: Flask, client: FlaskClient) -> None:
-    make_staff(app, "ines", "Intake", intake=True, practitioner=False)
+    make_staff(app, "ines", "Mottagningen", intake=True, practitioner=False)
     erik = logged_in(app, "erik")
     report_id = filed(erik, given_name="Ebba")
     reference = report_row(app, report_id).reference
@@ -625,10 +625,10 @@ def test_assigning_gives_the_units_practitioner_the_child_page_and_not_another_u
     page = ida.get(f"/intake/{report_id}").get_data(as_text=True)
     units = dict(re.findall(r'<option value="([^"]+)">([^<]+)</option>', page))
     by_name = {name: public_id for public_id, name in units.items()}
-    assert {"Intake", "Children and families", "Family support"} <= set(by_name)
+    assert {"Mottagningen", "Barn och familj", "Family support"} <= set(by_name)
     unchosen = intake_post(ida, report_id, "assign", {"unit": ""})
     assert unchosen.status_code == 422 and field_error(unchosen.get_data(as_text=True), "unit")
-    assert intake_post(ida, report_id, "assign", {"unit": by_name["Children and families"]}).status_code == 302
+    assert intake_post(ida, report_id, "assign", {"unit": by_name["Barn och familj"]}).status_code == 302
     johan = logged_in(app, "johan")
     assert johan.get(f"/children/{child_id}").status_code == 404, "no relation until the report is matched"
     assert intake_post(ida, report_id, "match", {"match_child": child_id, "match_confirm": "y"}).status_code == 302
@@ -648,7 +648,7 @@ def test_a_report_from_another_agency_cannot_be_assigned_to_a_unit_outside_socia
     erik = logged_in(app, "erik")
     report_id = filed(erik, given_name="Ebba")
     with app.app_context():
-        police_unit = database.session.scalar(select(Unit.public_id).where(Unit.name == "Local police area Ekby"))
+        police_unit = database.session.scalar(select(Unit.public_id).where(Unit.name == "Lokalpolisområde Ekby"))
     ida = logged_in(app, "ida")
     before = counts(app)
     response = intake_post(ida, report_id, "assign", {"unit": police_unit})
@@ -714,7 +714,7 @@ def test_steps_after_the_match_enter_the_chronology_as_they_happen(app: Flask, c
     assert intake_post(ida, report_id, "match", {"match_child": child_id, "match_confirm": "y"}).status_code == 302
     assert acknowledge(ida, report_id).status_code == 302
     with app.app_context():
-        unit = database.session.scalar(select(Unit.public_id).where(Unit.name == "Children and families"))
+        unit = database.session.scalar(select(Unit.public_id).where(Unit.name == "Barn och familj"))
     assert intake_post(ida, report_id, "assign", {"unit": unit}).status_code == 302
     with app.app_context():
         kinds = list(

@@ -34,9 +34,9 @@ from coordination.models import AuditEvent
 from coordination.teams.models import Meeting, MeetingDecision, TeamFamilyInvitation, TeamMember
 from tests.helpers import csrf_token
 
-SCHOOL, BUP, SOCIAL, POLICE = "Ekby school", "BUP Ekby", "Ekby social services", "Ekby local police"
-PRIMARY_CARE = "Ekby primary care centre (vårdcentral)"
-CLASS_4_6 = "Class 4–6"
+SCHOOL, BUP, SOCIAL, POLICE = "Ekby skola", "BUP Ekby", "Socialtjänsten Ekby", "Lokalpolisen Ekby"
+PRIMARY_CARE = "Primärvården Ekby (vårdcentral)"
+CLASS_4_6 = "Klass 4–6"
 ZONE = ZoneInfo("Europe/Stockholm")  # the app's TIME_ZONE
 
 
@@ -75,7 +75,7 @@ def membership(given_name: str, agency_name: str, unit_name: str | None = None) 
 
 @dataclass
 class Family:
-    """A fresh child of the tests' own: enrolled in Class 4–6 (lars has a unit relation), maria (school)
+    """A fresh child of the tests' own: enrolled in Klass 4–6 (lars has a unit relation), maria (school)
     its Child Contact, one guardian with custody; consents for team meetings as each test asks."""
 
     app: Flask

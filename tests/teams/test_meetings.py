@@ -293,7 +293,7 @@ def test_recording_the_outcome_writes_attendance_views_and_decisions_as_draft_ac
     assert SCRIPT not in html
     assert "Reading support twice a week &lt;script&gt;" in html
     assert (
-        "Draft action for the Child's Plan: Ekby school, Class 4–6, Lars Ek" in html
+        "Draft action for the Child's Plan: Ekby skola, Klass 4–6, Lars Ek" in html
         and "Lars Ek" in html
         and "Karin Vik" in html
     )
@@ -433,7 +433,7 @@ def test_adding_a_member_without_consent_a_deactivated_person_or_someone_already
         with pytest.raises(OperationError, match="no consent for team meetings"):
             add_team_member(actor, child, MemberData(johan.staff_person_id, johan.unit_id))
         gone = create_staff_person(SYSTEM_ACTOR, StaffData("Gone", "Person"))
-        gone_membership = add_membership(SYSTEM_ACTOR, gone, unit("BUP outpatient team"))
+        gone_membership = add_membership(SYSTEM_ACTOR, gone, unit("BUP öppenvårdsmottagning"))
         deactivate_staff_person(SYSTEM_ACTOR, gone)
         database.session.flush()
         with pytest.raises(OperationError):

@@ -29,7 +29,7 @@ from tests.teams.support import (
     withdraw_team_consent,
 )
 
-PLACE = "Room 12, Ekby school building B"
+PLACE = "Room 12, Ekby skola building B"
 
 
 def _start(app: Flask, days: int = 3):  # type: ignore[no-untyped-def]
@@ -182,13 +182,13 @@ def test_staff_outside_a_protected_childs_team_never_see_the_meeting_place_or_st
     family, maria, meeting_id, _member_id = _team_with_meeting(app, as_user, protected=True)
     team_url = f"/children/{family.public_id}/team"
     meeting_url = f"/children/{family.public_id}/meetings/{meeting_id}"
-    # lars: a unit relation only (Class 4–6), the same agency as the meeting — outside the child's team
+    # lars: a unit relation only (Klass 4–6), the same agency as the meeting — outside the child's team
     lars = as_user("lars")
     for url in (team_url, meeting_url):
         html = lars.get(url).get_data(as_text=True)
         assert PLACE not in html
         assert "Karin" not in html and "Maria Holm" not in html
-        assert "BUP outpatient team" not in html
+        assert "BUP öppenvårdsmottagning" not in html
         assert "withheld: protected identity" in html
     # the police never get there at all
     erik = as_user("erik")
@@ -248,8 +248,8 @@ def test_the_picker_offers_only_agencies_with_team_meeting_consent_and_says_why_
     maria = as_user("maria")
     html = maria.get(f"/children/{family.public_id}/team").get_data(as_text=True)
     assert member_value(app, "Karin", BUP) in html
-    assert member_value(app, "Johan", "Ekby social services") not in html
-    assert "Not offered (no consent for team meetings)" in html and "Ekby social services" in html
+    assert member_value(app, "Johan", "Socialtjänsten Ekby") not in html
+    assert "Not offered (no consent for team meetings)" in html and "Socialtjänsten Ekby" in html
     assert SCHOOL in html
 
 
@@ -274,12 +274,12 @@ def test_staff_outside_alvas_team_never_see_her_meeting_place_while_her_team_doe
         alva = database.session.scalar(select(Child).where(Child.given_name == "Alva"))
         assert alva is not None and alva.has_protected_identity
         colleague = create_staff_person(SYSTEM_ACTOR, StaffData("Greta", "Kollega", title="teacher"))
-        add_membership(SYSTEM_ACTOR, colleague, unit("Class 1–3"))
+        add_membership(SYSTEM_ACTOR, colleague, unit("Klass 1–3"))
         create_staff_account(SYSTEM_ACTOR, colleague, "greta.kollega", "a long test password 1")
         database.session.commit()
         family = Family(app, alva.id, alva.public_id, 0, "")
     maria = as_user("maria")
-    place = "Room 4, Ekby school, the quiet corridor"
+    place = "Room 4, Ekby skola, the quiet corridor"
     meeting_id = proposed_meeting(maria, family, _start(app), place)
     greta = app.test_client()
     from tests.helpers import login

@@ -35,9 +35,12 @@ from coordination.consent.texts import current_consent_text
 from coordination.database import db
 from coordination.errors import OperationError
 from coordination.errors import refusal_message as _
+from coordination.labels import AGREED_WHEN_RAISED, STATED_WHEN_RAISED
 
-AGREED_NOTE = "Agreed when the concern was raised"
-STATED_NOTE = "Agreed when the concern was raised (the practitioner stated that every guardian with custody agreed)"
+# The consent evidence notes written when a concern is passed on with the family's agreement: stored as these
+# keys, shown in the reader's language (labels.system_note)
+AGREED_NOTE = AGREED_WHEN_RAISED
+STATED_NOTE = STATED_WHEN_RAISED
 CONCERN_BASIS = "own_agency_record"  # a concern is the author's agency's own record (RULES.md §4)
 
 
