@@ -267,6 +267,23 @@ class WithdrawConsentForm(FlaskForm):
 CANCEL_REQUEST = "request"
 
 
+class WithdrawAreaForm(FlaskForm):
+    """Withdraw one area of a consent: the consent goes on for its other areas (one giver is enough)."""
+
+    area = SelectField(_l("Which area"), choices=[], validators=[InputRequired(_l("Choose the area"))])
+    giver = SelectField(_l("Who withdraws it"), choices=[], validators=[InputRequired(_l("Choose who"))])
+    confirm = BooleanField(
+        _l("I understand this takes effect at once and cannot be undone"),
+        validators=[DataRequired(_l("Tick the box to confirm that the withdrawal takes effect at once"))],
+    )
+
+    def set_choices(self, areas: Choices, givers: Choices) -> None:
+        """(area code, label) of the areas the consent still covers; (guardian public id or YOUNG_PERSON,
+        label) of the givers who have not withdrawn."""
+        self.area.choices = _choices(areas)
+        self.giver.choices = _choices(givers)
+
+
 # -- maturity ---------------------------------------------------------------------------------------------
 class MaturityForm(FlaskForm):
     """Record that the young person is mature enough to decide about consent for one agency."""

@@ -57,7 +57,11 @@ STATUS_ORDER = {
     "requested": 3,
     "withdrawn": 4,
     "expired": 5,
+    "replaced": 6,
 }
+# What a grid cell shows: the consents that count now or may soon; the others are history (a disclosure),
+# except that a cell with none of these shows its most recent ended consent (so it never reads as blank).
+CURRENT_STATUSES = frozenset({"active", "expires_soon", "partial", "upcoming", "requested"})
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,15 @@ class AreaChip:
     code: str
     label: object
     css_class: str  # bk-compass--<code>
+
+
+@dataclass(frozen=True)
+class WithdrawnArea:
+    """One area withdrawn on its own from a consent that goes on for its other areas."""
+
+    chip: AreaChip
+    withdrawn_on: date
+    by: object | None  # the giver who withdrew it, as far as the viewer may know the name
 
 
 @dataclass(frozen=True)
@@ -87,8 +100,9 @@ class ConsentRow:
     purpose_hint: object
     status: str  # one of CONSENT_STATUSES (data-consent-status)
     status_label: object
-    areas: tuple[AreaChip, ...]
+    areas: tuple[AreaChip, ...]  # the areas it covers now (less those withdrawn one by one)
     all_areas: bool
+    withdrawn_areas: tuple[WithdrawnArea, ...]
     valid_from: date
     valid_until: date | None
     expires_in_days: int | None  # in effect and at most EXPIRES_SOON_DAYS left
@@ -107,6 +121,19 @@ class ConsentRow:
     text_version: int | None
     text_language: str | None
     may_withdraw: bool  # the Child Contact, and the consent is not withdrawn
+    may_withdraw_area: bool  # the Child Contact; recorded, current, not replaced, and more than one area left
+    replaced_from: date | None  # a wider consent replaced it from this day
+    created_at: datetime
+    id: int  # for ordering only (never rendered)
+
+
+@dataclass(frozen=True)
+class PurposeCell:
+    """One cell of the grid: an agency's consents for one purpose that count now (see CURRENT_STATUSES)."""
+
+    purpose: str
+    purpose_label: object
+    rows: tuple[ConsentRow, ...]
 
 
 @dataclass(frozen=True)
@@ -117,6 +144,8 @@ class AgencyConsents:
     is_own: bool
     young_person_decides: bool  # a maturity assessment for this agency that counts, or 18 or older
     rows: tuple[ConsentRow, ...]
+    cells: tuple[PurposeCell, ...]  # one per purpose, in CONSENT_PURPOSES order
+    history: tuple[ConsentRow, ...]  # ended, withdrawn and replaced consents not shown in a cell
 
 
 @dataclass
@@ -137,6 +166,15 @@ class ConsentView:
     @property
     def all_agencies(self) -> list[AgencyConsents]:
         return [self.own_agency, *self.agencies]
+
+    @property
+    def purposes(self) -> list[tuple[str, object]]:
+        """The grid's columns: (purpose, label)."""
+        return [(purpose, PURPOSE_LABELS.get(purpose, purpose)) for purpose in CONSENT_PURPOSES]
+
+    @property
+    def history_count(self) -> int:
+        return sum(len(agency.history) for agency in self.all_agencies)
 
     @classmethod
     def for_actor(cls, access: ChildAccess) -> ConsentView:
@@ -180,9 +218,21 @@ class ConsentView:
                         )
                     )
                 }
-            staff_ids = {c.recorded_by_id for c in shown if c.recorded_by_id is not None} | {
-                g.withdrawal_recorded_by_id for c in shown for g in c.givers if g.withdrawal_recorded_by_id is not None
-            }
+            staff_ids = (
+                {c.recorded_by_id for c in shown if c.recorded_by_id is not None}
+                | {
+                    g.withdrawal_recorded_by_id
+                    for c in shown
+                    for g in c.givers
+                    if g.withdrawal_recorded_by_id is not None
+                }
+                | {
+                    a.withdrawal_recorded_by_id
+                    for c in shown
+                    for a in c.areas
+                    if a.withdrawal_recorded_by_id is not None
+                }
+            )
             if staff_ids:
                 in_own_agency = exists().where(
                     and_(
@@ -248,7 +298,7 @@ class ConsentView:
             if status in ("active", "expires_soon") and consent.valid_until is not None:
                 left = (consent.valid_until - day).days
                 expires_in = left if left <= EXPIRES_SOON_DAYS else None
-            codes = {a.area for a in consent.areas}
+            codes = set(consent.area_codes)
             text = texts.get(consent.consent_text_id) if consent.consent_text_id is not None else None
             givers = tuple(
                 GiverLine(
@@ -276,6 +326,19 @@ class ConsentView:
             ):
                 waiting_for = awaiting_guardian_ids(consent, deciding)
                 awaiting = tuple(sorted(guardian_names[i] for i in waiting_for if i in guardian_names))
+            by_giver = {
+                g.id: line
+                for g, line in zip(sorted(consent.givers, key=lambda g: (g.given_at, g.id or 0)), givers, strict=True)
+            }
+            withdrawn_areas = tuple(
+                WithdrawnArea(
+                    chip=area_chips({a.area})[0],
+                    withdrawn_on=_local_day(a.withdrawn_at),
+                    by=by_giver[a.withdrawn_by_giver_id].name if a.withdrawn_by_giver_id in by_giver else None,
+                )
+                for a in sorted(consent.areas, key=lambda a: AREA_CODES.index(a.area))
+                if a.withdrawn_at is not None
+            )
             withdrawal_by = next(
                 (g.withdrawal_recorded_by_id for g in consent.givers if g.withdrawal_recorded_by_id is not None), None
             )
@@ -290,6 +353,7 @@ class ConsentView:
                 status_label=CONSENT_STATUS_LABELS[status],
                 areas=area_chips(codes),
                 all_areas=codes >= set(AREA_CODES),
+                withdrawn_areas=withdrawn_areas,
                 valid_from=consent.valid_from,
                 valid_until=consent.valid_until,
                 expires_in_days=expires_in,
@@ -308,6 +372,16 @@ class ConsentView:
                 text_version=text[0] if text is not None else None,
                 text_language=language_name(text[1]) if text is not None else None,
                 may_withdraw=is_child_contact and consent.state != "withdrawn",
+                may_withdraw_area=(
+                    is_child_contact
+                    and consent.state == "recorded"
+                    and status in CURRENT_STATUSES
+                    and len(codes) > 1
+                    and not any(g.withdrawn_at is not None for g in consent.givers)
+                ),
+                replaced_from=consent.replaced_from,
+                created_at=consent.created_at,
+                id=consent.id or 0,
             )
 
         def block(agency: Agency) -> AgencyConsents:
@@ -317,6 +391,17 @@ class ConsentView:
             created = {c.public_id: (c.created_at, c.id or 0) for c in consents}
             rows.sort(key=lambda r: created[r.public_id], reverse=True)  # newest first, then (stable):
             rows.sort(key=lambda r: (purpose_order.get(r.purpose, 99), STATUS_ORDER[r.status]))
+            cells: list[PurposeCell] = []
+            history: list[ConsentRow] = []
+            for purpose in CONSENT_PURPOSES:
+                mine = [r for r in rows if r.purpose == purpose]
+                current = [r for r in mine if r.status in CURRENT_STATUSES]
+                ended = [r for r in mine if r.status not in CURRENT_STATUSES]
+                if not current and ended:  # the cell shows the most recent of them
+                    latest = max(ended, key=lambda r: (r.created_at, r.id))
+                    current, ended = [latest], [r for r in ended if r is not latest]
+                cells.append(PurposeCell(purpose, PURPOSE_LABELS.get(purpose, purpose), tuple(current)))
+                history.extend(ended)
             return AgencyConsents(
                 public_id=agency.public_id,
                 name=agency.name,
@@ -324,6 +409,8 @@ class ConsentView:
                 is_own=agency.id == own.id,
                 young_person_decides=decides(agency.id),
                 rows=tuple(rows),
+                cells=tuple(cells),
+                history=tuple(history),
             )
 
         others = sorted((a for a in agencies.values() if a.id != own.id), key=lambda a: a.name)

@@ -45,6 +45,7 @@ from coordination.consent.forms import (
     MaturityForm,
     RecordConsentForm,
     RequestConsentForm,
+    WithdrawAreaForm,
     WithdrawConsentForm,
     apply_operation_error,
 )
@@ -55,6 +56,7 @@ from coordination.consent.ledger import (
     record_maturity,
     request_consent,
     withdraw_consent,
+    withdraw_consent_area,
 )
 from coordination.consent.models import ConsentText
 from coordination.consent.texts import current_consent_text
@@ -68,11 +70,13 @@ from coordination.policies import policy, signed_in_actor
 consent = Blueprint("consent", __name__)
 
 # Audit actions of the reads (and refusals) on these pages; the writes are audited by the operations
-# ("record_consent", "request_consent", "withdraw_consent", "cancel_consent_request", "record_maturity").
+# ("record_consent", "request_consent", "withdraw_consent", "withdraw_consent_area", "cancel_consent_request",
+# "replace_consent", "record_maturity").
 VIEW_TAB = "view_child_consent"
 RECORD_PAGE = "consent_record_page"
 REQUEST_PAGE = "consent_request_page"
 WITHDRAW_PAGE = "consent_withdraw_page"
+WITHDRAW_AREA_PAGE = "consent_withdraw_area_page"
 MATURITY_PAGE = "consent_maturity_page"
 
 MAX_ID_LENGTH = 64
@@ -474,6 +478,111 @@ def withdraw(child_id: str, consent_id: str) -> ResponseReturnValue:
                 agency=summary.agency,
             )
         )
+    return redirect(tab_url)
+
+
+# -- withdraw one area of a consent ------------------------------------------------------------------------
+@consent.route("/children/<child_id>/consent/<consent_id>/withdraw-area", methods=["GET", "POST"])
+@policy("child")
+def withdraw_area(child_id: str, consent_id: str) -> ResponseReturnValue:
+    """The confirmation page for withdrawing one area (irreversible: to give it again, record a wider
+    consent). The Child Contact only; the consent through the child, as for a whole withdrawal."""
+    actor, access = _child_contact_access(child_id, WITHDRAW_AREA_PAGE)
+    heading = ChildHeading.of(access)
+    item = get_consent_or_404(actor, access, consent_id, WITHDRAW_AREA_PAGE)
+    picture = access.picture
+    status = consent_status(
+        [item],
+        set(picture.custodial_guardian_ids),
+        set(picture.mature_agency_ids),
+        today(),
+        birth_date=access.child.birth_date,
+        maturity_min_age=maturity_min_age(),
+    )[(item.agency_id, item.purpose)]
+    agency = db.session.get(Agency, item.agency_id)
+    assert agency is not None
+    summary = ConsentSummary(
+        agency=agency.name,
+        purpose_label=PURPOSE_LABELS.get(item.purpose, item.purpose),
+        status=status,
+        status_label=CONSENT_STATUS_LABELS[status],
+        areas=area_chips(item.area_codes),
+        valid_from=item.valid_from,
+        valid_until=item.valid_until,
+        is_request=item.recorded_at is None,
+        is_withdrawn=item.state == "withdrawn",
+    )
+    guardian_ids = [g.guardian_id for g in item.givers if g.guardian_id is not None]
+    names = (
+        {
+            row.id: (row.public_id, f"{row.given_name} {row.family_name}")
+            for row in db.session.execute(
+                select(Guardian.id, Guardian.public_id, Guardian.given_name, Guardian.family_name).where(
+                    Guardian.id.in_(guardian_ids)
+                )
+            )
+        }
+        if guardian_ids
+        else {}
+    )
+    by_key: dict[str, int | None] = {}
+    givers: list[tuple[str, object]] = []
+    for giver in sorted(item.givers, key=lambda g: (g.given_at, g.id or 0)):
+        if giver.withdrawn_at is not None:
+            continue
+        if giver.guardian_id is None:
+            key, label = YOUNG_PERSON, _("The young person")
+        else:
+            key, label = names[giver.guardian_id]
+        givers.append((key, label))
+        by_key[key] = giver.guardian_id
+    areas = [(chip.code, chip.label) for chip in summary.areas]
+    possible = item.state == "recorded" and status in ("active", "expires_soon", "partial", "upcoming")
+    possible = possible and len(areas) > 1 and bool(givers)
+    form = WithdrawAreaForm()
+    form.set_choices([("", _("Choose the area")), *areas], givers)
+    tab_url = _tab_url(heading.public_id)
+
+    def page(code: int = 200) -> ResponseReturnValue:
+        return (
+            render_template(
+                "consent/withdraw_area.html",
+                child=heading,
+                form=form,
+                consent=summary,
+                possible=possible,
+                tab_url=tab_url,
+                action_url=request.path,
+            ),
+            code,
+        )
+
+    if request.method == "GET":
+        if len(givers) == 1:
+            form.giver.data = givers[0][0]
+        chosen = request.args.get("area")
+        if chosen in {code for code, _label in areas}:
+            form.area.data = chosen
+        return page()
+    if not form.validate_on_submit():
+        return page(422)
+    area = form.area.data or ""
+    label = next((str(lbl) for code, lbl in areas if code == area), area)
+
+    def write() -> None:
+        withdraw_consent_area(actor, item, area, by_key.get(form.giver.data or ""), _recorder(actor))
+
+    refused = write_and_commit(form, write, apply_operation_error, _concurrent_change())
+    if refused:
+        return page(refused)
+    flash(
+        _(
+            "Area withdrawn: from the next page anyone opens, %(agency)s no longer has consent for %(area)s. "
+            "The consent goes on for its other areas.",
+            agency=summary.agency,
+            area=label,
+        )
+    )
     return redirect(tab_url)
 
 

@@ -126,10 +126,13 @@ def agencies_shown(html: str) -> set[str]:
 
 
 def statuses(html: str, agency: str) -> list[str]:
-    """The data-consent-status of every row in one agency's block."""
-    match = re.search(rf'data-agency="{re.escape(agency)}"(.*?)</section>', html, re.S)
-    assert match, f"no block for {agency}"
-    return re.findall(r'data-consent-status="([^"]+)"', match.group(1))
+    """The data-consent-status of every consent of one agency: its row of the grid (purpose by purpose),
+    then its history (the disclosure of withdrawn, ended and replaced consents)."""
+    match = re.search(rf'<tr data-agency="{re.escape(agency)}"(.*?)</tr>', html, re.S)
+    assert match, f"no row for {agency}"
+    history = re.search(rf'data-history-agency="{re.escape(agency)}"(.*?)</section>', html, re.S)
+    found = match.group(1) + (history.group(1) if history else "")
+    return re.findall(rf'data-consent-agency="{re.escape(agency)}"[^>]*data-consent-status="([^"]+)"', found)
 
 
 def withheld_codes(html: str) -> list[str]:
@@ -804,7 +807,7 @@ def test_sara_does_not_learn_who_at_another_agency_asked_for_her_preschools_cons
 def test_the_young_persons_own_consent_says_so(app: Flask, as_user: Any) -> None:
     html = as_user("maria").get(f"/children/{child_id(app, 'Noah')}/consent").get_data(as_text=True)
     assert statuses(html, agency_id(app, BUP)) == ["active", "active"]
-    bup = re.search(rf'data-agency="{agency_id(app, BUP)}"(.*?)</section>', html, re.S)
+    bup = re.search(rf'data-agency="{agency_id(app, BUP)}"(.*?)</tr>', html, re.S)
     assert bup is not None
     assert "the young person" in bup.group(1) and "data-young-person-decides" in bup.group(1)
     assert "Petra" not in bup.group(1)
@@ -874,7 +877,7 @@ def test_anna_records_a_consent_for_elsa_for_the_police(app: Flask, as_user: Any
     tab = client.get(f"/children/{elsa}/consent").get_data(as_text=True)
     assert "Consent recorded for Lokalpolisen Ekby" in tab
     assert statuses(tab, agency_id(app, POLICE)) == ["active"]
-    police = re.search(rf'data-agency="{agency_id(app, POLICE)}"(.*?)</section>', tab, re.S)
+    police = re.search(rf'data-agency="{agency_id(app, POLICE)}"(.*?)</tr>', tab, re.S)
     assert police is not None
     assert re.findall(r'data-area="([^"]+)"', police.group(1)) == ["safe", "nurtured"]
     assert "By phone" in police.group(1) and "Phoned Lena" in police.group(1) and "Anna Berg" in police.group(1)
@@ -914,7 +917,7 @@ def test_request_cancel_and_maturity_through_their_pages(app: Flask, as_user: An
     )
     assert mature.status_code == 302
     tab = client.get(f"/children/{noah}/consent").get_data(as_text=True)
-    school = re.search(rf'data-agency="{agency_id(app, SCHOOL)}"(.*?)</section>', tab, re.S)
+    school = re.search(rf'data-agency="{agency_id(app, SCHOOL)}"(.*?)</tr>', tab, re.S)
     assert school is not None and "data-young-person-decides" in school.group(1)
     assert ("allowed", internal_child_id(app, "Noah"), None) in audit_rows(app, "record_maturity")
 
@@ -938,7 +941,7 @@ def test_from_18_the_record_form_offers_only_the_young_person(app: Flask, as_use
     own = record_form(app, "Leo", SCHOOL, {YOUNG_PERSON: {"evidence_note": "Leo came to see me"}})
     assert post(client, f"/children/{leo}/consent/record", own).status_code == 302, "no maturity assessment needed"
     tab = client.get(f"/children/{leo}/consent").get_data(as_text=True)
-    school = re.search(rf'data-agency="{agency_id(app, SCHOOL)}"(.*?)</section>', tab, re.S)
+    school = re.search(rf'data-agency="{agency_id(app, SCHOOL)}"(.*?)</tr>', tab, re.S)
     assert school is not None and "data-young-person-decides" in school.group(1)
     assert "active" in statuses(tab, agency_id(app, SCHOOL))
 

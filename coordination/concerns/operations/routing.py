@@ -199,7 +199,7 @@ def _consent_in_effect_covering(child: Child, agency_id: int, areas: set[str]) -
     for consent in reversed(picture.consents):
         if consent.agency_id != agency_id or consent.purpose != "coordination":
             continue
-        if not areas <= {a.area for a in consent.areas}:
+        if not areas <= consent.area_codes:  # the areas not withdrawn one by one
             continue
         if in_effect(
             consent,
@@ -233,7 +233,8 @@ def _young_person_consent_in_place(child: Child, agency_id: int, areas: set[str]
         young = any(g.guardian_id is None and g.withdrawn_at is None for g in consent.givers)
         # it must cover every area of the concern and be in effect now; one that only overlaps is not
         # linked (recording another is then refused as an overlap, and the concern goes as a signal)
-        if young and areas <= {a.area for a in consent.areas} and consent.valid_from <= today():
+        replaced = consent.replaced_from is not None and consent.replaced_from <= today()
+        if young and not replaced and areas <= consent.area_codes and consent.valid_from <= today():
             return consent
     return None
 
