@@ -517,7 +517,9 @@ def _new_membership(actor: Any, person: StaffPerson, side: str, back: str) -> Re
             return redirect(back, 303)
     elif request.method == "POST":
         status = 422
-    return render_template("admin/membership_form.html", form=form, person=person, membership=None, back=back), status or 422
+    return render_template(
+        "admin/membership_form.html", form=form, person=person, membership=None, back=back
+    ), status or 422
 
 
 def _roles(actor: Any, found: Membership, side: str, back: str) -> ResponseReturnValue:

@@ -485,7 +485,10 @@ def _insert_actions(app: Flask, family: Family, count: int) -> None:
         database.session.commit()
 
 
-PAGE_STATEMENTS = {"maria": 29, "lars": 22}  # +1 each: the settings (coordination.settings); the keeper's page also loads the form choices; both the reviews
+PAGE_STATEMENTS = {
+    "maria": 29,
+    "lars": 22,
+}  # +1 each: the settings (coordination.settings); the keeper's page also loads the form choices; both the reviews
 # and the family's comments (one statement, two with item comments), the keeper also who has read each version
 
 

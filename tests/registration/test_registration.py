@@ -738,9 +738,7 @@ def test_a_new_child_is_registered_but_not_enrolled_and_waits_for_approval(app: 
     assert after["PendingLink"] == before["PendingLink"] + 1
     assert after["RoleAssignment"] == before["RoleAssignment"], "no Child Contact assigned here"
     assert enrolled_units(app, "Tindra") == set()
-    assert [row[:3] for row in links_of(app, "Tindra")] == [
-        ("Lokalpolisområde Ekby", "pending", staff_id(app, "erik"))
-    ]
+    assert [row[:3] for row in links_of(app, "Tindra")] == [("Lokalpolisområde Ekby", "pending", staff_id(app, "erik"))]
     with app.app_context():
         child = shared_db.session.scalar(select(Child).where(Child.given_name == "Tindra"))
         assert child is not None and child.birth_date == date(2019, 5, 17)
