@@ -755,7 +755,7 @@ def test_maria_sees_omars_four_agencies_in_plain_words(app: Flask, as_user: Any)
     assert "expires in 20 days" in html
     assert "Consent given, ends soon" in html and "Consent given" in html
     assert "Ahmed Hassan" in html and "In person" in html and "Maria Holm" in html
-    assert "version 1, shown in Svenska" in html
+    assert "version 1, shown in Swedish" in html
     assert html.count('class="bk-compass-chip bk-compass--safe"') >= 8
     assert "Record consent with the family" in html, "the Child Contact gets the actions"
 

@@ -304,6 +304,7 @@ FORM_PAGES = {
     "/children/<child_id>/consent/record",
     "/children/<child_id>/consent/request",
     "/children/<child_id>/consent/<consent_id>/withdraw",
+    "/children/<child_id>/consent/<consent_id>/withdraw-area",
     "/children/<child_id>/consent/maturity",
     # administration in the browser (issue 16): each GET shows the form or the confirmation, writing nothing
     "/admin/settings",
