@@ -1109,3 +1109,43 @@ def test_the_withdraw_confirmation_page_changes_nothing_on_get(app: Flask, clien
         assert not database.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "withdraw_consent", AuditEvent.child_id == omar_id)
         ).all()
+
+
+# -- withdrawing one area, through the page (issue 16) ---------------------------------------------------
+def test_only_the_child_contact_reaches_the_withdraw_area_page_and_its_get_writes_nothing(
+    app: Flask, as_user: Any
+) -> None:
+    path = f"/children/{child_id(app, 'Omar')}/consent/{consent_id(app, 'Omar', PUPIL_HEALTH)}/withdraw-area"
+    before = written(app)
+    for outsider in ("lars", "karin", "ida"):
+        assert as_user(outsider).get(path).status_code == 404, outsider
+        assert post(as_user(outsider), path, {"area": "health", "confirm": "y"}).status_code == 404, outsider
+    page = as_user("maria").get(path)
+    assert page.status_code == 200
+    assert "cannot be undone" in page.get_data(as_text=True)
+    assert written(app) == before
+
+
+def test_withdrawing_an_area_needs_the_confirmation_and_keeps_the_other_areas(app: Flask, as_user: Any) -> None:
+    client = as_user("maria")
+    omar_consent = consent_id(app, "Omar", PUPIL_HEALTH)
+    path = f"/children/{child_id(app, 'Omar')}/consent/{omar_consent}/withdraw-area"
+    with app.app_context():
+        consent = database.session.scalar(select(Consent).where(Consent.public_id == omar_consent))
+        assert consent is not None
+        areas_before = set(consent.area_codes)
+    assert len(areas_before) > 1
+    area = sorted(areas_before)[0]
+    ahmed = guardian_id(app, "Ahmed")
+    before = written(app)
+    unconfirmed = post(client, path, {"area": area, "giver": ahmed})
+    assert unconfirmed.status_code == 422
+    assert field_error(unconfirmed.get_data(as_text=True), "confirm")
+    assert written(app) == before
+    done = post(client, path, {"area": area, "giver": ahmed, "confirm": "y"})
+    assert done.status_code == 302
+    with app.app_context():
+        consent = database.session.scalar(select(Consent).where(Consent.public_id == omar_consent))
+        assert consent is not None and consent.state == "recorded"
+        assert set(consent.area_codes) == areas_before - {area}
+    assert audit_rows(app, "withdraw_consent_area")
